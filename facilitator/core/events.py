@@ -1,0 +1,69 @@
+"""Events: the durable record of a session. The session state is a pure function of them.
+
+Each writing process (the moderator's live view, the assistant's view) has a
+writer name and numbers its own events 1, 2, 3 ...; ``writer:seq`` is the
+event's id, so an event read twice is recognised and counted once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+# What happened. The moderator's process owns the session clock and the guide position
+# (started, opened, closed, goto, paused, resumed, checked, ended); later kinds (turns,
+# notes) may come from any writer.
+STARTED = "started"
+OPENED = "opened"
+CLOSED = "closed"
+GOTO = "goto"
+PAUSED = "paused"
+RESUMED = "resumed"
+CHECKED = "checked"
+ENDED = "ended"
+
+KINDS = frozenset({STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED})
+
+
+class EventFormatError(ValueError):
+    """A record that is not a well-formed event."""
+
+
+@dataclass(frozen=True)
+class Event:
+    writer: str
+    seq: int
+    at: float
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.writer}:{self.seq}"
+
+    def to_record(self) -> dict[str, Any]:
+        return {"w": self.writer, "n": self.seq, "at": self.at, "kind": self.kind, "data": self.data}
+
+    @classmethod
+    def from_record(cls, record: object) -> Event:
+        if not isinstance(record, dict):
+            raise EventFormatError("an event must be an object")
+        writer, seq, at, kind = record.get("w"), record.get("n"), record.get("at"), record.get("kind")
+        data = record.get("data", {})
+        if not isinstance(writer, str) or not writer:
+            raise EventFormatError("event without a writer")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise EventFormatError("event without a sequence number")
+        if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+            raise EventFormatError("event without a time")
+        if not isinstance(kind, str) or not kind:
+            raise EventFormatError("event without a kind")
+        if not isinstance(data, dict):
+            raise EventFormatError("event data must be an object")
+        return cls(writer=writer, seq=seq, at=float(at), kind=kind, data=data)
+
+
+def event_order(event: Event) -> tuple[float, str, int]:
+    """The order in which events are applied: by time, then writer and number (stable)."""
+    return (event.at, event.writer, event.seq)

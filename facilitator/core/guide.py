@@ -1,0 +1,684 @@
+"""Interview guides: the TOML format, its validation, and the stage view of a guide.
+
+A guide is a semi-structured interview guide in phases (introduction, main,
+closing), each with a time budget in minutes, questions with probes, and an
+optional checklist. Phases, questions and checklist items may be limited to
+some stages of a multi-stage study. ``guides/README.md`` documents the format.
+
+Every problem found in a guide names the file and the line, so a researcher
+editing a guide by hand can find it; loading never raises anything but
+``GuideError``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from facilitator.i18n import _
+
+PHASE_KINDS = ("introduction", "main", "closing")
+AUDIENCES = ("all", "newcomers", "returning")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+GUIDE_KEYS = {"title", "language", "minutes", "stages", "description", "phases", "settings"}
+SETTINGS_KEYS = {"asked_after_s"}
+PHASE_KEYS = {"id", "title", "kind", "minutes", "stages", "guidance", "checklist", "questions"}
+QUESTION_KEYS = {"id", "text", "probes", "minutes", "stages"}
+CHECKLIST_KEYS = {"id", "text", "audience", "stages"}
+
+DEFAULT_ASKED_AFTER_S = 10.0
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    probes: tuple[str, ...] = ()
+    minutes: float | None = None
+    stages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    text: str
+    audience: str = "all"
+    stages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    title: str
+    kind: str
+    minutes: float
+    questions: tuple[Question, ...] = ()
+    checklist: tuple[ChecklistItem, ...] = ()
+    guidance: str = ""
+    stages: tuple[int, ...] = ()
+
+    @property
+    def planned_s(self) -> float:
+        return self.minutes * 60.0
+
+
+@dataclass(frozen=True)
+class Guide:
+    title: str
+    phases: tuple[Phase, ...]
+    language: str = ""
+    description: str = ""
+    minutes: float | None = None
+    stages: int = 1
+    asked_after_s: float = DEFAULT_ASKED_AFTER_S
+    source: str = ""
+
+    @property
+    def planned_s(self) -> float:
+        """The planned length of one meeting, in seconds."""
+        if self.minutes is not None:
+            return self.minutes * 60.0
+        return sum(phase.planned_s for phase in self.phases)
+
+    def phase(self, phase_id: str) -> Phase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(phase_id)
+
+    def phase_index(self, phase_id: str) -> int:
+        for index, phase in enumerate(self.phases):
+            if phase.id == phase_id:
+                return index
+        raise KeyError(phase_id)
+
+    def for_stage(self, stage: int) -> Guide:
+        """The guide as run at ``stage``: only what is marked for that stage (or for all)."""
+
+        def keep(stages: tuple[int, ...]) -> bool:
+            return not stages or stage in stages
+
+        phases = []
+        for phase in self.phases:
+            if not keep(phase.stages):
+                continue
+            phases.append(
+                Phase(
+                    id=phase.id,
+                    title=phase.title,
+                    kind=phase.kind,
+                    minutes=phase.minutes,
+                    questions=tuple(q for q in phase.questions if keep(q.stages)),
+                    checklist=tuple(c for c in phase.checklist if keep(c.stages)),
+                    guidance=phase.guidance,
+                    stages=phase.stages,
+                )
+            )
+        minutes = self.minutes
+        return Guide(
+            title=self.title,
+            phases=tuple(phases),
+            language=self.language,
+            description=self.description,
+            minutes=minutes,
+            stages=self.stages,
+            asked_after_s=self.asked_after_s,
+            source=self.source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain-data copy, kept in each session so a later edit of the file changes nothing."""
+        return {
+            "title": self.title,
+            "language": self.language,
+            "description": self.description,
+            "minutes": self.minutes,
+            "stages": self.stages,
+            "asked_after_s": self.asked_after_s,
+            "source": self.source,
+            "phases": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "kind": p.kind,
+                    "minutes": p.minutes,
+                    "guidance": p.guidance,
+                    "stages": list(p.stages),
+                    "questions": [
+                        {
+                            "id": q.id,
+                            "text": q.text,
+                            "probes": list(q.probes),
+                            "minutes": q.minutes,
+                            "stages": list(q.stages),
+                        }
+                        for q in p.questions
+                    ],
+                    "checklist": [
+                        {"id": c.id, "text": c.text, "audience": c.audience, "stages": list(c.stages)}
+                        for c in p.checklist
+                    ],
+                }
+                for p in self.phases
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Guide:
+        return cls(
+            title=data["title"],
+            language=data.get("language", ""),
+            description=data.get("description", ""),
+            minutes=data.get("minutes"),
+            stages=data.get("stages", 1),
+            asked_after_s=data.get("asked_after_s", DEFAULT_ASKED_AFTER_S),
+            source=data.get("source", ""),
+            phases=tuple(
+                Phase(
+                    id=p["id"],
+                    title=p["title"],
+                    kind=p["kind"],
+                    minutes=p["minutes"],
+                    guidance=p.get("guidance", ""),
+                    stages=tuple(p.get("stages", ())),
+                    questions=tuple(
+                        Question(
+                            id=q["id"],
+                            text=q["text"],
+                            probes=tuple(q.get("probes", ())),
+                            minutes=q.get("minutes"),
+                            stages=tuple(q.get("stages", ())),
+                        )
+                        for q in p.get("questions", ())
+                    ),
+                    checklist=tuple(
+                        ChecklistItem(
+                            id=c["id"],
+                            text=c["text"],
+                            audience=c.get("audience", "all"),
+                            stages=tuple(c.get("stages", ())),
+                        )
+                        for c in p.get("checklist", ())
+                    ),
+                )
+                for p in data["phases"]
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class GuideProblem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class GuideError(Exception):
+    """A guide that cannot be used; ``problems`` lists each with its file and line."""
+
+    def __init__(self, problems: list[GuideProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- finding lines -------------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]\]\s*(#.*)?$")
+_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
+
+
+class _LineFinder:
+    """Finds the source line of a value in a guide, from the file's text.
+
+    ``tomllib`` keeps no positions, so the finder reads the headers
+    (``[[phases]]``, ``[[phases.questions]]``, ``[[phases.checklist]]``) and key
+    lines itself. Where a guide uses inline tables it falls back to the nearest
+    enclosing line it can name, never to nothing.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        # (line number, header name) for every [[...]] or [...] header
+        self.headers: list[tuple[int, str]] = []
+        for number, line in enumerate(self.lines, start=1):
+            match = _HEADER.match(line) or _TABLE.match(line)
+            if match:
+                name = re.sub(r"\s+", "", match.group(1)).replace('"', "").replace("'", "")
+                self.headers.append((number, name))
+
+    def _section_end(self, start: int) -> int:
+        for number, _name in self.headers:
+            if number > start:
+                return number
+        return len(self.lines) + 1
+
+    def _key_line(self, start: int, key: str) -> int | None:
+        end = self._section_end(start)
+        for number in range(start + 1 if start else 1, end):
+            match = _KEY.match(self.lines[number - 1])
+            if match and match.group(1).strip("\"'") == key:
+                return number
+        return None
+
+    def top(self, key: str | None = None) -> int:
+        if key is None:
+            return 1
+        first_header = self.headers[0][0] if self.headers else len(self.lines) + 1
+        for number in range(1, first_header):
+            match = _KEY.match(self.lines[number - 1])
+            if match and match.group(1).strip("\"'") == key:
+                return number
+        for number, name in self.headers:
+            if name == key:
+                return number
+        return 1
+
+    def phase(self, index: int, key: str | None = None) -> int:
+        phase_headers = [n for n, name in self.headers if name == "phases"]
+        if index >= len(phase_headers):
+            return self.top("phases")
+        start = phase_headers[index]
+        if key is None:
+            return start
+        return self._key_line(start, key) or start
+
+    def child(self, phase_index: int, table: str, index: int, key: str | None = None) -> int:
+        phase_headers = [n for n, name in self.headers if name == "phases"]
+        if phase_index >= len(phase_headers):
+            return self.top("phases")
+        start = phase_headers[phase_index]
+        end = next((n for n in phase_headers if n > start), len(self.lines) + 1)
+        children = [n for n, name in self.headers if name == f"phases.{table}" and start < n < end]
+        if index >= len(children):
+            # an inline array (questions = [...]) or a plain list of strings
+            return self._key_line(start, table) or start
+        child_start = children[index]
+        if key is None:
+            return child_start
+        return self._key_line(child_start, key) or child_start
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class _Validator:
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.lines = _LineFinder(text)
+        self.problems: list[GuideProblem] = []
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(GuideProblem(self.file, line, message))
+
+    def unknown_keys(self, table: dict[str, Any], known: set[str], where: str, line_of) -> None:
+        for key in table:
+            if key not in known:
+                self.problem(
+                    line_of(key),
+                    _(
+                        'unknown key "{key}" in {where} (known keys: {known})',
+                        key=key,
+                        where=where,
+                        known=", ".join(sorted(known)),
+                    ),
+                )
+
+    def text(self, value: object, line: int, what: str, required: bool = True) -> str:
+        if value is None:
+            if required:
+                self.problem(line, _("{what} is missing", what=what))
+            return ""
+        if not isinstance(value, str):
+            self.problem(line, _("{what} must be text in quotes", what=what))
+            return ""
+        if required and not value.strip():
+            self.problem(line, _("{what} is empty", what=what))
+        return value.strip()
+
+    def minutes(self, value: object, line: int, what: str, required: bool) -> float | None:
+        if value is None:
+            if required:
+                self.problem(line, _("{what}: minutes is missing", what=what))
+            return None
+        if not _is_number(value):
+            self.problem(line, _("{what}: minutes must be a number", what=what))
+            return None
+        number = float(value)  # type: ignore[arg-type]
+        if number != number or number in (float("inf"), float("-inf")):
+            self.problem(line, _("{what}: minutes must be a finite number", what=what))
+            return None
+        if number < 0:
+            self.problem(
+                line, _("{what}: minutes is negative ({value})", what=what, value=value)
+            )
+            return None
+        return number
+
+    def stage_list(self, value: object, line: int, what: str, stage_count: int) -> tuple[int, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            self.problem(line, _("{what}: stages must be a list of stage numbers", what=what))
+            return ()
+        bad = [v for v in value if v < 1 or v > stage_count]
+        if bad:
+            self.problem(
+                line,
+                _(
+                    "{what}: stage {stage} does not exist (the guide has {count} stage(s))",
+                    what=what,
+                    stage=bad[0],
+                    count=stage_count,
+                ),
+            )
+            return ()
+        return tuple(value)
+
+    def ident(self, value: object, line: int, what: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.problem(
+                line,
+                _(
+                    "{what}: id must be letters, digits, '-', '_' or '.', starting with a "
+                    "letter or digit",
+                    what=what,
+                ),
+            )
+            return None
+        return value
+
+
+def parse_guide(text: str, file: str = "<guide>") -> Guide:
+    """Parse and validate a guide's TOML text; raise ``GuideError`` naming every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line = int(match.group(1)) if match else 1
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        if "end of document" in str(error) and not match:
+            line = max(1, len(text.splitlines()))
+        raise GuideError(
+            [GuideProblem(file, line, _("not valid TOML: {detail}", detail=detail))]
+        ) from None
+    try:
+        return _validate(data, file, text)
+    except GuideError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError) as error:  # a shape we did not foresee
+        raise GuideError(
+            [GuideProblem(file, 1, _("cannot be read as a guide: {detail}", detail=error))]
+        ) from None
+
+
+def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
+    v = _Validator(file, text)
+    lines = v.lines
+    v.unknown_keys(data, GUIDE_KEYS, _("the guide"), lines.top)
+
+    title = v.text(data.get("title"), lines.top("title"), _("the guide's title"))
+    language = v.text(data.get("language"), lines.top("language"), "language", required=False)
+    description = v.text(
+        data.get("description"), lines.top("description"), "description", required=False
+    )
+    total = v.minutes(data.get("minutes"), lines.top("minutes"), _("the guide"), required=False)
+
+    stage_count = 1
+    raw_stages = data.get("stages")
+    if raw_stages is not None:
+        if isinstance(raw_stages, int) and not isinstance(raw_stages, bool) and 1 <= raw_stages <= 20:
+            stage_count = raw_stages
+        else:
+            v.problem(lines.top("stages"), _("stages must be a whole number from 1 to 20"))
+
+    asked_after_s = DEFAULT_ASKED_AFTER_S
+    settings = data.get("settings")
+    if settings is not None:
+        if not isinstance(settings, dict):
+            v.problem(lines.top("settings"), _("settings must be a table"))
+        else:
+            v.unknown_keys(
+                settings, SETTINGS_KEYS, "[settings]", lambda k: lines._key_line(lines.top("settings"), k) or lines.top("settings")
+            )
+            raw = settings.get("asked_after_s")
+            if raw is not None:
+                if _is_number(raw) and 0 <= raw < 3600:
+                    asked_after_s = float(raw)
+                else:
+                    v.problem(
+                        lines.top("settings"),
+                        _("asked_after_s must be a number of seconds from 0 to 3600"),
+                    )
+
+    raw_phases = data.get("phases")
+    phases: list[Phase] = []
+    if raw_phases is None:
+        v.problem(lines.top(), _("the guide has no phases: add at least one [[phases]] table"))
+    elif not isinstance(raw_phases, list) or not all(isinstance(p, dict) for p in raw_phases):
+        v.problem(lines.top("phases"), _("phases must be [[phases]] tables"))
+    elif not raw_phases:
+        v.problem(lines.top("phases"), _("the guide has no phases: add at least one [[phases]] table"))
+    else:
+        seen_phase_ids: dict[str, int] = {}
+        seen_question_ids: dict[str, int] = {}
+        for index, raw in enumerate(raw_phases):
+            phase = _validate_phase(v, raw, index, stage_count, seen_phase_ids, seen_question_ids)
+            if phase is not None:
+                phases.append(phase)
+
+    if v.problems:
+        raise GuideError(sorted(v.problems, key=lambda p: p.line))
+    guide = Guide(
+        title=title,
+        phases=tuple(phases),
+        language=language,
+        description=description,
+        minutes=total,
+        stages=stage_count,
+        asked_after_s=asked_after_s,
+        source=file,
+    )
+    for stage in range(1, stage_count + 1):
+        if not guide.for_stage(stage).phases:
+            raise GuideError(
+                [GuideProblem(file, lines.top("stages"), _("stage {stage} has no phases", stage=stage))]
+            )
+    return guide
+
+
+def _validate_phase(
+    v: _Validator,
+    raw: dict[str, Any],
+    index: int,
+    stage_count: int,
+    seen_phase_ids: dict[str, int],
+    seen_question_ids: dict[str, int],
+) -> Phase | None:
+    lines = v.lines
+    header = lines.phase(index)
+    label = _("phase {number}", number=index + 1)
+    v.unknown_keys(raw, PHASE_KEYS, label, lambda k: lines.phase(index, k))
+
+    phase_id = v.ident(raw.get("id"), lines.phase(index, "id"), label)
+    if raw.get("id") is None:
+        v.problem(header, _("{what}: id is missing", what=label))
+    if phase_id is not None:
+        if phase_id in seen_phase_ids:
+            v.problem(
+                lines.phase(index, "id"),
+                _(
+                    'duplicate phase id "{id}" (first used on line {line})',
+                    id=phase_id,
+                    line=seen_phase_ids[phase_id],
+                ),
+            )
+        else:
+            seen_phase_ids[phase_id] = lines.phase(index, "id")
+        label = _('phase "{id}"', id=phase_id)
+
+    title = v.text(raw.get("title"), lines.phase(index, "title") if "title" in raw else header, _("{what}: title", what=label))
+    kind = raw.get("kind", "main")
+    if kind not in PHASE_KINDS:
+        v.problem(
+            lines.phase(index, "kind"),
+            _(
+                '{what}: kind must be one of {kinds}, not "{kind}"',
+                what=label,
+                kinds=", ".join(PHASE_KINDS),
+                kind=kind,
+            ),
+        )
+        kind = "main"
+    minutes = v.minutes(
+        raw.get("minutes"), lines.phase(index, "minutes") if "minutes" in raw else header, label, required=True
+    )
+    guidance = v.text(raw.get("guidance"), lines.phase(index, "guidance"), "guidance", required=False)
+    stages = v.stage_list(raw.get("stages"), lines.phase(index, "stages"), label, stage_count)
+
+    questions: list[Question] = []
+    raw_questions = raw.get("questions", [])
+    if not isinstance(raw_questions, list):
+        v.problem(lines.phase(index, "questions"), _("{what}: questions must be a list", what=label))
+        raw_questions = []
+    for q_index, raw_q in enumerate(raw_questions):
+        q_line = lines.child(index, "questions", q_index)
+        q_label = _("{what}, question {number}", what=label, number=q_index + 1)
+        if isinstance(raw_q, str):
+            raw_q = {"text": raw_q}
+        if not isinstance(raw_q, dict):
+            v.problem(q_line, _("{what} must be a table or text", what=q_label))
+            continue
+        v.unknown_keys(raw_q, QUESTION_KEYS, q_label, lambda k, i=q_index: lines.child(index, "questions", i, k))
+        text_line = lines.child(index, "questions", q_index, "text") if "text" in raw_q else q_line
+        text = v.text(raw_q.get("text"), text_line, _("{what}: text", what=q_label))
+        q_id = v.ident(raw_q.get("id"), lines.child(index, "questions", q_index, "id"), q_label)
+        if q_id is None:
+            q_id = f"{phase_id or index + 1}.q{q_index + 1}"
+        elif q_id in seen_question_ids:
+            v.problem(
+                lines.child(index, "questions", q_index, "id"),
+                _('duplicate question id "{id}"', id=q_id),
+            )
+        seen_question_ids[q_id] = q_line
+        probes_raw = raw_q.get("probes", [])
+        probes: tuple[str, ...] = ()
+        if isinstance(probes_raw, list) and all(isinstance(p, str) for p in probes_raw):
+            probes = tuple(p.strip() for p in probes_raw if p.strip())
+        else:
+            v.problem(
+                lines.child(index, "questions", q_index, "probes"),
+                _("{what}: probes must be a list of texts", what=q_label),
+            )
+        q_minutes = v.minutes(
+            raw_q.get("minutes"), lines.child(index, "questions", q_index, "minutes"), q_label, required=False
+        )
+        q_stages = v.stage_list(
+            raw_q.get("stages"), lines.child(index, "questions", q_index, "stages"), q_label, stage_count
+        )
+        questions.append(Question(q_id, text, probes, q_minutes, q_stages))
+
+    checklist: list[ChecklistItem] = []
+    raw_items = raw.get("checklist", [])
+    if not isinstance(raw_items, list):
+        v.problem(lines.phase(index, "checklist"), _("{what}: checklist must be a list", what=label))
+        raw_items = []
+    seen_items: set[str] = set()
+    for c_index, raw_c in enumerate(raw_items):
+        c_line = lines.child(index, "checklist", c_index)
+        c_label = _("{what}, checklist item {number}", what=label, number=c_index + 1)
+        if isinstance(raw_c, str):
+            raw_c = {"text": raw_c}
+        if not isinstance(raw_c, dict):
+            v.problem(c_line, _("{what} must be a table or text", what=c_label))
+            continue
+        v.unknown_keys(raw_c, CHECKLIST_KEYS, c_label, lambda k, i=c_index: lines.child(index, "checklist", i, k))
+        text = v.text(
+            raw_c.get("text"),
+            lines.child(index, "checklist", c_index, "text") if "text" in raw_c else c_line,
+            _("{what}: text", what=c_label),
+        )
+        c_id = v.ident(raw_c.get("id"), lines.child(index, "checklist", c_index, "id"), c_label)
+        if c_id is None:
+            c_id = f"{phase_id or index + 1}.c{c_index + 1}"
+        if c_id in seen_items:
+            v.problem(c_line, _('duplicate checklist id "{id}"', id=c_id))
+        seen_items.add(c_id)
+        audience = raw_c.get("audience", "all")
+        if audience not in AUDIENCES:
+            v.problem(
+                lines.child(index, "checklist", c_index, "audience"),
+                _(
+                    '{what}: audience must be one of {values}, not "{value}"',
+                    what=c_label,
+                    values=", ".join(AUDIENCES),
+                    value=audience,
+                ),
+            )
+            audience = "all"
+        c_stages = v.stage_list(
+            raw_c.get("stages"), lines.child(index, "checklist", c_index, "stages"), c_label, stage_count
+        )
+        checklist.append(ChecklistItem(c_id, text, audience, c_stages))
+
+    if minutes is None or phase_id is None:
+        return None
+    return Phase(
+        id=phase_id,
+        title=title,
+        kind=kind,
+        minutes=minutes,
+        questions=tuple(questions),
+        checklist=tuple(checklist),
+        guidance=guidance,
+        stages=stages,
+    )
+
+
+def load_guide(path: str | Path) -> Guide:
+    """Read and validate a guide file; raise ``GuideError`` (never anything else)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise GuideError(
+            [GuideProblem(name, 0, _("cannot read the file: {reason}", reason=error.strerror or error))]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise GuideError(
+            [GuideProblem(name, line, _("the file is not UTF-8 text (byte {offset})", offset=error.start))]
+        ) from None
+    return parse_guide(text, name)
+
+
+__all__ = [
+    "ChecklistItem",
+    "Guide",
+    "GuideError",
+    "GuideProblem",
+    "Phase",
+    "Question",
+    "load_guide",
+    "parse_guide",
+]

@@ -1,0 +1,442 @@
+"""The session state machine: a pure fold over the session's events.
+
+``SessionState.apply`` takes events in order (see ``events.event_order``) and
+keeps the figures the live view needs up to date in O(1) per event, so a key
+press costs the same at event 10,000 as at event 10. Everything that depends on
+the present moment takes ``now`` (wall-clock seconds) from the caller.
+
+The session clock runs from the ``started`` event to the ``ended`` event and
+stops during pauses (a break). Time the app was not running counts as session
+time: the group went on talking. Such gaps are marked in the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from facilitator.core import events as ev
+from facilitator.core.events import Event
+from facilitator.core.guide import Guide, Phase, Question
+
+AMBER_AT = 0.70  # share of plan at which a clock turns amber
+RED_AT = 1.00  # share of plan past which it turns red
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    label: str
+    role: str = ""
+    real_name: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "label": self.label, "role": self.role, "real_name": self.real_name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Participant:
+        return cls(
+            id=str(data["id"]),
+            label=str(data.get("label") or data["id"]),
+            role=str(data.get("role", "")),
+            real_name=str(data.get("real_name", "")),
+        )
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What is fixed when a session is created."""
+
+    id: str
+    title: str
+    guide: Guide
+    created_at: float
+    participants: tuple[Participant, ...] = ()
+    study: str = ""
+    stage: int = 1
+    guide_path: str = ""
+
+
+@dataclass
+class TimelineEntry:
+    """A stretch of the session: on a question, in a pause, or with the app not running."""
+
+    kind: str  # "question", "pause" or "down"
+    start_s: float  # session clock
+    end_s: float | None
+    phase: str = ""
+    question: str | None = None
+    wall_start: float = 0.0
+    wall_end: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "start_s": round(self.start_s, 3),
+            "end_s": None if self.end_s is None else round(self.end_s, 3),
+            "phase": self.phase,
+            "question": self.question,
+            "wall_start": self.wall_start,
+            "wall_end": self.wall_end,
+        }
+
+
+def level(fraction: float) -> str:
+    """'ok', 'amber' (70 % of plan) or 'red' (past 100 % of plan)."""
+    if fraction > RED_AT:
+        return "red"
+    if fraction >= AMBER_AT:
+        return "amber"
+    return "ok"
+
+
+@dataclass
+class SessionState:
+    guide: Guide
+    started_at: float | None = None
+    ended_at: float | None = None
+    paused_since: float | None = None
+    paused_total: float = 0.0
+    pause_count: int = 0
+    phase_id: str = ""
+    question_id: str | None = None
+    segment_start_s: float = 0.0
+    last_at: float = 0.0
+    phase_time: dict[str, float] = field(default_factory=dict)
+    question_time: dict[str, float] = field(default_factory=dict)
+    last_question_in_phase: dict[str, str | None] = field(default_factory=dict)
+    checklist: dict[str, bool] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    open_writers: dict[str, float] = field(default_factory=dict)
+    event_count: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.phase_id and self.guide.phases:
+            first = self.guide.phases[0]
+            self.phase_id = first.id
+            self.question_id = first.questions[0].id if first.questions else None
+
+    # --- folding ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_events(cls, guide: Guide, events: list[Event]) -> SessionState:
+        state = cls(guide)
+        for event in sorted(events, key=ev.event_order):
+            state.apply(event)
+        return state
+
+    def apply(self, event: Event) -> bool:
+        """Apply one event; return False if it was already applied (same writer and number)."""
+        if event.id in self.seen:
+            return False
+        self.seen.add(event.id)
+        self.event_count += 1
+        at = max(event.at, self.last_at)  # never let the clock run backwards
+        handler = _HANDLERS.get(event.kind)
+        if handler is not None:
+            handler(self, event, at)
+        self.last_at = at
+        return True
+
+    def _start(self, event: Event, at: float) -> None:
+        if self.started_at is not None:
+            return
+        self.started_at = at
+        self.segment_start_s = 0.0
+        self.timeline.append(self._segment_entry(0.0, at))
+
+    def _segment_entry(self, start_s: float, at: float) -> TimelineEntry:
+        return TimelineEntry(
+            kind="question",
+            start_s=start_s,
+            end_s=None,
+            phase=self.phase_id,
+            question=self.question_id,
+            wall_start=at,
+        )
+
+    def _close_segment(self, at: float) -> None:
+        now_s = self.session_s(at)
+        spent = max(0.0, now_s - self.segment_start_s)
+        self.phase_time[self.phase_id] = self.phase_time.get(self.phase_id, 0.0) + spent
+        if self.question_id is not None:
+            self.question_time[self.question_id] = (
+                self.question_time.get(self.question_id, 0.0) + spent
+            )
+        for entry in reversed(self.timeline):
+            if entry.kind == "question" and entry.end_s is None:
+                entry.end_s = now_s
+                entry.wall_end = at
+                break
+
+    def _goto(self, event: Event, at: float) -> None:
+        phase_id = event.data.get("phase")
+        question_id = event.data.get("question")
+        try:
+            phase = self.guide.phase(str(phase_id))
+        except KeyError:
+            return  # a position the guide no longer has: ignore, keep the rest
+        if question_id is not None and question_id not in {q.id for q in phase.questions}:
+            question_id = phase.questions[0].id if phase.questions else None
+        if self.ended_at is not None:
+            return
+        if self.started_at is not None:
+            self._close_segment(at)
+        self.last_question_in_phase[self.phase_id] = self.question_id
+        self.phase_id = phase.id
+        self.question_id = question_id
+        self.segment_start_s = self.session_s(at)
+        if self.started_at is not None:
+            self.timeline.append(self._segment_entry(self.segment_start_s, at))
+
+    def _pause(self, event: Event, at: float) -> None:
+        if self.paused_since is not None or self.ended_at is not None or self.started_at is None:
+            return
+        self.paused_since = at
+        self.pause_count += 1
+        self.timeline.append(
+            TimelineEntry(
+                kind="pause",
+                start_s=self.session_s(at),
+                end_s=None,
+                phase=self.phase_id,
+                question=self.question_id,
+                wall_start=at,
+            )
+        )
+
+    def _resume(self, event: Event, at: float) -> None:
+        if self.paused_since is None:
+            return
+        self.paused_total += at - self.paused_since
+        self.paused_since = None
+        for entry in reversed(self.timeline):
+            if entry.kind == "pause" and entry.wall_end is None:
+                entry.end_s = entry.start_s  # the session clock stood still
+                entry.wall_end = at
+                break
+
+    def _check(self, event: Event, at: float) -> None:
+        item = event.data.get("item")
+        if isinstance(item, str):
+            self.checklist[item] = bool(event.data.get("done", True))
+
+    def _opened(self, event: Event, at: float) -> None:
+        down_since = event.data.get("down_since")
+        if (
+            isinstance(down_since, int | float)
+            and self.started_at is not None
+            and self.ended_at is None
+            and down_since < at
+        ):
+            down_since = max(float(down_since), self.last_at)
+            if at - down_since >= 1.0:
+                self.timeline.append(
+                    TimelineEntry(
+                        kind="down",
+                        start_s=self.session_s(down_since),
+                        end_s=self.session_s(at),
+                        phase=self.phase_id,
+                        question=self.question_id,
+                        wall_start=down_since,
+                        wall_end=at,
+                    )
+                )
+        self.open_writers[event.writer] = at
+
+    def _closed(self, event: Event, at: float) -> None:
+        self.open_writers.pop(event.writer, None)
+
+    def _end(self, event: Event, at: float) -> None:
+        if self.ended_at is not None or self.started_at is None:
+            return
+        if self.paused_since is not None:
+            self._resume(event, at)
+        self._close_segment(at)
+        self.ended_at = at
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_since is not None
+
+    @property
+    def phase(self) -> Phase:
+        return self.guide.phase(self.phase_id)
+
+    @property
+    def phase_index(self) -> int:
+        return self.guide.phase_index(self.phase_id)
+
+    @property
+    def question(self) -> Question | None:
+        for question in self.phase.questions:
+            if question.id == self.question_id:
+                return question
+        return None
+
+    @property
+    def question_index(self) -> int | None:
+        for index, question in enumerate(self.phase.questions):
+            if question.id == self.question_id:
+                return index
+        return None
+
+    def next_question(self) -> Question | None:
+        """The question that comes after the current one (in this phase or the next)."""
+        index = self.question_index
+        questions = self.phase.questions
+        if index is not None and index + 1 < len(questions):
+            return questions[index + 1]
+        for phase in self.guide.phases[self.phase_index + 1 :]:
+            if phase.questions:
+                return phase.questions[0]
+        return None
+
+    def paused_s(self, now: float) -> float:
+        """Wall-clock seconds spent in pauses up to ``now``."""
+        total = self.paused_total
+        if self.paused_since is not None:
+            end = now if self.ended_at is None else min(now, self.ended_at)
+            total += max(0.0, end - self.paused_since)
+        return total
+
+    def session_s(self, now: float) -> float:
+        """The session clock at wall time ``now``: seconds since start, pauses excluded."""
+        if self.started_at is None:
+            return 0.0
+        end = now if self.ended_at is None else min(now, self.ended_at)
+        return max(0.0, end - self.started_at - self.paused_s(end))
+
+    def phase_elapsed_s(self, now: float, phase_id: str | None = None) -> float:
+        phase_id = phase_id or self.phase_id
+        spent = self.phase_time.get(phase_id, 0.0)
+        if phase_id == self.phase_id and self._segment_open:
+            spent += max(0.0, self.session_s(now) - self.segment_start_s)
+        return spent
+
+    def question_elapsed_s(self, now: float, question_id: str) -> float:
+        spent = self.question_time.get(question_id, 0.0)
+        if question_id == self.question_id and self._segment_open:
+            spent += max(0.0, self.session_s(now) - self.segment_start_s)
+        return spent
+
+    @property
+    def _segment_open(self) -> bool:
+        return self.started_at is not None and self.ended_at is None
+
+    def asked(self, now: float, question_id: str) -> bool:
+        """A question counts as asked once it has been on screen for ``asked_after_s``."""
+        return self.question_elapsed_s(now, question_id) >= self.guide.asked_after_s
+
+    def remaining_s(self, now: float) -> float:
+        return self.guide.planned_s - self.session_s(now)
+
+    def session_level(self, now: float) -> str:
+        planned = self.guide.planned_s
+        return level(self.session_s(now) / planned) if planned > 0 else "ok"
+
+    def phase_level(self, now: float) -> str:
+        planned = self.phase.planned_s
+        if planned <= 0:
+            return "red" if self.phase_elapsed_s(now) > 0 else "ok"
+        return level(self.phase_elapsed_s(now) / planned)
+
+    def later_phases_planned_s(self) -> float:
+        """The planned time of the phases after the current one."""
+        return sum(p.planned_s for p in self.guide.phases[self.phase_index + 1 :])
+
+    def closing_squeeze_s(self, now: float) -> float:
+        """How far the phases still to come overrun the plan if the moderator moved on now.
+
+        Positive when, for instance, the main phase has run so long that the closing
+        summary no longer fits in the planned session time; 0 when it still fits.
+        """
+        if self.ended_at is not None:
+            return 0.0
+        later = self.later_phases_planned_s()
+        if later <= 0:
+            return 0.0
+        return max(0.0, later - self.remaining_s(now))
+
+    def pauses(self) -> list[TimelineEntry]:
+        return [entry for entry in self.timeline if entry.kind == "pause"]
+
+    def downtimes(self) -> list[TimelineEntry]:
+        return [entry for entry in self.timeline if entry.kind == "down"]
+
+    def current_pause_s(self, now: float) -> float:
+        return 0.0 if self.paused_since is None else max(0.0, now - self.paused_since)
+
+
+_HANDLERS = {
+    ev.STARTED: SessionState._start,
+    ev.GOTO: SessionState._goto,
+    ev.PAUSED: SessionState._pause,
+    ev.RESUMED: SessionState._resume,
+    ev.CHECKED: SessionState._check,
+    ev.OPENED: SessionState._opened,
+    ev.CLOSED: SessionState._closed,
+    ev.ENDED: SessionState._end,
+}
+
+
+# --- navigation: where a key press takes the moderator ------------------------------------------
+
+
+def _entry_question(state: SessionState, phase: Phase) -> str | None:
+    """Where entering ``phase`` lands: the question last on screen there, else the first."""
+    if not phase.questions:
+        return None
+    remembered = state.last_question_in_phase.get(phase.id)
+    if remembered is not None and any(q.id == remembered for q in phase.questions):
+        return remembered
+    return phase.questions[0].id
+
+
+def next_question_target(state: SessionState) -> tuple[str, str | None] | None:
+    index = state.question_index
+    questions = state.phase.questions
+    if index is not None and index + 1 < len(questions):
+        return state.phase_id, questions[index + 1].id
+    phases = state.guide.phases
+    if state.phase_index + 1 < len(phases):
+        following = phases[state.phase_index + 1]
+        return following.id, following.questions[0].id if following.questions else None
+    return None
+
+
+def previous_question_target(state: SessionState) -> tuple[str, str | None] | None:
+    index = state.question_index
+    questions = state.phase.questions
+    if index is not None and index > 0:
+        return state.phase_id, questions[index - 1].id
+    if state.phase_index > 0:
+        before = state.guide.phases[state.phase_index - 1]
+        return before.id, before.questions[-1].id if before.questions else None
+    return None
+
+
+def next_phase_target(state: SessionState) -> tuple[str, str | None] | None:
+    phases = state.guide.phases
+    if state.phase_index + 1 >= len(phases):
+        return None
+    following = phases[state.phase_index + 1]
+    return following.id, _entry_question(state, following)
+
+
+def previous_phase_target(state: SessionState) -> tuple[str, str | None] | None:
+    if state.phase_index == 0:
+        return None
+    before = state.guide.phases[state.phase_index - 1]
+    return before.id, _entry_question(state, before)

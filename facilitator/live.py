@@ -1,0 +1,144 @@
+"""A running session: the one place where actions become durable events and then state.
+
+The live view, the simulator and the tests all act through ``LiveSession``:
+each action is appended to this process's journal (fsynced) *before* it is
+applied to the in-memory state the screen reads, so nothing shown is ever lost.
+"""
+
+from __future__ import annotations
+
+from facilitator.core import events as ev
+from facilitator.core.clock import Clock, SystemClock
+from facilitator.core.events import Event
+from facilitator.core.session import (
+    SessionInfo,
+    SessionState,
+    next_phase_target,
+    next_question_target,
+    previous_phase_target,
+    previous_question_target,
+)
+from facilitator.store.journal import JournalWriter
+from facilitator.store.session_store import SessionStore
+
+MODERATOR = "moderator"
+
+
+class LiveSession:
+    def __init__(
+        self,
+        store: SessionStore,
+        writer: str = MODERATOR,
+        clock: Clock | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.info: SessionInfo = store.info()
+        loaded = store.read_events()
+        self.problems = list(loaded.problems)
+        self.state = SessionState.from_events(self.info.guide, loaded.events)
+        self.writer_name = writer
+        self.journal: JournalWriter | None = None
+        self.read_only = read_only or self.state.ended
+        if not self.read_only:
+            self.journal = store.open_writer(writer)
+            if self.journal.recovered_torn_tail:
+                self.problems.append(
+                    "the last write before the crash was incomplete and was not saved"
+                )
+            self._announce_open(loaded.events)
+
+    @property
+    def guide(self):
+        return self.info.guide
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def _announce_open(self, events: list[Event]) -> None:
+        now = self.now()
+        if not self.state.started:
+            self.record(ev.STARTED)
+            self.record(ev.OPENED)
+            return
+        mine = [e for e in events if e.writer == self.writer_name]
+        last_event = mine[-1].at if mine else self.state.last_at
+        alive = self.store.last_alive(self.writer_name)
+        down_since = max(last_event, alive or 0.0)
+        down_since = min(down_since, now)
+        self.record(ev.OPENED, {"down_since": down_since})
+
+    def record(self, kind: str, data: dict | None = None) -> Event:
+        """Make one event durable, then apply it. Raises ``StorageError`` if it is not saved."""
+        if self.journal is None:
+            raise RuntimeError("this session is open read-only")
+        event = self.journal.append(self.now(), kind, data)
+        self.state.apply(event)
+        return event
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def _goto_target(self, target: tuple[str, str | None] | None) -> Event | None:
+        if target is None or self.state.ended:
+            return None
+        phase_id, question_id = target
+        if phase_id == self.state.phase_id and question_id == self.state.question_id:
+            return None
+        return self.record(ev.GOTO, {"phase": phase_id, "question": question_id})
+
+    def next_question(self) -> Event | None:
+        return self._goto_target(next_question_target(self.state))
+
+    def previous_question(self) -> Event | None:
+        return self._goto_target(previous_question_target(self.state))
+
+    def next_phase(self) -> Event | None:
+        return self._goto_target(next_phase_target(self.state))
+
+    def previous_phase(self) -> Event | None:
+        return self._goto_target(previous_phase_target(self.state))
+
+    def goto(self, phase_id: str, question_id: str | None = None) -> Event | None:
+        phase = self.guide.phase(phase_id)
+        if question_id is None and phase.questions:
+            question_id = phase.questions[0].id
+        return self._goto_target((phase_id, question_id))
+
+    def toggle_pause(self) -> Event | None:
+        if self.state.ended:
+            return None
+        return self.record(ev.RESUMED if self.state.paused else ev.PAUSED)
+
+    def set_checked(self, item_id: str, done: bool) -> Event | None:
+        if self.state.checklist.get(item_id, False) == done:
+            return None
+        return self.record(ev.CHECKED, {"item": item_id, "done": done})
+
+    def toggle_checked(self, item_id: str) -> Event | None:
+        return self.set_checked(item_id, not self.state.checklist.get(item_id, False))
+
+    def end(self) -> Event | None:
+        if self.state.ended:
+            return None
+        event = self.record(ev.ENDED)
+        self.read_only = True
+        return event
+
+    # --- housekeeping ----------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        if not self.read_only:
+            self.store.touch_alive(self.writer_name, self.now())
+
+    def close(self) -> None:
+        """A clean exit: say so in the record (unless the session ended) and copy to TinyDB."""
+        if self.journal is None:
+            return
+        try:
+            if not self.state.ended:
+                self.record(ev.CLOSED)
+            self.store.checkpoint()
+        finally:
+            self.journal.close()
+            self.journal = None

@@ -1,0 +1,131 @@
+"""Append-only journals: one file per writing process, one JSON event per line.
+
+Why journals and not TinyDB for every event: TinyDB's JSON storage rewrites the
+whole file on each insert (O(n)), is left unreadable by a kill in mid-write, and
+two processes on one file destroy it. A journal line is appended with one
+``write`` on an ``O_APPEND`` descriptor and made durable with ``fsync`` before
+the caller is told it is saved, so:
+
+- an event is on disk before the screen shows it;
+- appending costs the same at 10,000 events as at 100;
+- a kill at any instant leaves at most a torn last line, which readers skip and
+  the writer cuts off when it opens the journal again (it was never acknowledged);
+- each process writes only its own journal, and holds an exclusive lock on it,
+  so two writers on one session never touch the same file.
+
+TinyDB holds the session's metadata and a queryable copy of the events, rebuilt
+from the journals (see ``session_store``).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facilitator.core.events import Event, EventFormatError
+
+FILE_MODE = 0o600
+
+
+class StorageError(Exception):
+    """A write that did not reach the disk. Nothing was acknowledged."""
+
+
+class JournalLocked(StorageError):
+    """Another process is writing this journal."""
+
+
+@dataclass
+class JournalRead:
+    events: list[Event] = field(default_factory=list)
+    damaged_lines: list[int] = field(default_factory=list)  # whole lines that are not events
+    torn_tail: bool = False  # the last line was cut short by a crash
+    valid_bytes: int = 0  # length of the journal up to the last complete line
+
+
+def read_journal(path: Path) -> JournalRead:
+    """Read every complete, well-formed event; report torn and damaged lines."""
+    result = JournalRead()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return result
+    offset = 0
+    number = 0
+    while offset < len(data):
+        end = data.find(b"\n", offset)
+        if end == -1:
+            # no newline: a write cut short. Not acknowledged, so not an event.
+            result.torn_tail = True
+            break
+        number += 1
+        line = data[offset:end]
+        offset = end + 1
+        result.valid_bytes = offset
+        if not line.strip():
+            continue
+        try:
+            result.events.append(Event.from_record(json.loads(line)))
+        except (ValueError, EventFormatError, UnicodeDecodeError):
+            result.damaged_lines.append(number)
+    return result
+
+
+class JournalWriter:
+    """The one process allowed to append to ``path``; every append is fsynced."""
+
+    def __init__(self, path: Path, writer: str) -> None:
+        self.path = path
+        self.writer = writer
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise JournalLocked(str(path)) from None
+        existing = read_journal(path)
+        if existing.torn_tail:
+            os.ftruncate(self._fd, existing.valid_bytes)
+            os.fsync(self._fd)
+        self.size = existing.valid_bytes if existing.torn_tail else os.fstat(self._fd).st_size
+        self.seq = max((e.seq for e in existing.events if e.writer == writer), default=0)
+        self.recovered_torn_tail = existing.torn_tail
+        self.damaged_lines = existing.damaged_lines
+
+    def append(self, at: float, kind: str, data: dict | None = None) -> Event:
+        """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
+        event = Event(writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {})
+        line = (json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        try:
+            written = os.write(self._fd, line)
+            if written != len(line):
+                raise OSError(errno.ENOSPC, "short write")
+            os.fsync(self._fd)
+        except OSError as error:
+            # Leave no half line behind: the next append must start on a clean line.
+            try:
+                os.ftruncate(self._fd, self.size)
+            except OSError:
+                pass
+            raise StorageError(error.strerror or str(error)) from error
+        self.size += len(line)
+        self.seq = event.seq
+        return event
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+    def __enter__(self) -> JournalWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
