@@ -43,13 +43,24 @@ class Event:
         return f"{self.writer}:{self.seq}"
 
     def to_record(self) -> dict[str, Any]:
-        return {"w": self.writer, "n": self.seq, "at": self.at, "kind": self.kind, "data": self.data}
+        return {
+            "w": self.writer,
+            "n": self.seq,
+            "at": self.at,
+            "kind": self.kind,
+            "data": self.data,
+        }
 
     @classmethod
     def from_record(cls, record: object) -> Event:
         if not isinstance(record, dict):
             raise EventFormatError("an event must be an object")
-        writer, seq, at, kind = record.get("w"), record.get("n"), record.get("at"), record.get("kind")
+        writer, seq, at, kind = (
+            record.get("w"),
+            record.get("n"),
+            record.get("at"),
+            record.get("kind"),
+        )
         data = record.get("data", {})
         if not isinstance(writer, str) or not writer:
             raise EventFormatError("event without a writer")

@@ -159,7 +159,12 @@ class Guide:
                         for q in p.questions
                     ],
                     "checklist": [
-                        {"id": c.id, "text": c.text, "audience": c.audience, "stages": list(c.stages)}
+                        {
+                            "id": c.id,
+                            "text": c.text,
+                            "audience": c.audience,
+                            "stages": list(c.stages),
+                        }
                         for c in p.checklist
                     ],
                 }
@@ -355,14 +360,15 @@ class _Validator:
         if not _is_number(value):
             self.problem(line, _("{what}: minutes must be a number", what=what))
             return None
-        number = float(value)  # type: ignore[arg-type]
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except OverflowError:  # an integer too large for a float
+            number = float("inf")
         if number != number or number in (float("inf"), float("-inf")):
             self.problem(line, _("{what}: minutes must be a finite number", what=what))
             return None
         if number < 0:
-            self.problem(
-                line, _("{what}: minutes is negative ({value})", what=what, value=value)
-            )
+            self.problem(line, _("{what}: minutes is negative ({value})", what=what, value=value))
             return None
         return number
 
@@ -410,6 +416,10 @@ def parse_guide(text: str, file: str = "<guide>") -> Guide:
     """Parse and validate a guide's TOML text; raise ``GuideError`` naming every problem."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # arrays or inline tables nested hundreds deep
+        raise GuideError(
+            [GuideProblem(file, 1, _("not valid TOML: {detail}", detail=_("nested too deeply")))]
+        ) from None
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line = int(match.group(1)) if match else 1
@@ -444,7 +454,11 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
     stage_count = 1
     raw_stages = data.get("stages")
     if raw_stages is not None:
-        if isinstance(raw_stages, int) and not isinstance(raw_stages, bool) and 1 <= raw_stages <= 20:
+        if (
+            isinstance(raw_stages, int)
+            and not isinstance(raw_stages, bool)
+            and 1 <= raw_stages <= 20
+        ):
             stage_count = raw_stages
         else:
             v.problem(lines.top("stages"), _("stages must be a whole number from 1 to 20"))
@@ -456,7 +470,10 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
             v.problem(lines.top("settings"), _("settings must be a table"))
         else:
             v.unknown_keys(
-                settings, SETTINGS_KEYS, "[settings]", lambda k: lines._key_line(lines.top("settings"), k) or lines.top("settings")
+                settings,
+                SETTINGS_KEYS,
+                "[settings]",
+                lambda k: lines._key_line(lines.top("settings"), k) or lines.top("settings"),
             )
             raw = settings.get("asked_after_s")
             if raw is not None:
@@ -475,7 +492,9 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
     elif not isinstance(raw_phases, list) or not all(isinstance(p, dict) for p in raw_phases):
         v.problem(lines.top("phases"), _("phases must be [[phases]] tables"))
     elif not raw_phases:
-        v.problem(lines.top("phases"), _("the guide has no phases: add at least one [[phases]] table"))
+        v.problem(
+            lines.top("phases"), _("the guide has no phases: add at least one [[phases]] table")
+        )
     else:
         seen_phase_ids: dict[str, int] = {}
         seen_question_ids: dict[str, int] = {}
@@ -499,7 +518,11 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
     for stage in range(1, stage_count + 1):
         if not guide.for_stage(stage).phases:
             raise GuideError(
-                [GuideProblem(file, lines.top("stages"), _("stage {stage} has no phases", stage=stage))]
+                [
+                    GuideProblem(
+                        file, lines.top("stages"), _("stage {stage} has no phases", stage=stage)
+                    )
+                ]
             )
     return guide
 
@@ -534,7 +557,11 @@ def _validate_phase(
             seen_phase_ids[phase_id] = lines.phase(index, "id")
         label = _('phase "{id}"', id=phase_id)
 
-    title = v.text(raw.get("title"), lines.phase(index, "title") if "title" in raw else header, _("{what}: title", what=label))
+    title = v.text(
+        raw.get("title"),
+        lines.phase(index, "title") if "title" in raw else header,
+        _("{what}: title", what=label),
+    )
     kind = raw.get("kind", "main")
     if kind not in PHASE_KINDS:
         v.problem(
@@ -548,15 +575,22 @@ def _validate_phase(
         )
         kind = "main"
     minutes = v.minutes(
-        raw.get("minutes"), lines.phase(index, "minutes") if "minutes" in raw else header, label, required=True
+        raw.get("minutes"),
+        lines.phase(index, "minutes") if "minutes" in raw else header,
+        label,
+        required=True,
     )
-    guidance = v.text(raw.get("guidance"), lines.phase(index, "guidance"), "guidance", required=False)
+    guidance = v.text(
+        raw.get("guidance"), lines.phase(index, "guidance"), "guidance", required=False
+    )
     stages = v.stage_list(raw.get("stages"), lines.phase(index, "stages"), label, stage_count)
 
     questions: list[Question] = []
     raw_questions = raw.get("questions", [])
     if not isinstance(raw_questions, list):
-        v.problem(lines.phase(index, "questions"), _("{what}: questions must be a list", what=label))
+        v.problem(
+            lines.phase(index, "questions"), _("{what}: questions must be a list", what=label)
+        )
         raw_questions = []
     for q_index, raw_q in enumerate(raw_questions):
         q_line = lines.child(index, "questions", q_index)
@@ -566,13 +600,18 @@ def _validate_phase(
         if not isinstance(raw_q, dict):
             v.problem(q_line, _("{what} must be a table or text", what=q_label))
             continue
-        v.unknown_keys(raw_q, QUESTION_KEYS, q_label, lambda k, i=q_index: lines.child(index, "questions", i, k))
+        v.unknown_keys(
+            raw_q,
+            QUESTION_KEYS,
+            q_label,
+            lambda k, i=q_index: lines.child(index, "questions", i, k),
+        )
         text_line = lines.child(index, "questions", q_index, "text") if "text" in raw_q else q_line
         text = v.text(raw_q.get("text"), text_line, _("{what}: text", what=q_label))
         q_id = v.ident(raw_q.get("id"), lines.child(index, "questions", q_index, "id"), q_label)
         if q_id is None:
             q_id = f"{phase_id or index + 1}.q{q_index + 1}"
-        elif q_id in seen_question_ids:
+        if q_id in seen_question_ids:
             v.problem(
                 lines.child(index, "questions", q_index, "id"),
                 _('duplicate question id "{id}"', id=q_id),
@@ -588,17 +627,25 @@ def _validate_phase(
                 _("{what}: probes must be a list of texts", what=q_label),
             )
         q_minutes = v.minutes(
-            raw_q.get("minutes"), lines.child(index, "questions", q_index, "minutes"), q_label, required=False
+            raw_q.get("minutes"),
+            lines.child(index, "questions", q_index, "minutes"),
+            q_label,
+            required=False,
         )
         q_stages = v.stage_list(
-            raw_q.get("stages"), lines.child(index, "questions", q_index, "stages"), q_label, stage_count
+            raw_q.get("stages"),
+            lines.child(index, "questions", q_index, "stages"),
+            q_label,
+            stage_count,
         )
         questions.append(Question(q_id, text, probes, q_minutes, q_stages))
 
     checklist: list[ChecklistItem] = []
     raw_items = raw.get("checklist", [])
     if not isinstance(raw_items, list):
-        v.problem(lines.phase(index, "checklist"), _("{what}: checklist must be a list", what=label))
+        v.problem(
+            lines.phase(index, "checklist"), _("{what}: checklist must be a list", what=label)
+        )
         raw_items = []
     seen_items: set[str] = set()
     for c_index, raw_c in enumerate(raw_items):
@@ -609,7 +656,12 @@ def _validate_phase(
         if not isinstance(raw_c, dict):
             v.problem(c_line, _("{what} must be a table or text", what=c_label))
             continue
-        v.unknown_keys(raw_c, CHECKLIST_KEYS, c_label, lambda k, i=c_index: lines.child(index, "checklist", i, k))
+        v.unknown_keys(
+            raw_c,
+            CHECKLIST_KEYS,
+            c_label,
+            lambda k, i=c_index: lines.child(index, "checklist", i, k),
+        )
         text = v.text(
             raw_c.get("text"),
             lines.child(index, "checklist", c_index, "text") if "text" in raw_c else c_line,
@@ -634,7 +686,10 @@ def _validate_phase(
             )
             audience = "all"
         c_stages = v.stage_list(
-            raw_c.get("stages"), lines.child(index, "checklist", c_index, "stages"), c_label, stage_count
+            raw_c.get("stages"),
+            lines.child(index, "checklist", c_index, "stages"),
+            c_label,
+            stage_count,
         )
         checklist.append(ChecklistItem(c_id, text, audience, c_stages))
 
@@ -660,14 +715,22 @@ def load_guide(path: str | Path) -> Guide:
         raw = path.read_bytes()
     except OSError as error:
         raise GuideError(
-            [GuideProblem(name, 0, _("cannot read the file: {reason}", reason=error.strerror or error))]
+            [
+                GuideProblem(
+                    name, 0, _("cannot read the file: {reason}", reason=error.strerror or error)
+                )
+            ]
         ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise GuideError(
-            [GuideProblem(name, line, _("the file is not UTF-8 text (byte {offset})", offset=error.start))]
+            [
+                GuideProblem(
+                    name, line, _("the file is not UTF-8 text (byte {offset})", offset=error.start)
+                )
+            ]
         ) from None
     return parse_guide(text, name)
 

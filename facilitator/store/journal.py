@@ -99,7 +99,9 @@ class JournalWriter:
     def append(self, at: float, kind: str, data: dict | None = None) -> Event:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
         event = Event(writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {})
-        line = (json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        line = (
+            json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        ).encode()
         try:
             written = os.write(self._fd, line)
             if written != len(line):

@@ -1,0 +1,257 @@
+"""The ``facilitator`` command. Every subcommand goes through core and store; only
+``run`` (and the bare command) load the user interface."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from facilitator.core.clock import SystemClock
+from facilitator.core.guide import GuideError, load_guide
+from facilitator.i18n import _, set_language
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+def _sessions_dir(args: argparse.Namespace) -> Path:
+    from facilitator.store.session_store import default_sessions_dir
+
+    return Path(args.sessions) if args.sessions else default_sessions_dir()
+
+
+def _fail(message: str) -> int:
+    print(_("facilitator: {message}", message=message), file=sys.stderr)
+    return EXIT_ERROR
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.guides:
+        try:
+            guide = load_guide(path)
+        except GuideError as error:
+            for problem in error.problems:
+                print(str(problem), file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        stages = "" if guide.stages == 1 else _(", {count} stages", count=guide.stages)
+        print(
+            _(
+                "{file}: ok ({title}: {phases} phases, {questions} questions{stages})",
+                file=path,
+                title=guide.title,
+                phases=len(guide.phases),
+                questions=sum(len(p.questions) for p in guide.phases),
+                stages=stages,
+            )
+        )
+    return status
+
+
+def _open_store(args: argparse.Namespace):
+    from facilitator.store.session_store import SessionNotFound, SessionStore
+
+    try:
+        return SessionStore.open(_sessions_dir(args), args.session)
+    except SessionNotFound as error:
+        raise _CliError(str(error)) from None
+
+
+class _CliError(Exception):
+    pass
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from facilitator.store.session_store import SessionStore, parse_participant
+
+    try:
+        guide = load_guide(args.guide)
+    except GuideError as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        participants = [parse_participant(spec) for spec in args.participant]
+    except ValueError as error:
+        return _fail(str(error))
+    if len(participants) > 12:
+        return _fail(_("at most 12 participants"))
+    try:
+        store = SessionStore.create(
+            _sessions_dir(args),
+            guide,
+            title=args.title,
+            participants=participants,
+            now=SystemClock().now(),
+            study=args.study or "",
+            stage=args.stage,
+            guide_path=str(args.guide),
+        )
+    except ValueError as error:
+        return _fail(str(error))
+    except OSError as error:
+        return _fail(_("cannot create the session: {reason}", reason=error.strerror or error))
+    print(store.path.name)
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from facilitator.core.session import SessionState
+    from facilitator.core.summary import build_summary
+    from facilitator.exports.markdown import render_markdown
+    from facilitator.store.session_store import SessionDamaged
+
+    store = _open_store(args)
+    try:
+        info = store.info()
+    except SessionDamaged as error:
+        return _fail(_("the session cannot be read: {reason}", reason=error))
+    loaded = store.read_events()
+    for problem in loaded.problems:
+        print(_("warning: {problem}", problem=problem), file=sys.stderr)
+    state = SessionState.from_events(info.guide, loaded.events)
+    summary = build_summary(info, state, SystemClock().now())
+    if args.format == "json":
+        text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = render_markdown(summary)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        os.chmod(args.output, 0o600)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from facilitator.live import LiveSession
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
+
+    store = _open_store(args)
+    try:
+        live = LiveSession(store)
+    except SessionDamaged as error:
+        return _fail(_("the session cannot be read: {reason}", reason=error))
+    except JournalLocked:
+        return _fail(
+            _(
+                "session {id} is already open in another facilitator window; close that one first",
+                id=store.path.name,
+            )
+        )
+    except StorageError as error:
+        return _fail(_("cannot write to the session: {reason}", reason=error))
+    from facilitator.ui.app import make_app
+
+    app = make_app(live)
+    try:
+        app.run()
+    finally:
+        try:
+            live.close()
+        except StorageError as error:
+            print(_("warning: {problem}", problem=error), file=sys.stderr)
+    return app.return_code or EXIT_OK
+
+
+def cmd_home(args: argparse.Namespace) -> int:
+    from facilitator.ui.app import make_home_app
+
+    guides_dir = Path(args.guides)
+    app = make_home_app(_sessions_dir(args), guides_dir)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facilitator",
+        description=_(
+            "A terminal companion for moderating live focus groups. Without a command, "
+            "opens the app on the bundled guides and the sessions folder."
+        ),
+    )
+    parser.add_argument(
+        "--sessions",
+        metavar="DIR",
+        help=_("where sessions live (default: $FACILITATOR_SESSIONS or ./sessions)"),
+    )
+    parser.add_argument(
+        "--lang", choices=["en", "nb"], help=_("interface language (default: from LANG)")
+    )
+    parser.add_argument(
+        "--guides",
+        default=str(_bundled_guides()),
+        help=_("where guides live (for the start screen)"),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help=_("validate guide files: 'ok' or file:line: problem"))
+    check.add_argument("guides", nargs="+", metavar="GUIDE")
+    check.set_defaults(func=cmd_check)
+
+    new = sub.add_parser("new", help=_("create a session from a guide and print its id"))
+    new.add_argument("guide", metavar="GUIDE")
+    new.add_argument("--title", required=True, help=_("the session's title, e.g. 'Stage 1'"))
+    new.add_argument(
+        "--participant",
+        action="append",
+        default=[],
+        metavar="ID:LABEL[:ROLE]",
+        help=_("a participant: short id, pseudonym, optional role (repeat for each)"),
+    )
+    new.add_argument("--study", help=_("the study this session belongs to (a short name)"))
+    new.add_argument(
+        "--stage", type=int, default=1, help=_("the stage of a multi-stage study (default 1)")
+    )
+    new.set_defaults(func=cmd_new)
+
+    run = sub.add_parser(
+        "run", help=_("the moderator's live view (resumes an interrupted session)")
+    )
+    run.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    run.set_defaults(func=cmd_run)
+
+    summary = sub.add_parser("summary", help=_("the end-of-session summary"))
+    summary.add_argument("session", metavar="SESSION")
+    summary.add_argument("--format", choices=["md", "json"], default="md")
+    summary.add_argument(
+        "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
+    )
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def _bundled_guides() -> Path:
+    here = Path(__file__).resolve().parent.parent / "guides"
+    return here if here.is_dir() else Path("guides")
+
+
+def main(argv: list[str] | None = None) -> int:
+    # A write past a file-size limit must fail with an error we can report, not kill us.
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    set_language(args.lang)
+    if args.command is None:
+        return cmd_home(args)
+    try:
+        return args.func(args)
+    except _CliError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The one app factory: the CLI, the tests and the benchmarks all build the app here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from facilitator.i18n import _
+from facilitator.live import LiveSession
+
+APP_BINDINGS = [
+    Binding(
+        "ctrl+p",
+        "command_palette",
+        _("Commands"),
+        id="app.commands",
+        tooltip=_("Jump to a phase or question, pause, end the session"),
+        key_display="^p",
+    ),
+    Binding(
+        "ctrl+q",
+        "quit",
+        _("Quit"),
+        id="app.quit",
+        tooltip=_("Close the app without ending the session (it can be resumed)"),
+        key_display="^q",
+    ),
+]
+
+
+STYLES = Path(__file__).parent / "styles"
+
+
+class FacilitatorApp(App[int]):
+    TITLE = "facilitator"
+    # One stylesheet per screen, every rule scoped by the screen's selector; loaded by the app
+    # because a default screen's own CSS_PATH is not loaded by Textual.
+    CSS_PATH = [
+        STYLES / name
+        for name in ("live.tcss", "confirm.tcss", "help.tcss", "summary.tcss", "home.tcss")
+    ]
+    BINDINGS = APP_BINDINGS
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self, live: LiveSession | None = None, home: tuple[Path, Path] | None = None
+    ) -> None:
+        super().__init__()
+        self.live = live
+        self.home = home
+
+    def get_default_screen(self):
+        if self.live is not None:
+            if self.live.state.ended:
+                from facilitator.ui.screens.summary import SummaryScreen
+
+                return SummaryScreen(self.live)
+            from facilitator.ui.screens.live import LiveScreen
+
+            return LiveScreen(self.live)
+        from facilitator.ui.screens.home import HomeScreen
+
+        assert self.home is not None
+        return HomeScreen(*self.home)
+
+    def open_session(self, live: LiveSession) -> None:
+        """Switch from the start screen to a session (the start screen's choice)."""
+        from facilitator.ui.screens.live import LiveScreen
+        from facilitator.ui.screens.summary import SummaryScreen
+
+        previous = self.live
+        if previous is not None and previous is not live:
+            previous.close()
+        self.live = live
+        self.switch_screen(SummaryScreen(live) if live.state.ended else LiveScreen(live))
+
+
+def make_app(live: LiveSession) -> FacilitatorApp:
+    return FacilitatorApp(live=live)
+
+
+def make_home_app(sessions_dir: Path, guides_dir: Path) -> FacilitatorApp:
+    return FacilitatorApp(home=(sessions_dir, guides_dir))

@@ -1,0 +1,65 @@
+"""The command palette of the live view: jump to a phase or question, pause, end, tick."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from facilitator.i18n import _
+
+if TYPE_CHECKING:
+    from facilitator.ui.screens.live import LiveScreen
+
+
+class SessionCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, object]]:
+        screen: LiveScreen = self.screen  # type: ignore[assignment]
+        state = screen.live.state
+        commands: list[tuple[str, str, object]] = [
+            (
+                _("Resume (end the break)") if state.paused else _("Pause (a break: clocks stop)"),
+                _("The session clock stops while paused"),
+                screen.action_pause,
+            ),
+            (_("End session"), _("Asks to confirm, then shows the summary"), screen.action_end),
+        ]
+        for number, phase in enumerate(state.guide.phases, start=1):
+            commands.append(
+                (
+                    _("Jump to phase {number}: {title}", number=number, title=phase.title),
+                    _("{count} questions", count=len(phase.questions)),
+                    partial(screen.goto, phase.id, None),
+                )
+            )
+        for phase in state.guide.phases:
+            for number, question in enumerate(phase.questions, start=1):
+                commands.append(
+                    (
+                        _("Jump to question: {text}", text=question.text),
+                        f"{phase.title}, {number}",
+                        partial(screen.goto, phase.id, question.id),
+                    )
+                )
+        for item in state.phase.checklist:
+            done = state.checklist.get(item.id, False)
+            commands.append(
+                (
+                    (_("Untick: {text}") if done else _("Tick: {text}")).format(text=item.text),
+                    _("Checklist of this phase"),
+                    partial(screen.toggle_item, item.id),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)  # type: ignore[arg-type]

@@ -1,0 +1,288 @@
+"""The moderator's live view: guide position, clocks, coverage and checklist on one screen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from facilitator.core.timefmt import clock, minutes
+from facilitator.i18n import _
+from facilitator.live import LiveSession
+from facilitator.store.journal import StorageError
+from facilitator.ui.commands import SessionCommands
+from facilitator.ui.widgets.clocks import ClockBar
+from facilitator.ui.widgets.guide_panels import (
+    Checklist,
+    CoveragePanel,
+    GuidanceLine,
+    NextLine,
+    PhaseLine,
+    QuestionPanel,
+)
+
+TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
+HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
+CHECKPOINT_S = 60.0  # how often the TinyDB copy of the events is refreshed
+
+
+class LiveScreen(Screen[None]):
+    AUTO_FOCUS = ""  # no widget takes the keys until the moderator asks for it
+    COMMANDS = {SessionCommands}
+
+    BINDINGS = [
+        Binding(
+            "right",
+            "next_question",
+            _("Next question"),
+            id="live.next_question",
+            tooltip=_("Move to the next question of the guide"),
+            key_display="→",
+        ),
+        Binding(
+            "left",
+            "previous_question",
+            _("Previous"),
+            id="live.previous_question",
+            tooltip=_("Move back to the previous question"),
+            key_display="←",
+        ),
+        Binding(
+            "pagedown",
+            "next_phase",
+            _("Next phase"),
+            id="live.next_phase",
+            tooltip=_("Move on to the next phase"),
+            key_display="PgDn",
+        ),
+        Binding(
+            "pageup",
+            "previous_phase",
+            _("Prev phase"),
+            id="live.previous_phase",
+            tooltip=_("Go back to the previous phase"),
+            key_display="PgUp",
+        ),
+        Binding(
+            "p",
+            "pause",
+            _("Pause"),
+            id="live.pause",
+            tooltip=_("Start or end a break: the clocks stop while paused"),
+        ),
+        Binding(
+            "c",
+            "checklist",
+            _("Checklist"),
+            id="live.checklist",
+            tooltip=_("Tick the phase's checklist (space ticks, escape returns)"),
+        ),
+        Binding(
+            "q",
+            "end",
+            _("End"),
+            id="live.end",
+            tooltip=_("End the session (asks to confirm), then show the summary"),
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            _("Help"),
+            id="live.help",
+            tooltip=_("Show every key"),
+            key_display="?",
+        ),
+    ]
+
+    def __init__(self, live: LiveSession) -> None:
+        super().__init__()
+        self.live = live
+        self.storage_problem: str | None = None
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="top"):
+            yield Static(id="title-line")
+            yield ClockBar(id="clocks")
+        yield Static(id="banner")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="guide"):
+                yield PhaseLine(id="phase-line")
+                yield QuestionPanel(id="question")
+                yield NextLine(id="next")
+                yield GuidanceLine(id="guidance")
+            with VerticalScroll(id="side"):
+                yield CoveragePanel(id="coverage")
+                yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
+                yield Checklist(id="checklist")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+        self.set_interval(TICK_S, self.tick)
+        self.set_interval(HEARTBEAT_S, self.live.heartbeat)
+        self.set_interval(CHECKPOINT_S, self.checkpoint)
+        self.live.heartbeat()
+        for problem in self.live.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        downs = self.live.state.downtimes()
+        if downs and downs[-1].wall_end is not None and downs[-1].wall_end >= self.live.now() - 5:
+            gap = downs[-1]
+            self.notify(
+                _(
+                    "Resumed. The app was not running for {duration}; that time counts as "
+                    "session time and is marked in the timeline.",
+                    duration=clock((gap.wall_end or gap.wall_start) - gap.wall_start),
+                ),
+                timeout=8,
+            )
+
+    def checkpoint(self) -> None:
+        self.run_worker(self.live.store.checkpoint, thread=True, exclusive=True, group="checkpoint")
+
+    # --- showing state ---------------------------------------------------------------------------
+
+    def refresh_view(self) -> None:
+        state = self.live.state
+        now = self.live.now()
+        info = self.live.info
+        title = Text()
+        title.append(info.title, style="bold")
+        extras = [info.guide.title]
+        if info.study:
+            extras.append(_("study {study}, stage {stage}", study=info.study, stage=info.stage))
+        elif info.guide.stages > 1:
+            extras.append(_("stage {stage}", stage=info.stage))
+        title.append("  " + " · ".join(extras), style="dim")
+        self.query_one("#title-line", Static).update(title)
+        self.query_one(PhaseLine).show(state)
+        self.query_one(QuestionPanel).show(state)
+        self.query_one(NextLine).show(state)
+        self.query_one(GuidanceLine).show(state)
+        checklist = self.query_one(Checklist)
+        checklist.show(state)
+        self.query_one("#checklist-title").display = bool(state.phase.checklist)
+        self.tick()
+
+    def tick(self) -> None:
+        state = self.live.state
+        now = self.live.now()
+        self.query_one(ClockBar).show(state, now)
+        self.query_one(CoveragePanel).show(state, now)
+        self._show_banner(now)
+
+    def _show_banner(self, now: float) -> None:
+        state = self.live.state
+        banner = self.query_one("#banner", Static)
+        text = Text()
+        if self.storage_problem:
+            text.append(" " + self.storage_problem + " ", style="bold white on #c62828")
+        elif state.paused:
+            text.append(
+                " "
+                + _(
+                    "Break: the clocks are stopped ({duration}). Press p to resume.",
+                    duration=clock(state.current_pause_s(now)),
+                )
+                + " ",
+                style="bold black on #90caf9",
+            )
+        else:
+            squeeze = state.closing_squeeze_s(now)
+            if squeeze > 0:
+                later = state.later_phases_planned_s()
+                text.append(
+                    " "
+                    + _(
+                        "The rest of the guide ({later}) no longer fits: {over} over the planned "
+                        "session. Move on to keep time for the closing summary.",
+                        later=minutes(later),
+                        over=clock(squeeze),
+                    )
+                    + " ",
+                    style="bold black on #e0a526",
+                )
+        banner.update(text)
+        banner.display = bool(text.plain)
+
+    # --- acting ----------------------------------------------------------------------------------
+
+    def _act(self, action) -> None:
+        """Run one state change; show it only once it is on disk."""
+        try:
+            event = action()
+        except StorageError as error:
+            self.storage_problem = _(
+                "NOT SAVED: {reason}. The last action was not recorded; free disk space and "
+                "press the key again.",
+                reason=error,
+            )
+            self.notify(self.storage_problem, severity="error", timeout=15)
+            self.tick()
+            return
+        if self.storage_problem:
+            self.storage_problem = None
+            self.notify(_("Saving works again."), timeout=5)
+        if event is not None:
+            self.refresh_view()
+
+    def action_next_question(self) -> None:
+        self._act(self.live.next_question)
+
+    def action_previous_question(self) -> None:
+        self._act(self.live.previous_question)
+
+    def action_next_phase(self) -> None:
+        self._act(self.live.next_phase)
+
+    def action_previous_phase(self) -> None:
+        self._act(self.live.previous_phase)
+
+    def action_pause(self) -> None:
+        self._act(self.live.toggle_pause)
+
+    def goto(self, phase_id: str, question_id: str | None) -> None:
+        self._act(lambda: self.live.goto(phase_id, question_id))
+
+    def toggle_item(self, item_id: str) -> None:
+        self._act(lambda: self.live.toggle_checked(item_id))
+
+    def on_checklist_toggled(self, message: Checklist.Toggled) -> None:
+        self.toggle_item(message.item_id)
+
+    def action_checklist(self) -> None:
+        checklist = self.query_one(Checklist)
+        if checklist.display:
+            checklist.focus()
+            if checklist.highlighted is None and checklist.option_count:
+                checklist.highlighted = 0
+        else:
+            self.notify(_("This phase has no checklist."), timeout=3)
+
+    def action_help(self) -> None:
+        from facilitator.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    def action_end(self) -> None:
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        def ended(confirmed: bool | None) -> None:
+            if confirmed:
+                self._act(self.live.end)
+                if self.live.state.ended:
+                    from facilitator.ui.screens.summary import SummaryScreen
+
+                    self.app.switch_screen(SummaryScreen(self.live))
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("End the session now?"),
+                _("The clocks stop for good and the summary is shown."),
+            ),
+            ended,
+        )

@@ -1,0 +1,153 @@
+"""The guide on screen: the current question and its probes, coverage, the checklist."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from facilitator.core.session import SessionState
+from facilitator.core.timefmt import clock, minutes
+from facilitator.i18n import _
+
+
+class PhaseLine(Static):
+    def show(self, state: SessionState) -> None:
+        phase = state.phase
+        text = Text()
+        text.append(
+            _(
+                "Phase {number} of {count}",
+                number=state.phase_index + 1,
+                count=len(state.guide.phases),
+            ),
+            style="dim",
+        )
+        text.append("  ")
+        text.append(phase.title, style="bold")
+        text.append(f"  ({minutes(phase.planned_s)})", style="dim")
+        self.update(text)
+
+
+class QuestionPanel(Static):
+    """The current question, large and readable, with its probes."""
+
+    def show(self, state: SessionState) -> None:
+        phase = state.phase
+        question = state.question
+        text = Text()
+        if question is None:
+            text.append(phase.title, style="bold")
+        else:
+            index = state.question_index or 0
+            text.append(
+                _("Question {number} of {count}", number=index + 1, count=len(phase.questions))
+                + "\n",
+                style="dim",
+            )
+            text.append(question.text, style="bold")
+            if question.probes:
+                text.append("\n\n" + _("Probes") + "\n", style="dim")
+                text.append("\n".join(f" • {probe}" for probe in question.probes))
+        self.update(text)
+
+
+class NextLine(Static):
+    """What comes after the current question, so the moderator can bridge to it."""
+
+    def show(self, state: SessionState) -> None:
+        upcoming = state.next_question()
+        text = Text()
+        if upcoming is not None:
+            text.append(_("Next") + ": ", style="bold dim")
+            text.append(upcoming.text, style="dim")
+        else:
+            text.append(_("This is the last question of the guide."), style="dim")
+        self.update(text)
+
+
+class GuidanceLine(Static):
+    """The guide's notes to the moderator for this phase."""
+
+    def show(self, state: SessionState) -> None:
+        self.update(Text(state.phase.guidance, style="italic dim"))
+        self.display = bool(state.phase.guidance)
+
+
+class CoveragePanel(Static):
+    """Which questions of this phase are asked (✓), current (▶) or not yet (·)."""
+
+    def show(self, state: SessionState, now: float) -> None:
+        phase = state.phase
+        text = Text()
+        text.append(_("Coverage") + "\n", style="bold")
+        if not phase.questions:
+            text.append(_("no questions in this phase"), style="dim")
+        asked_count = 0
+        width = max(12, (self.content_size.width or 30) - 12)
+        for number, question in enumerate(phase.questions, start=1):
+            asked = state.asked(now, question.id)
+            asked_count += asked
+            current = question.id == state.question_id
+            mark = "▶" if current else ("✓" if asked else "·")
+            style = "bold" if current else ("green" if asked else "dim")
+            spent = state.question_elapsed_s(now, question.id)
+            label = (
+                question.text if len(question.text) <= width else question.text[: width - 1] + "…"
+            )
+            text.append(f"{mark} {number}. ", style=style)
+            text.append(label, style=style)
+            if spent:
+                text.append(f" {clock(spent)}", style="dim")
+            text.append("\n")
+        if phase.questions:
+            text.append(
+                _("{asked} of {count} asked", asked=asked_count, count=len(phase.questions)),
+                style="dim",
+            )
+        self.update(text)
+
+
+class Checklist(OptionList):
+    """The phase's checklist (consent, data handling, ground rules), ticked with space or enter."""
+
+    BINDINGS = [
+        Binding(
+            "space,enter",
+            "toggle",
+            _("Tick"),
+            id="checklist.tick",
+            tooltip=_("Tick or untick the item"),
+        ),
+        Binding("escape", "leave", _("Back"), id="checklist.leave", tooltip=_("Back to the guide")),
+    ]
+
+    class Toggled(Message):
+        def __init__(self, item_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+
+    def show(self, state: SessionState) -> None:
+        items = state.phase.checklist
+        highlighted = self.highlighted
+        self.clear_options()
+        for item in items:
+            done = state.checklist.get(item.id, False)
+            box = "[x]" if done else "[ ]"
+            prompt = Text(f"{box} {item.text}", style="green" if done else "")
+            self.add_option(Option(prompt, id=item.id))
+        if items and highlighted is not None:
+            self.highlighted = min(highlighted, len(items) - 1)
+        self.display = bool(items)
+
+    def action_toggle(self) -> None:
+        if self.highlighted is None:
+            return
+        option = self.get_option_at_index(self.highlighted)
+        if option.id is not None:
+            self.post_message(self.Toggled(option.id))
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
