@@ -734,7 +734,7 @@ ODD_INPUTS = {
     "deeply nested array": "a = " + "[" * 2000 + "]" * 2000 + "\n",
     "deeply nested inline table": "a = " + "{b=" * 1000 + "1" + "}" * 1000 + "\n",
     "empty file": "",
-    "byte order mark": "\ufefftitle = \"T\"\n" + PHASE,
+    "byte order mark": '\ufefftitle = "T"\n' + PHASE,
     "NUL byte": 'title = "T\x00"\n',
     "only a comment": "# nothing here\n",
 }

@@ -61,8 +61,8 @@ def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[st
                 ],
             }
         )
-    asked = sum(1 for p in phases for q in p["questions"] if q["asked"])
-    total_questions = sum(len(p["questions"]) for p in phases)
+    asked = sum(1 for p in guide.phases for q in p.questions if state.asked(now, q.id))
+    total_questions = sum(len(p.questions) for p in guide.phases)
     return {
         "schema": SCHEMA,
         "session": {

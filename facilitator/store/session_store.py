@@ -279,7 +279,7 @@ class SessionStore:
         return LoadedEvents(sorted(by_id.values(), key=event_order), problems)
 
     def checkpoint(self) -> int:
-        """Copy every journal event into TinyDB's ``events`` table (atomically); return the count."""
+        """Copy every journal event into the TinyDB ``events`` table, atomically."""
         loaded = self.read_events()
         with self._lock:
             db = self._db()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from facilitator.i18n import _
 from facilitator.live import LiveSession
 
-APP_BINDINGS = [
+APP_BINDINGS: list[BindingType] = [
     Binding(
         "ctrl+p",
         "command_palette",
@@ -51,7 +51,11 @@ class FacilitatorApp(App[int]):
         self.live = live
         self.home = home
 
-    def get_default_screen(self):
+    def on_mount(self) -> None:
+        # Pushed (not returned as the default screen) so that switch_screen works from it.
+        self.push_screen(self.first_screen())
+
+    def first_screen(self):
         if self.live is not None:
             if self.live.state.ended:
                 from facilitator.ui.screens.summary import SummaryScreen

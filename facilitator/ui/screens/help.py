@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -13,7 +13,7 @@ from textual.widgets import Static
 from facilitator.i18n import _
 
 
-def bindings_table(screen: Screen, app_bindings: list[Binding]) -> Table:
+def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
     table = Table(
         box=None, show_header=True, header_style="bold", expand=True, padding=(0, 2, 0, 0)
     )
@@ -50,7 +50,8 @@ class HelpScreen(ModalScreen[None]):
 
         with VerticalScroll(id="help"):
             yield Static(_("Keys"), id="help-title")
-            yield Static(bindings_table(self.under, APP_BINDINGS), id="help-keys")
+            self.table = bindings_table(self.under, APP_BINDINGS)
+            yield Static(self.table, id="help-keys")
             yield Static(
                 _(
                     "Keys work whenever no text field or list has the cursor; escape gives "

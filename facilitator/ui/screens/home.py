@@ -140,7 +140,7 @@ class HomeScreen(Screen[None]):
                 )
                 yield OptionList(id="guides")
         yield Static("", id="home-problems")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.load_lists()

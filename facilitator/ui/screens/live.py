@@ -119,7 +119,7 @@ class LiveScreen(Screen[None]):
                 yield CoveragePanel(id="coverage")
                 yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
                 yield Checklist(id="checklist")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refresh_view()
@@ -148,7 +148,6 @@ class LiveScreen(Screen[None]):
 
     def refresh_view(self) -> None:
         state = self.live.state
-        now = self.live.now()
         info = self.live.info
         title = Text()
         title.append(info.title, style="bold")
@@ -268,6 +267,11 @@ class LiveScreen(Screen[None]):
 
         self.app.push_screen(HelpScreen(self))
 
+    def _show_summary(self) -> None:
+        from facilitator.ui.screens.summary import SummaryScreen
+
+        self.app.switch_screen(SummaryScreen(self.live))
+
     def action_end(self) -> None:
         from facilitator.ui.screens.confirm import ConfirmScreen
 
@@ -275,9 +279,8 @@ class LiveScreen(Screen[None]):
             if confirmed:
                 self._act(self.live.end)
                 if self.live.state.ended:
-                    from facilitator.ui.screens.summary import SummaryScreen
-
-                    self.app.switch_screen(SummaryScreen(self.live))
+                    # switch only once the dialog is gone from the screen stack
+                    self.app.call_later(self._show_summary)
 
         self.app.push_screen(
             ConfirmScreen(

@@ -39,7 +39,7 @@ class SummaryScreen(Screen[None]):
             id=self.live.info.id,
         )
         yield Markdown(text, id="summary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_quit(self) -> None:
         self.app.exit()

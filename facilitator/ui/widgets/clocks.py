@@ -13,7 +13,7 @@ LEVEL_STYLE = {"ok": "bold", "amber": "bold black on #e0a526", "red": "bold whit
 
 
 class ClockBar(Static):
-    """``Session 12:04 / 60:00 · 47:56 left   Phase 02:10 / 10:00``, amber at 70 %, red past 100 %."""
+    """Session and phase clocks against the plan: amber at 70 %, red past 100 %."""
 
     def show(self, state: SessionState, now: float) -> None:
         elapsed = state.session_s(now)

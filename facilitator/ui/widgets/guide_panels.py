@@ -116,7 +116,7 @@ class Checklist(OptionList):
     BINDINGS = [
         Binding(
             "space,enter",
-            "toggle",
+            "tick",
             _("Tick"),
             id="checklist.tick",
             tooltip=_("Tick or untick the item"),
@@ -142,7 +142,7 @@ class Checklist(OptionList):
             self.highlighted = min(highlighted, len(items) - 1)
         self.display = bool(items)
 
-    def action_toggle(self) -> None:
+    def action_tick(self) -> None:
         if self.highlighted is None:
             return
         option = self.get_option_at_index(self.highlighted)
