@@ -18,6 +18,7 @@ APP_BINDINGS: list[BindingType] = [
         id="app.commands",
         tooltip=_("Jump to a phase or question, pause, end the session"),
         key_display="^p",
+        show=False,  # Textual's footer already shows the palette key
     ),
     Binding(
         "ctrl+q",
