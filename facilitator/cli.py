@@ -240,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.umask(0o077)
+    argv = sys.argv[1:] if argv is None else argv
+    for index, arg in enumerate(argv):  # so that --help is already in the chosen language
+        if arg == "--lang" and index + 1 < len(argv):
+            set_language(argv[index + 1])
+        elif arg.startswith("--lang="):
+            set_language(arg.split("=", 1)[1])
     parser = build_parser()
     args = parser.parse_args(argv)
     set_language(args.lang)
