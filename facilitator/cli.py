@@ -114,7 +114,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     loaded = store.read_events()
     for problem in loaded.problems:
         print(_("warning: {problem}", problem=problem), file=sys.stderr)
-    state = SessionState.from_events(info.guide, loaded.events)
+    state = SessionState.from_events(info.guide, loaded.events, info.participants)
     summary = build_summary(info, state, SystemClock().now())
     if args.format == "json":
         text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"

@@ -37,7 +37,9 @@ class LiveSession:
         self.info: SessionInfo = store.info()
         loaded = store.read_events()
         self.problems = list(loaded.problems)
-        self.state = SessionState.from_events(self.info.guide, loaded.events)
+        self.state = SessionState.from_events(
+            self.info.guide, loaded.events, self.info.participants
+        )
         self.writer_name = writer
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
@@ -124,6 +126,57 @@ class LiveSession:
         event = self.record(ev.ENDED)
         self.read_only = True
         return event
+
+    # --- talk tracking and roster ----------------------------------------------------------------
+
+    def speak(self, who: str | None) -> Event | None:
+        """``who`` (a participant id, ``MODERATOR_ID`` or None for nobody) takes the floor."""
+        state = self.state
+        if state.ended or state.paused or not state.started:
+            return None
+        if state.talk.current_speaker == who and (who is None or state.talk.current_turn):
+            return None
+        if who is None and state.talk.current_turn is None:
+            return None
+        return self.record(ev.SPEAKER, {"who": who})
+
+    def speak_position(self, position: int) -> Event | None:
+        """The participant at roster position ``position`` (1-based) takes the floor."""
+        if not 1 <= position <= len(self.state.roster):
+            return None
+        return self.speak(self.state.roster[position - 1].id)
+
+    def undo(self) -> Event | None:
+        target = self.state.talk.last_undoable()
+        if target is None or self.state.ended:
+            return None
+        return self.record(ev.UNDO, {"target": target[1]})
+
+    def reassign(self, turn_key: str, who: str | None) -> Event | None:
+        return self.record(ev.REASSIGN, {"turn": turn_key, "who": who})
+
+    def overlap(self, who: str) -> Event | None:
+        if self.state.ended or not self.state.started:
+            return None
+        return self.record(ev.OVERLAP, {"who": who})
+
+    def set_present(self, pid: str, present: bool) -> Event | None:
+        if (pid in self.state.talk.present) == present or not self.state.started:
+            return None
+        return self.record(ev.PRESENCE, {"id": pid, "present": present})
+
+    def add_participant(self, pid: str, label: str, role: str = "", real_name: str = "") -> Event:
+        data = {"id": pid, "label": label or pid, "role": role, "real_name": real_name}
+        return self.record(ev.ROSTER_ADD, data)
+
+    def edit_participant(self, pid: str, **changes: str) -> Event:
+        return self.record(ev.ROSTER_EDIT, {"id": pid, **changes})
+
+    def reorder(self, ids: list[str]) -> Event:
+        return self.record(ev.ROSTER_ORDER, {"ids": ids})
+
+    def dismiss_nudge(self, key: str) -> Event:
+        return self.record(ev.NUDGE_DISMISSED, {"key": key})
 
     # --- housekeeping ----------------------------------------------------------------------------
 

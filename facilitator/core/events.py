@@ -22,8 +22,24 @@ PAUSED = "paused"
 RESUMED = "resumed"
 CHECKED = "checked"
 ENDED = "ended"
+# Talk tracking and the roster. Either writer may record these.
+SPEAKER = "speaker"  # {who: participant id, "moderator" or null (nobody)}
+UNDO = "undo"  # {target: id of the speaker or overlap event to undo}
+REASSIGN = "reassign"  # {turn: id of the speaker event that started it, who}
+OVERLAP = "overlap"  # {who: who talked over the current speaker}
+PRESENCE = "presence"  # {id, present: bool}: arrived late, left early, absent
+ROSTER_ADD = "roster_add"  # {id, label, role, real_name}
+ROSTER_EDIT = "roster_edit"  # {id, label?, role?, real_name?}
+ROSTER_ORDER = "roster_order"  # {ids: [...]}
+NUDGE_DISMISSED = "nudge_dismissed"  # {key}
 
-KINDS = frozenset({STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED})
+KINDS = frozenset(
+    {
+        STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED,
+        SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
+        NUDGE_DISMISSED,
+    }
+)  # fmt: skip
 
 
 class EventFormatError(ValueError):

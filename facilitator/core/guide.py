@@ -25,12 +25,38 @@ AUDIENCES = ("all", "newcomers", "returning")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 GUIDE_KEYS = {"title", "language", "minutes", "stages", "description", "phases", "settings"}
-SETTINGS_KEYS = {"asked_after_s"}
+# [settings]: name -> (default, lowest, highest). Nudges are calm reminders on the talk board.
+SETTINGS_RANGES: dict[str, tuple[float, float, float]] = {
+    "asked_after_s": (10.0, 0.0, 3600.0),  # seconds on screen before a question counts as asked
+    "nudge_silent_min": (10.0, 1.0, 180.0),  # "X has not spoken for N minutes"
+    "nudge_share": (0.40, 0.05, 1.0),  # "X has 45 % of the talk" (participants' talk)
+    "nudge_moderator_share": (0.30, 0.05, 1.0),  # "the moderator talks 30 %" (of all talk)
+    "nudge_after_min": (5.0, 0.0, 120.0),  # no nudges in the first minutes of a session
+    "nudge_snooze_min": (10.0, 1.0, 180.0),  # a dismissed nudge stays away this long
+}
+SETTINGS_KEYS = set(SETTINGS_RANGES)
 PHASE_KEYS = {"id", "title", "kind", "minutes", "stages", "guidance", "checklist", "questions"}
 QUESTION_KEYS = {"id", "text", "probes", "minutes", "stages"}
 CHECKLIST_KEYS = {"id", "text", "audience", "stages"}
 
 DEFAULT_ASKED_AFTER_S = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    asked_after_s: float = 10.0
+    nudge_silent_min: float = 10.0
+    nudge_share: float = 0.40
+    nudge_moderator_share: float = 0.30
+    nudge_after_min: float = 5.0
+    nudge_snooze_min: float = 10.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in SETTINGS_RANGES}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        return cls(**{k: float(v) for k, v in data.items() if k in SETTINGS_RANGES})
 
 
 @dataclass(frozen=True)
@@ -74,8 +100,12 @@ class Guide:
     description: str = ""
     minutes: float | None = None
     stages: int = 1
-    asked_after_s: float = DEFAULT_ASKED_AFTER_S
+    settings: Settings = Settings()
     source: str = ""
+
+    @property
+    def asked_after_s(self) -> float:
+        return self.settings.asked_after_s
 
     @property
     def planned_s(self) -> float:
@@ -126,7 +156,7 @@ class Guide:
             description=self.description,
             minutes=minutes,
             stages=self.stages,
-            asked_after_s=self.asked_after_s,
+            settings=self.settings,
             source=self.source,
         )
 
@@ -138,7 +168,7 @@ class Guide:
             "description": self.description,
             "minutes": self.minutes,
             "stages": self.stages,
-            "asked_after_s": self.asked_after_s,
+            "settings": self.settings.to_dict(),
             "source": self.source,
             "phases": [
                 {
@@ -180,7 +210,9 @@ class Guide:
             description=data.get("description", ""),
             minutes=data.get("minutes"),
             stages=data.get("stages", 1),
-            asked_after_s=data.get("asked_after_s", DEFAULT_ASKED_AFTER_S),
+            settings=Settings.from_dict(
+                data.get("settings") or {"asked_after_s": data.get("asked_after_s", 10.0)}
+            ),
             source=data.get("source", ""),
             phases=tuple(
                 Phase(
@@ -463,26 +495,31 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
         else:
             v.problem(lines.top("stages"), _("stages must be a whole number from 1 to 20"))
 
-    asked_after_s = DEFAULT_ASKED_AFTER_S
+    values: dict[str, float] = {}
     settings = data.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):
             v.problem(lines.top("settings"), _("settings must be a table"))
         else:
+            start = lines.top("settings")
             v.unknown_keys(
-                settings,
-                SETTINGS_KEYS,
-                "[settings]",
-                lambda k: lines._key_line(lines.top("settings"), k) or lines.top("settings"),
+                settings, SETTINGS_KEYS, "[settings]", lambda k: lines._key_line(start, k) or start
             )
-            raw = settings.get("asked_after_s")
-            if raw is not None:
-                if _is_number(raw) and 0 <= raw < 3600:
-                    asked_after_s = float(raw)
+            for name, (_default, lowest, highest) in SETTINGS_RANGES.items():
+                raw = settings.get(name)
+                if raw is None:
+                    continue
+                if _is_number(raw) and lowest <= raw <= highest:
+                    values[name] = float(raw)
                 else:
                     v.problem(
-                        lines.top("settings"),
-                        _("asked_after_s must be a number of seconds from 0 to 3600"),
+                        lines._key_line(start, name) or start,
+                        _(
+                            "{name} must be a number from {lowest:g} to {highest:g}",
+                            name=name,
+                            lowest=lowest,
+                            highest=highest,
+                        ),
                     )
 
     raw_phases = data.get("phases")
@@ -512,7 +549,7 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
         description=description,
         minutes=total,
         stages=stage_count,
-        asked_after_s=asked_after_s,
+        settings=Settings(**values),
         source=file,
     )
     for stage in range(1, stage_count + 1):

@@ -18,7 +18,9 @@ from typing import Any
 from facilitator.core import events as ev
 from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
+from facilitator.core.talk import MODERATOR, TalkLedger
 
+MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber
 RED_AT = 1.00  # share of plan past which it turns red
 
@@ -93,6 +95,7 @@ def level(fraction: float) -> str:
 @dataclass
 class SessionState:
     guide: Guide
+    roster: list[Participant] = field(default_factory=list)
     started_at: float | None = None
     ended_at: float | None = None
     paused_since: float | None = None
@@ -110,8 +113,11 @@ class SessionState:
     seen: set[str] = field(default_factory=set)
     open_writers: dict[str, float] = field(default_factory=dict)
     event_count: int = 0
+    talk: TalkLedger = field(default_factory=TalkLedger)
+    dismissed: dict[str, float] = field(default_factory=dict)  # nudge key -> session s
 
     def __post_init__(self) -> None:
+        self.roster = list(self.roster)
         if not self.phase_id and self.guide.phases:
             first = self.guide.phases[0]
             self.phase_id = first.id
@@ -120,8 +126,10 @@ class SessionState:
     # --- folding ---------------------------------------------------------------------------------
 
     @classmethod
-    def from_events(cls, guide: Guide, events: list[Event]) -> SessionState:
-        state = cls(guide)
+    def from_events(
+        cls, guide: Guide, events: list[Event], roster: tuple[Participant, ...] | list = ()
+    ) -> SessionState:
+        state = cls(guide, list(roster))
         for event in sorted(events, key=ev.event_order):
             state.apply(event)
         return state
@@ -145,6 +153,7 @@ class SessionState:
         self.started_at = at
         self.segment_start_s = 0.0
         self.timeline.append(self._segment_entry(0.0, at))
+        self.talk.start_presence([p.id for p in self.roster], 0.0)
 
     def _segment_entry(self, start_s: float, at: float) -> TimelineEntry:
         return TimelineEntry(
@@ -189,10 +198,13 @@ class SessionState:
         self.segment_start_s = self.session_s(at)
         if self.started_at is not None:
             self.timeline.append(self._segment_entry(self.segment_start_s, at))
+            self.talk.move(self.phase_id, self.question_id, self.segment_start_s)
 
     def _pause(self, event: Event, at: float) -> None:
         if self.paused_since is not None or self.ended_at is not None or self.started_at is None:
             return
+        # a break ends whatever turn was going on: nobody holds the floor in a break
+        self.talk.change(event.id, None, self.phase_id, self.question_id, self.session_s(at))
         self.paused_since = at
         self.pause_count += 1
         self.timeline.append(
@@ -254,7 +266,94 @@ class SessionState:
         if self.paused_since is not None:
             self._resume(event, at)
         self._close_segment(at)
+        self.talk.close(self.session_s(at))
         self.ended_at = at
+
+    # --- talk and roster ---------------------------------------------------------------------------
+
+    def _tracking(self) -> bool:
+        return self.started_at is not None and self.ended_at is None
+
+    def participant(self, pid: str) -> Participant | None:
+        for person in self.roster:
+            if person.id == pid:
+                return person
+        return None
+
+    def _speaker(self, event: Event, at: float) -> None:
+        who = event.data.get("who")
+        if not self._tracking() or self.paused_since is not None:
+            return
+        if who is not None and who != MODERATOR and self.participant(str(who)) is None:
+            return
+        self.talk.change(event.id, who, self.phase_id, self.question_id, self.session_s(at))
+
+    def _undo(self, event: Event, at: float) -> None:
+        target = event.data.get("target")
+        if not isinstance(target, str) or not self._tracking():
+            return
+        if not self.talk.undo_overlap(target):
+            self.talk.undo(target)
+
+    def _reassign(self, event: Event, at: float) -> None:
+        turn, who = event.data.get("turn"), event.data.get("who")
+        if not isinstance(turn, str):
+            return
+        if who is not None and who != MODERATOR and self.participant(str(who)) is None:
+            return
+        self.talk.reassign(turn, who)
+
+    def _overlap(self, event: Event, at: float) -> None:
+        who = event.data.get("who")
+        if not self._tracking() or not isinstance(who, str):
+            return
+        if who != MODERATOR and self.participant(who) is None:
+            return
+        self.talk.overlap(event.id, who, self.session_s(at), self.phase_id, self.question_id)
+
+    def _presence(self, event: Event, at: float) -> None:
+        pid = event.data.get("id")
+        if not isinstance(pid, str) or self.participant(pid) is None or not self._tracking():
+            return
+        self.talk.set_present(pid, bool(event.data.get("present", True)), self.session_s(at))
+
+    def _roster_add(self, event: Event, at: float) -> None:
+        try:
+            person = Participant.from_dict(event.data)
+        except (KeyError, TypeError, ValueError):
+            return
+        if self.participant(person.id) is not None or len(self.roster) >= MAX_PARTICIPANTS:
+            return
+        self.roster.append(person)
+        if self._tracking():
+            self.talk.set_present(person.id, True, self.session_s(at))
+
+    def _roster_edit(self, event: Event, at: float) -> None:
+        pid = event.data.get("id")
+        person = self.participant(str(pid))
+        if person is None:
+            return
+        changed = Participant(
+            id=person.id,
+            label=str(event.data.get("label") or person.label),
+            role=str(event.data.get("role", person.role)),
+            real_name=str(event.data.get("real_name", person.real_name)),
+        )
+        self.roster = [changed if p.id == person.id else p for p in self.roster]
+
+    def _roster_order(self, event: Event, at: float) -> None:
+        ids = event.data.get("ids")
+        if not isinstance(ids, list):
+            return
+        by_id = {p.id: p for p in self.roster}
+        ordered = [by_id[i] for i in ids if i in by_id]
+        ordered += [p for p in self.roster if p.id not in ids]
+        self.roster = ordered
+
+    def _dismiss(self, event: Event, at: float) -> None:
+        key = event.data.get("key")
+        if isinstance(key, str):
+            self.dismissed[key] = self.session_s(at)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -388,6 +487,15 @@ _HANDLERS = {
     ev.OPENED: SessionState._opened,
     ev.CLOSED: SessionState._closed,
     ev.ENDED: SessionState._end,
+    ev.SPEAKER: SessionState._speaker,
+    ev.UNDO: SessionState._undo,
+    ev.REASSIGN: SessionState._reassign,
+    ev.OVERLAP: SessionState._overlap,
+    ev.PRESENCE: SessionState._presence,
+    ev.ROSTER_ADD: SessionState._roster_add,
+    ev.ROSTER_EDIT: SessionState._roster_edit,
+    ev.ROSTER_ORDER: SessionState._roster_order,
+    ev.NUDGE_DISMISSED: SessionState._dismiss,
 }
 
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facilitator.core.session import SessionInfo, SessionState
+from facilitator.core.talk import ALL, MODERATOR, phase_scope
+from facilitator.core.talk_figures import TalkFigures, talk_figures
 
 SCHEMA = "facilitator.summary/1"
 
@@ -25,9 +27,25 @@ def _r(value: float) -> float:
     return round(float(value), 3)
 
 
+def _scope_talk(figures: TalkFigures) -> dict[str, Any]:
+    return {
+        "participants": [
+            {"id": p.id, "talk_s": _r(p.talk_s), "turns": p.turns, "share": _r(p.share)}
+            for p in figures.participants
+        ],
+        "moderator_talk_s": _r(figures.moderator_talk_s),
+        "moderator_turns": figures.moderator_turns,
+        "silence_s": _r(figures.silence_s),
+        "gini": None if figures.gini is None else _r(figures.gini),
+    }
+
+
 def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[str, Any]:
     guide = state.guide
     duration = state.session_s(now)
+    talk = talk_figures(state.talk, state.roster, duration, ALL, with_details=True)
+    labels = {p.id: p.label for p in state.roster}
+    labels[MODERATOR] = "moderator"
     if state.ended:
         status = "ended"
     elif state.started:
@@ -59,6 +77,9 @@ def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[st
                     {"id": item.id, "text": item.text, "done": state.checklist.get(item.id, False)}
                     for item in phase.checklist
                 ],
+                "talk": _scope_talk(
+                    talk_figures(state.talk, state.roster, duration, phase_scope(phase.id))
+                ),
             }
         )
     asked = sum(1 for p in guide.phases for q in p.questions if state.asked(now, q.id))
@@ -88,16 +109,39 @@ def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[st
                 "id": p.id,
                 "label": p.label,
                 "role": p.role,
-                "talk_s": 0.0,
-                "turns": 0,
-                "share": 0.0,
-                "longest_turn_s": 0.0,
-                "last_spoke_s": None,
+                "talk_s": _r(p.talk_s),
+                "turns": p.turns,
+                "share": _r(p.share),
+                "fair_share": _r(p.fair_share),
+                "longest_turn_s": _r(p.longest_turn_s),
+                "last_spoke_s": None if p.last_spoke_s is None else _r(p.last_spoke_s),
+                "present_s": _r(p.present_s),
+                "overlaps_made": sum(n for (who, _o), n in talk.overlaps.items() if who == p.id),
             }
-            for p in info.participants
+            for p in talk.participants
         ],
-        "moderator": {"talk_s": 0.0, "turns": 0, "share_of_all_talk": 0.0},
-        "balance": {"gini": None},
+        "moderator": {
+            "talk_s": _r(talk.moderator_talk_s),
+            "turns": talk.moderator_turns,
+            "share_of_all_talk": _r(talk.moderator_share_of_all),
+        },
+        "balance": {
+            "gini": None if talk.gini is None else _r(talk.gini),
+            "silent": [p.id for p in talk.participants if p.turns == 0 and p.present_s > 0],
+            "max_share": _r(max((p.share for p in talk.participants), default=0.0)),
+            "silence_s": _r(talk.silence_s),
+            "participant_talk_s": _r(talk.participant_talk_s),
+        },
+        "turn_taking": {
+            "follows": [
+                {"from": a, "to": b, "count": n} for (a, b), n in sorted(talk.follows.items())
+            ],
+            "overlaps": [
+                {"who": who, "over": over or None, "count": n}
+                for (who, over), n in sorted(talk.overlaps.items())
+            ],
+            "labels": labels,
+        },
         "coverage": {"asked": asked, "questions": total_questions},
         "phases": phases,
         "timeline": [entry.to_dict() for entry in state.timeline],

@@ -14,6 +14,81 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def text_bar(share: float, width: int = 20) -> str:
+    """A bar of ``width`` characters for a share from 0 to 1, in eighths of a character."""
+    eighths = round(max(0.0, min(1.0, share)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[rest] if rest else ""
+    return ("█" * full + partial).ljust(width, "·")
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def _talk_section(summary: dict[str, Any]) -> list[str]:
+    out = ["", f"## {_('Talk time')}", ""]
+    rows = []
+    for p in summary["participants"]:
+        rows.append(
+            [
+                f"{p['label']} ({p['id']})" + (f", {p['role']}" if p["role"] else ""),
+                clock(p["talk_s"]),
+                f"`{text_bar(p['share'])}` {_percent(p['share'])}",
+                _percent(p["fair_share"]),
+                str(p["turns"]),
+                clock(p["longest_turn_s"]),
+            ]
+        )
+    out += _table(
+        [_("Participant"), _("Talk"), _("Share"), _("Fair share"), _("Turns"), _("Longest")], rows
+    )
+    m = summary["moderator"]
+    b = summary["balance"]
+    out += [
+        "",
+        f"- **{_('Moderator')}:** "
+        + _(
+            "{talk} in {turns} turns, {share} of all talk",
+            talk=clock(m["talk_s"]),
+            turns=m["turns"],
+            share=_percent(m["share_of_all_talk"]),
+        ),
+        f"- **{_('Balance (Gini, 0 = even)')}:** "
+        + ("–" if b["gini"] is None else f"{b['gini']:.2f}"),
+    ]
+    if b["silent"]:
+        labels = summary["turn_taking"]["labels"]
+        out.append(
+            f"- **{_('Did not speak')}:** " + ", ".join(labels.get(i, i) for i in b["silent"])
+        )
+    follows = summary["turn_taking"]["follows"]
+    if follows:
+        labels = summary["turn_taking"]["labels"]
+        ids = [p["id"] for p in summary["participants"]] + ["moderator"]
+        counts = {(f["from"], f["to"]): f["count"] for f in follows}
+        out += ["", f"### {_('Who spoke after whom')}", ""]
+        out += _table(
+            [_("after ↓ / then →")] + [labels.get(i, i) for i in ids],
+            [[labels.get(a, a)] + [str(counts.get((a, b), "")) for b in ids] for a in ids],
+        )
+    overlaps = summary["turn_taking"]["overlaps"]
+    if overlaps:
+        labels = summary["turn_taking"]["labels"]
+        out += ["", f"### {_('Overlaps')}", ""]
+        for o in overlaps:
+            out.append(
+                "- "
+                + _(
+                    "{who} talked over {over}: {count}",
+                    who=labels.get(o["who"], o["who"]),
+                    over=labels.get(o["over"], o["over"] or _("nobody")),
+                    count=o["count"],
+                )
+            )
+    return out
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]
@@ -77,9 +152,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             out.append(f"- [{mark}] {_('Checklist')}: {item['text']}")
 
     if summary["participants"]:
-        out += ["", f"## {_('Participants')}", ""]
-        rows = [[p["id"], p["label"], p["role"] or "–"] for p in summary["participants"]]
-        out += _table([_("Id"), _("Pseudonym"), _("Role")], rows)
+        out += _talk_section(summary)
 
     gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
     if gaps:

@@ -153,7 +153,9 @@ class HomeScreen(Screen[None]):
             store = SessionStore(path)
             try:
                 info = store.info()
-                state = SessionState.from_events(info.guide, store.read_events().events)
+                state = SessionState.from_events(
+                    info.guide, store.read_events().events, info.participants
+                )
             except (SessionDamaged, KeyError, ValueError):
                 sessions.add_option(
                     Option(
