@@ -113,7 +113,7 @@ class LiveSession:
         return self.record(ev.RESUMED if self.state.paused else ev.PAUSED)
 
     def set_checked(self, item_id: str, done: bool) -> Event | None:
-        if self.state.checklist.get(item_id, False) == done:
+        if self.read_only or self.state.checklist.get(item_id, False) == done:
             return None
         return self.record(ev.CHECKED, {"item": item_id, "done": done})
 

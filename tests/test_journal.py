@@ -84,7 +84,11 @@ def test_append_read_round_trip(path):
     assert raw.endswith(b"\n") and raw.count(b"\n") == 4
     assert "Åse".encode() in raw  # stored as UTF-8, not escaped
     assert json.loads(raw.splitlines()[0]) == {
-        "w": "moderator", "n": 1, "at": T0, "kind": "started", "data": {},
+        "w": "moderator",
+        "n": 1,
+        "at": T0,
+        "kind": "started",
+        "data": {},
     }
 
 
@@ -122,15 +126,21 @@ def test_a_second_writer_on_the_same_journal_is_locked_out(path):
 def test_the_lock_holds_across_processes(path):
     JournalWriter(path, "moderator").close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys
             from pathlib import Path
             from facilitator.store.journal import JournalWriter
             w = JournalWriter(Path({str(path)!r}), "moderator")
             print("locked", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -191,8 +201,9 @@ def test_a_journal_that_is_only_a_torn_line(path):
 
 
 def test_damaged_middle_lines_are_reported_and_the_rest_read(path):
+    # event 4 was on a line that is now garbage (line 11)
     good = [
-        Event("moderator", n, T0 + n, ev.GOTO, {"phase": "main"}).to_record() for n in (1, 2, 3, 4)
+        Event("moderator", n, T0 + n, ev.GOTO, {"phase": "main"}).to_record() for n in (1, 2, 3, 5)
     ]
     path.write_bytes(
         b"\n".join(
@@ -216,7 +227,7 @@ def test_damaged_middle_lines_are_reported_and_the_rest_read(path):
         + b"\n"
     )
     read = read_journal(path)
-    assert [e.seq for e in read.events] == [1, 2, 3, 4]
+    assert [e.seq for e in read.events] == [1, 2, 3, 5]
     assert read.damaged_lines == [2, 5, 6, 7, 8, 9, 10, 11, 13]
     assert not read.torn_tail
     assert read.valid_bytes == path.stat().st_size
@@ -226,8 +237,9 @@ def test_damaged_middle_lines_are_reported_and_the_rest_read(path):
         assert not writer.recovered_torn_tail
         assert writer.damaged_lines == read.damaged_lines
         assert path.stat().st_size == size  # damage in the middle is kept, not cut
-        assert writer.append(T0 + 10, ev.ENDED).seq == 5
-    assert [e.seq for e in read_journal(path).events] == [1, 2, 3, 4, 5]
+        # numbering goes on after the highest readable number, never reusing one
+        assert writer.append(T0 + 10, ev.ENDED).seq == 6
+    assert [e.seq for e in read_journal(path).events] == [1, 2, 3, 5, 6]
 
 
 def test_store_reports_damaged_lines(store):
@@ -316,8 +328,10 @@ path = Path(sys.argv[1])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG or a short write, not a kill
 writer = JournalWriter(path, "moderator")
 start = path.stat().st_size
-# room for a few whole lines and a part of the next one
-resource.setrlimit(resource.RLIMIT_FSIZE, (start + 1000, start + 1000))
+# room for a few whole lines and a part of the next one (the soft limit only: lowering the
+# hard one could not be undone without privileges)
+_soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (start + 1000, hard))
 acked, errors = [], []
 for i in range(100):
     try:
@@ -327,7 +341,7 @@ for i in range(100):
         if len(errors) == 3:
             break
 size_after = path.stat().st_size
-resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
 after = writer.append(1800000999.0, "note", {"text": "room again"}).seq
 writer.close()
 print(json.dumps({"acked": acked, "errors": errors, "size": size_after, "after": after}))
@@ -339,7 +353,9 @@ def test_a_real_file_size_limit(path):
         writer.append(T0, ev.STARTED)
     done = subprocess.run(
         [sys.executable, "-c", FSIZE_SCRIPT, str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -391,7 +407,8 @@ def test_create_and_info(store):
     assert info.id.startswith("2027-01-15-families-group-1-")
     assert info.guide == GUIDE.for_stage(1)
     assert [(p.id, p.label, p.role) for p in info.participants] == [
-        ("P1", "Anna", "parent"), ("P2", "P2", ""),
+        ("P1", "Anna", "parent"),
+        ("P2", "P2", ""),
     ]
     assert info.study == "schools" and info.stage == 1 and info.created_at == T0
     assert SessionStore.open(store.path.parent, info.id[:-2]).path == store.path
@@ -400,8 +417,9 @@ def test_create_and_info(store):
 
 def test_create_refuses_bad_input(tmp_path):
     with pytest.raises(ValueError, match="used twice"):
-        SessionStore.create(tmp_path, GUIDE, "T", [parse_participant("A"), parse_participant("A")],
-                            now=T0)
+        SessionStore.create(
+            tmp_path, GUIDE, "T", [parse_participant("A"), parse_participant("A")], now=T0
+        )
     with pytest.raises(ValueError, match="stage"):
         SessionStore.create(tmp_path, GUIDE, "T", [], now=T0, stage=2)
 
@@ -456,7 +474,11 @@ def test_checkpoint_copies_all_events_into_tinydb(store):
     assert store.checkpoint() == 5
     rows = TinyDB(store.db_path, storage=AtomicJSONStorage).table("events").all()
     assert [r["id"] for r in rows] == [
-        "moderator:1", "assistant:1", "moderator:2", "assistant:2", "moderator:3",
+        "moderator:1",
+        "assistant:1",
+        "moderator:2",
+        "assistant:2",
+        "moderator:3",
     ]
     assert [Event.from_record(r) for r in rows] == store.read_events().events
     assert rows[2]["data"] == {"phase": "main", "question": "main.q2"}
@@ -480,7 +502,12 @@ def test_read_events_dedupes_events_present_in_two_journals(store):
         writer.append(T0 + 2.5, "note")
     loaded = store.read_events()
     assert [e.id for e in loaded.events] == [
-        "moderator:1", "moderator:2", "moderator:3", "assistant:1", "moderator:4", "moderator:5",
+        "moderator:1",
+        "moderator:2",
+        "moderator:3",
+        "assistant:1",
+        "moderator:4",
+        "moderator:5",
     ]
     assert loaded.problems == []
     assert store.checkpoint() == 6

@@ -535,8 +535,11 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
     else:
         seen_phase_ids: dict[str, int] = {}
         seen_question_ids: dict[str, int] = {}
+        seen_items: set[str] = set()  # checklist ids: one tick per id in the whole guide
         for index, raw in enumerate(raw_phases):
-            phase = _validate_phase(v, raw, index, stage_count, seen_phase_ids, seen_question_ids)
+            phase = _validate_phase(
+                v, raw, index, stage_count, seen_phase_ids, seen_question_ids, seen_items
+            )
             if phase is not None:
                 phases.append(phase)
 
@@ -571,6 +574,7 @@ def _validate_phase(
     stage_count: int,
     seen_phase_ids: dict[str, int],
     seen_question_ids: dict[str, int],
+    seen_items: set[str],
 ) -> Phase | None:
     lines = v.lines
     header = lines.phase(index)
@@ -684,7 +688,6 @@ def _validate_phase(
             lines.phase(index, "checklist"), _("{what}: checklist must be a list", what=label)
         )
         raw_items = []
-    seen_items: set[str] = set()
     for c_index, raw_c in enumerate(raw_items):
         c_line = lines.child(index, "checklist", c_index)
         c_label = _("{what}, checklist item {number}", what=label, number=c_index + 1)
@@ -759,7 +762,7 @@ def load_guide(path: str | Path) -> Guide:
             ]
         ) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a BOM, as some editors save, is fine
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise GuideError(
