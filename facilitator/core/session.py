@@ -269,7 +269,7 @@ class SessionState:
         self.talk.close(self.session_s(at))
         self.ended_at = at
 
-    # --- talk and roster ---------------------------------------------------------------------------
+    # --- talk and roster --------------------------------------------------------------------------
 
     def _tracking(self) -> bool:
         return self.started_at is not None and self.ended_at is None

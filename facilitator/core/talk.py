@@ -112,7 +112,7 @@ class TalkLedger:
             self._last_index = index
         return self._last_index
 
-    # --- presence ----------------------------------------------------------------------------------
+    # --- presence ---------------------------------------------------------------------------------
 
     def start_presence(self, participant_ids: list[str], at_s: float) -> None:
         for pid in participant_ids:
@@ -141,7 +141,7 @@ class TalkLedger:
             total += max(0.0, (now_s if end is None else end) - start)
         return total
 
-    # --- tallies -------------------------------------------------------------------------------------
+    # --- tallies ----------------------------------------------------------------------------------
 
     def _credit_piece(self, who: str | None, piece: Piece, sign: float) -> None:
         seconds = sign * piece.duration(piece.end_s if piece.end_s is not None else piece.start_s)
@@ -178,7 +178,7 @@ class TalkLedger:
         if before is not None and after is not None and before.who and after.who:
             self.follows[(before.who, after.who)] += sign
 
-    # --- changes -------------------------------------------------------------------------------------
+    # --- changes ----------------------------------------------------------------------------------
 
     def _split_open_piece(self, at_s: float) -> None:
         if not self.turns or not self.turns[-1].is_open:
@@ -305,7 +305,7 @@ class TalkLedger:
             return True
         return False
 
-    # --- reading -------------------------------------------------------------------------------------
+    # --- reading ----------------------------------------------------------------------------------
 
     @property
     def current_turn(self) -> Turn | None:

@@ -40,7 +40,14 @@ class FacilitatorApp(App[int]):
     # because a default screen's own CSS_PATH is not loaded by Textual.
     CSS_PATH = [
         STYLES / name
-        for name in ("live.tcss", "confirm.tcss", "help.tcss", "summary.tcss", "home.tcss")
+        for name in (
+            "live.tcss",
+            "confirm.tcss",
+            "help.tcss",
+            "summary.tcss",
+            "home.tcss",
+            "talk.tcss",
+        )
     ]
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True

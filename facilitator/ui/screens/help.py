@@ -20,12 +20,19 @@ def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
     table.add_column(_("Key"), no_wrap=True)
     table.add_column(_("Action"), no_wrap=True)
     table.add_column(_("What it does"))
+    seen: set[tuple[str, str]] = set()
     for binding in [*screen.BINDINGS, *app_bindings]:
-        if not isinstance(binding, Binding):
+        if not isinstance(binding, Binding) or not binding.description:
             continue
-        keys = ", ".join(
-            screen.app.get_key_display(Binding(k.strip(), "")) for k in binding.key.split(",")
-        )
+        if binding.key_display:
+            keys = binding.key_display
+        else:
+            keys = ", ".join(
+                screen.app.get_key_display(Binding(k.strip(), "")) for k in binding.key.split(",")
+            )
+        if (keys, binding.description) in seen:  # 1..9 share one row
+            continue
+        seen.add((keys, binding.description))
         table.add_row(Text(keys, style="bold"), binding.description, binding.tooltip)
     return table
 

@@ -9,12 +9,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
+from facilitator.core.talk_figures import nudges, talk_figures
 from facilitator.core.timefmt import clock, minutes
 from facilitator.i18n import _
 from facilitator.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
 from facilitator.ui.widgets.clocks import ClockBar
+from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 from facilitator.ui.widgets.guide_panels import (
     Checklist,
     CoveragePanel,
@@ -34,6 +37,86 @@ class LiveScreen(Screen[None]):
     COMMANDS = {SessionCommands}
 
     BINDINGS = [
+        *[
+            Binding(
+                str(n),
+                f"digit({n})",
+                _("Speaker"),
+                id=f"live.speaker_{n}",
+                tooltip=_(
+                    "Participant 1-9 in roster order starts speaking (ends the current turn)"
+                ),
+                key_display="1-9",
+                show=n == 1,
+            )
+            for n in range(1, 10)
+        ],
+        Binding(
+            "0",
+            "digit(0)",
+            _("Moderator"),
+            id="live.moderator",
+            tooltip=_("The moderator starts speaking"),
+        ),
+        Binding(
+            "space",
+            "nobody",
+            _("Nobody"),
+            id="live.nobody",
+            tooltip=_("Nobody is speaking: ends the current turn"),
+            key_display="space",
+        ),
+        Binding(
+            "u",
+            "undo",
+            _("Undo"),
+            id="live.undo",
+            tooltip=_("Undo the last speaker change (or overlap mark)"),
+        ),
+        Binding(
+            "o",
+            "overlap",
+            _("Overlap"),
+            id="live.overlap",
+            tooltip=_("Someone talks over the current speaker: then press who (1-9, 0)"),
+        ),
+        Binding(
+            "t",
+            "turns",
+            _("Turns"),
+            id="live.turns",
+            tooltip=_("The last turns: give one to the right person"),
+        ),
+        Binding(
+            "v",
+            "scope",
+            _("View"),
+            id="live.scope",
+            tooltip=_("Talk figures for the whole session, this phase or this question"),
+        ),
+        Binding(
+            "e",
+            "roster",
+            _("Roster"),
+            id="live.roster",
+            tooltip=_("Add, rename, reorder participants; mark who is here or away"),
+        ),
+        Binding(
+            "x",
+            "dismiss_nudges",
+            _("Dismiss"),
+            id="live.dismiss",
+            tooltip=_("Dismiss the reminders shown on the talk board"),
+            show=False,
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            _("Cancel"),
+            id="live.cancel",
+            tooltip=_("Cancel an overlap mark in progress"),
+            show=False,
+        ),
         Binding(
             "right",
             "next_question",
@@ -101,6 +184,9 @@ class LiveScreen(Screen[None]):
         super().__init__()
         self.live = live
         self.storage_problem: str | None = None
+        self.scope_mode = "all"  # "all", "phase" or "question": what the talk board counts
+        self.overlap_pending = False
+        self.shown_nudges: list[str] = []
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -114,11 +200,12 @@ class LiveScreen(Screen[None]):
                 yield PhaseLine(id="phase-line")
                 yield QuestionPanel(id="question")
                 yield NextLine(id="next")
-                yield GuidanceLine(id="guidance")
-            with VerticalScroll(id="side"):
                 yield CoveragePanel(id="coverage")
                 yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
                 yield Checklist(id="checklist")
+                yield GuidanceLine(id="guidance")
+            with VerticalScroll(id="side"):
+                yield TalkBoard(id="board")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -172,7 +259,32 @@ class LiveScreen(Screen[None]):
         now = self.live.now()
         self.query_one(ClockBar).show(state, now)
         self.query_one(CoveragePanel).show(state, now)
+        self._show_board(now)
         self._show_banner(now)
+
+    @property
+    def scope(self) -> str:
+        state = self.live.state
+        if self.scope_mode == "phase":
+            return phase_scope(state.phase_id)
+        if self.scope_mode == "question" and state.question_id is not None:
+            return question_scope(state.question_id)
+        return ALL
+
+    def _show_board(self, now: float) -> None:
+        state = self.live.state
+        now_s = state.session_s(now)
+        figures = talk_figures(state.talk, state.roster, now_s, self.scope)
+        whole = figures if self.scope == ALL else talk_figures(state.talk, state.roster, now_s)
+        reminders = nudges(whole, state.guide.settings, now_s, state.dismissed)
+        self.shown_nudges = [n.key for n in reminders]
+        self.query_one(TalkBoard).show(
+            figures,
+            reminders,
+            scope_title(self.scope, state),
+            overlap_pending=self.overlap_pending,
+            paused=state.paused,
+        )
 
     def _show_banner(self, now: float) -> None:
         state = self.live.state
@@ -228,6 +340,72 @@ class LiveScreen(Screen[None]):
             self.notify(_("Saving works again."), timeout=5)
         if event is not None:
             self.refresh_view()
+
+    def action_digit(self, number: int) -> None:
+        who: str | None
+        if number == 0:
+            who = MODERATOR
+        elif number <= len(self.live.state.roster):
+            who = self.live.state.roster[number - 1].id
+        else:
+            self.notify(_("No participant {number} in the roster.", number=number), timeout=3)
+            return
+        if self.overlap_pending:
+            self.overlap_pending = False
+            self._act(lambda: self.live.overlap(who))
+            self.tick()
+            return
+        self.speak(who)
+
+    def speak(self, who: str | None) -> None:
+        if self.live.state.paused:
+            self.notify(_("The session is paused: press p to resume first."), timeout=3)
+            return
+        self._act(lambda: self.live.speak(who))
+
+    def action_nobody(self) -> None:
+        if self.overlap_pending:
+            return
+        self.speak(None)
+
+    def action_undo(self) -> None:
+        self._act(self.live.undo)
+
+    def action_overlap(self) -> None:
+        if self.live.state.talk.current_speaker is None:
+            self.notify(_("Nobody is speaking: there is nobody to talk over."), timeout=3)
+            return
+        self.overlap_pending = True
+        self.tick()
+
+    def action_cancel(self) -> None:
+        if self.overlap_pending:
+            self.overlap_pending = False
+            self.tick()
+
+    def action_scope(self) -> None:
+        order = ["all", "phase", "question"]
+        self.scope_mode = order[(order.index(self.scope_mode) + 1) % len(order)]
+        self.tick()
+
+    def action_dismiss_nudges(self) -> None:
+        keys = list(self.shown_nudges)
+        for key in keys:
+            self._act(lambda key=key: self.live.dismiss_nudge(key))
+        self.tick()
+
+    def action_turns(self) -> None:
+        from facilitator.ui.screens.turns import TurnsScreen
+
+        if not self.live.state.talk.recent_turns(1):
+            self.notify(_("No turns yet."), timeout=3)
+            return
+        self.app.push_screen(TurnsScreen(self))
+
+    def action_roster(self) -> None:
+        from facilitator.ui.screens.roster import RosterScreen
+
+        self.app.push_screen(RosterScreen(self))
 
     def action_next_question(self) -> None:
         self._act(self.live.next_question)

@@ -1,0 +1,184 @@
+"""The roster in the room: add, rename, reorder; who is here, who arrived late or left."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from facilitator.core.session import MAX_PARTICIPANTS
+from facilitator.i18n import _
+
+if TYPE_CHECKING:
+    from facilitator.ui.screens.live import LiveScreen
+
+
+class RosterScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding(
+            "a", "add", _("Add"), id="roster.add", tooltip=_("Add a participant (arrives now)")
+        ),
+        Binding("r", "rename", _("Rename"), id="roster.rename", tooltip=_("Change the pseudonym")),
+        Binding(
+            "h",
+            "presence",
+            _("Here/away"),
+            id="roster.presence",
+            tooltip=_("Mark as arrived or as gone: fair shares count only time present"),
+        ),
+        Binding(
+            "k",
+            "move(-1)",
+            _("Move up"),
+            id="roster.up",
+            tooltip=_("Move up (changes the number key)"),
+        ),
+        Binding(
+            "j",
+            "move(1)",
+            _("Move down"),
+            id="roster.down",
+            tooltip=_("Move down (changes the number key)"),
+        ),
+        Binding(
+            "escape", "close", _("Close"), id="roster.close", tooltip=_("Back to the live view")
+        ),
+    ]
+
+    def __init__(self, live_screen: LiveScreen) -> None:
+        super().__init__()
+        self.live_screen = live_screen
+        self.editing: str | None = None  # "add" or a participant id being renamed
+
+    @property
+    def live(self):
+        return self.live_screen.live
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="roster-dialog"):
+            yield Static(
+                _("Roster: a add · r rename · h here/away · k/j move up/down · escape back"),
+                id="roster-title",
+            )
+            yield OptionList(id="roster")
+            yield Input(id="roster-input")
+            yield Static("", id="roster-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).display = False
+        self._fill()
+        self.query_one(OptionList).focus()
+
+    def _fill(self) -> None:
+        state = self.live.state
+        roster = self.query_one(OptionList)
+        highlighted = roster.highlighted or 0
+        roster.clear_options()
+        for position, person in enumerate(state.roster, start=1):
+            here = person.id in state.talk.present
+            line = Text()
+            line.append(f"{position if position <= 9 else ' '} ", style="bold")
+            line.append(f"{person.id:<5} {person.label:<20}", style="" if here else "dim strike")
+            line.append(f" {person.role:<20}", style="dim")
+            line.append(_("here") if here else _("away"), style="green" if here else "dim")
+            roster.add_option(Option(line, id=person.id))
+        if roster.option_count:
+            roster.highlighted = min(highlighted, roster.option_count - 1)
+
+    def _selected(self) -> str | None:
+        roster = self.query_one(OptionList)
+        if roster.highlighted is None:
+            return None
+        return roster.get_option_at_index(roster.highlighted).id
+
+    def action_add(self) -> None:
+        if len(self.live.state.roster) >= MAX_PARTICIPANTS:
+            self.notify(
+                _("At most {count} participants.", count=MAX_PARTICIPANTS), severity="warning"
+            )
+            return
+        self._ask("add", _("New participant: pseudonym[:role] (enter saves, escape cancels)"), "")
+
+    def action_rename(self) -> None:
+        pid = self._selected()
+        if pid is None:
+            return
+        person = self.live.state.participant(pid)
+        if person is not None:
+            self._ask(
+                pid, _("New pseudonym for {id} (enter saves, escape cancels)", id=pid), person.label
+            )
+
+    def _ask(self, what: str, hint: str, value: str) -> None:
+        self.editing = what
+        field = self.query_one(Input)
+        field.value = value
+        field.display = True
+        field.focus()
+        self.query_one("#roster-hint", Static).update(hint)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        what = self.editing
+        self._stop_asking()
+        if not text or what is None:
+            return
+        if what == "add":
+            label, _sep, role = text.partition(":")
+            pid = self._next_id()
+            self.live_screen._act(
+                lambda: self.live.add_participant(pid, label.strip(), role.strip())
+            )
+        else:
+            self.live_screen._act(lambda: self.live.edit_participant(what, label=text))
+        self._fill()
+
+    def _next_id(self) -> str:
+        used = {p.id for p in self.live.state.roster}
+        numbers = [int(m.group(1)) for i in used if (m := re.fullmatch(r"P(\d+)", i))]
+        candidate = max(numbers, default=0) + 1
+        while f"P{candidate}" in used:
+            candidate += 1
+        return f"P{candidate}"
+
+    def _stop_asking(self) -> None:
+        self.editing = None
+        field = self.query_one(Input)
+        field.display = False
+        self.query_one("#roster-hint", Static).update("")
+        self.query_one(OptionList).focus()
+
+    def action_presence(self) -> None:
+        pid = self._selected()
+        if pid is None:
+            return
+        here = pid in self.live.state.talk.present
+        self.live_screen._act(lambda: self.live.set_present(pid, not here))
+        self._fill()
+
+    def action_move(self, step: int) -> None:
+        pid = self._selected()
+        if pid is None:
+            return
+        ids = [p.id for p in self.live.state.roster]
+        index = ids.index(pid)
+        target = index + step
+        if not 0 <= target < len(ids):
+            return
+        ids[index], ids[target] = ids[target], ids[index]
+        self.live_screen._act(lambda: self.live.reorder(ids))
+        self._fill()
+        self.query_one(OptionList).highlighted = target
+
+    def action_close(self) -> None:
+        if self.editing is not None:
+            self._stop_asking()
+            return
+        self.dismiss(None)
