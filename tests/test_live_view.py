@@ -113,9 +113,10 @@ async def test_help_lists_every_key_of_the_live_view(live: LiveSession) -> None:
         assert isinstance(app.screen, HelpScreen)
         from rich.console import Console
 
-        console = Console(width=120, record=True, file=open(os.devnull, "w"))
-        console.print(app.screen.table)
-        text = console.export_text()
+        with open(os.devnull, "w") as sink:
+            console = Console(width=120, record=True, file=sink)
+            console.print(app.screen.table)
+            text = console.export_text()
         for description in (
             "Next question",
             "Previous",

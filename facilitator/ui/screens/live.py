@@ -17,7 +17,6 @@ from facilitator.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
 from facilitator.ui.widgets.clocks import ClockBar
-from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 from facilitator.ui.widgets.guide_panels import (
     Checklist,
     CoveragePanel,
@@ -26,6 +25,7 @@ from facilitator.ui.widgets.guide_panels import (
     PhaseLine,
     QuestionPanel,
 )
+from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
 HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
