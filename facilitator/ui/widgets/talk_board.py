@@ -54,6 +54,16 @@ def fair_bar(share: float, fair: float, width: int) -> Text:
     return text
 
 
+def short_label(label: str, width: int) -> str:
+    """Fit a pseudonym in ``width`` keeping what tells people apart ("Informant 12" -> "Inf… 12")."""
+    if len(label) <= width:
+        return label
+    head, _sep, last = label.rpartition(" ")
+    if head and len(last) + 3 <= width:
+        return head[: width - len(last) - 2] + "… " + last
+    return label[: width - 1] + "…"
+
+
 def nudge_text(nudge: Nudge) -> str:
     if nudge.text_id == "silent":
         return _(
@@ -97,8 +107,9 @@ class TalkBoard(Static):
             )
         # a row: "1 " label " " bar+marker " 40%" " 06:01"|" silent" [" 12:03  14t" when wide]
         wide = width >= 48
-        label_width = max(7, min(14, width // 3))
-        bar_width = max(6, width - label_width - 17 - (11 if wide else 0))
+        extra = 11 if wide else 0
+        label_width = max(5, min(14, width // 3, width - 17 - 6 - extra))
+        bar_width = max(6, width - label_width - 17 - extra)
         settled = figures.participant_talk_s >= SETTLE_S
         for person in figures.participants:
             text.append_text(self._row(person, label_width, bar_width, wide, settled))
