@@ -55,7 +55,7 @@ def fair_bar(share: float, fair: float, width: int) -> Text:
 
 
 def short_label(label: str, width: int) -> str:
-    """Fit a pseudonym in ``width`` keeping what tells people apart ("Informant 12" -> "Inf… 12")."""
+    """Fit a pseudonym in ``width``, keeping what tells people apart: "Inf… 12"."""
     if len(label) <= width:
         return label
     head, _sep, last = label.rpartition(" ")
@@ -171,11 +171,7 @@ class TalkBoard(Static):
     ) -> Text:
         row = Text()
         key = str(person.key) if person.key is not None else " "
-        label = (
-            person.label
-            if len(person.label) <= label_width
-            else person.label[: label_width - 1] + "…"
-        )
+        label = short_label(person.label, label_width)
         if not person.present:
             row.append(f"{key} {label:<{label_width}} ", style="dim strike")
             row.append(_("away"), style="dim")
