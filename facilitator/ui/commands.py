@@ -42,6 +42,31 @@ class SessionCommands(Provider):
                         partial(screen.goto, phase.id, question.id),
                     )
                 )
+        for position, person in enumerate(state.roster, start=1):
+            commands.append(
+                (
+                    _("Now speaking: {label}", label=person.label),
+                    _("Participant {number} ({id})", number=position, id=person.id),
+                    partial(screen.speak, person.id),
+                )
+            )
+            commands.append(
+                (
+                    _("Overlap by {label}", label=person.label),
+                    _("{label} talked over the current speaker", label=person.label),
+                    partial(screen.mark_overlap, person.id),
+                )
+            )
+        commands.append(
+            (
+                _("View: whole session, this phase, this question"),
+                _("Which talk figures the board shows"),
+                screen.action_scope,
+            )
+        )
+        commands.append(
+            (_("Roster"), _("Add, rename, reorder, here or away"), screen.action_roster)
+        )
         for item in state.phase.checklist:
             done = state.checklist.get(item.id, False)
             commands.append(

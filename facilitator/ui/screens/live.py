@@ -363,6 +363,10 @@ class LiveScreen(Screen[None]):
             return
         self._act(lambda: self.live.speak(who))
 
+    def mark_overlap(self, who: str) -> None:
+        self._act(lambda: self.live.overlap(who))
+        self.tick()
+
     def action_nobody(self) -> None:
         if self.overlap_pending:
             return
