@@ -203,8 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--participant",
         action="append",
         default=[],
-        metavar="ID:LABEL[:ROLE]",
-        help=_("a participant: short id, pseudonym, optional role (repeat for each)"),
+        metavar="ID:LABEL[:ROLE[:REAL NAME]]",
+        help=_(
+            "a participant: short id, pseudonym, optional role and real name (the real name "
+            "never leaves the session folder); repeat for each, up to 12"
+        ),
     )
     new.add_argument("--study", help=_("the study this session belongs to (a short name)"))
     new.add_argument(

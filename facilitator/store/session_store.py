@@ -134,7 +134,10 @@ def slugify(text: str, limit: int = 32) -> str:
 
 
 def parse_participant(spec: str) -> Participant:
-    """``ID:label[:role]`` as given on the command line."""
+    """``ID:label[:role[:real name]]`` as given on the command line.
+
+    The real name is optional and stays in the session folder: every output uses the label.
+    """
     parts = [part.strip() for part in spec.split(":")]
     if not parts[0]:
         raise ValueError(f"participant {spec!r}: the id is missing (use ID:label[:role])")
@@ -143,8 +146,9 @@ def parse_participant(spec: str) -> Participant:
             f"participant {spec!r}: the id must be up to 16 letters, digits, '-' or '_'"
         )
     label = parts[1] if len(parts) > 1 and parts[1] else parts[0]
-    role = ":".join(parts[2:]) if len(parts) > 2 else ""
-    return Participant(id=parts[0], label=label, role=role)
+    role = parts[2] if len(parts) > 2 else ""
+    real_name = ":".join(parts[3:]) if len(parts) > 3 else ""
+    return Participant(id=parts[0], label=label, role=role, real_name=real_name)
 
 
 @dataclass

@@ -64,7 +64,7 @@ class RosterScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="roster-dialog"):
             yield Static(
-                _("Roster: a add · r rename · h here/away · k/j move up/down · escape back"),
+                _("Roster: a add · r rename · n real name · h here/away · k/j move · escape back"),
                 id="roster-title",
             )
             yield OptionList(id="roster")
@@ -116,6 +116,19 @@ class RosterScreen(ModalScreen[None]):
                 pid, _("New pseudonym for {id} (enter saves, escape cancels)", id=pid), person.label
             )
 
+    def action_real_name(self) -> None:
+        pid = self._selected()
+        person = self.live.state.participant(pid) if pid else None
+        if person is not None:
+            self._ask(
+                f"name:{person.id}",
+                _(
+                    "Real name of {label}: stays in the session folder, never in outputs",
+                    label=person.label,
+                ),
+                person.real_name,
+            )
+
     def _ask(self, what: str, hint: str, value: str) -> None:
         self.editing = what
         field = self.query_one(Input)
@@ -128,6 +141,11 @@ class RosterScreen(ModalScreen[None]):
         text = event.value.strip()
         what = self.editing
         self._stop_asking()
+        if what is not None and what.startswith("name:"):
+            pid = what.removeprefix("name:")
+            self.live_screen._act(lambda: self.live.edit_participant(pid, real_name=text))
+            self._fill()
+            return
         if not text or what is None:
             return
         if what == "add":
