@@ -148,7 +148,8 @@ class LiveSession:
 
     def undo(self) -> Event | None:
         target = self.state.talk.last_undoable()
-        if target is None or self.state.ended:
+        # in a break, the last change is the break's own end of the turn: nothing to undo
+        if target is None or self.state.ended or self.state.paused:
             return None
         return self.record(ev.UNDO, {"target": target[1]})
 

@@ -33,7 +33,8 @@ class ParticipantFigures:
 
     @property
     def silent(self) -> bool:
-        return self.turns == 0
+        """Has not spoken in the scope (a turn begun elsewhere still counts as speaking)."""
+        return self.turns == 0 and self.talk_s == 0
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,10 @@ def talk_figures(
     people: list[ParticipantFigures] = []
     for position, p in enumerate(roster):
         spoken = talk.get(p.id, 0.0)
-        arrived = _first_arrival(ledger, p.id)
+        arrived = _latest_arrival(ledger, p.id)
         last = last_end.get(p.id)
-        since = now_s - (last if last is not None else (arrived if arrived is not None else 0.0))
+        # since they last spoke, or since they (last) came into the room
+        since = now_s - max(last if last is not None else 0.0, arrived or 0.0)
         people.append(
             ParticipantFigures(
                 id=p.id,
@@ -147,9 +149,9 @@ def talk_figures(
     )
 
 
-def _first_arrival(ledger: TalkLedger, pid: str) -> float | None:
+def _latest_arrival(ledger: TalkLedger, pid: str) -> float | None:
     intervals = ledger.presence_log.get(pid)
-    return intervals[0][0] if intervals else None
+    return intervals[-1][0] if intervals else None
 
 
 def _last_turn_ends(ledger: TalkLedger, now_s: float) -> dict[str, float]:

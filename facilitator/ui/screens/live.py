@@ -228,6 +228,10 @@ class LiveScreen(Screen[None]):
                 timeout=8,
             )
 
+    def on_resize(self) -> None:
+        # the talk board sizes its rows from its width: draw again once the layout is new
+        self.call_after_refresh(self.tick)
+
     def checkpoint(self) -> None:
         self.run_worker(self.live.store.checkpoint, thread=True, exclusive=True, group="checkpoint")
 
@@ -373,6 +377,9 @@ class LiveScreen(Screen[None]):
         self.speak(None)
 
     def action_undo(self) -> None:
+        if self.live.state.paused:
+            self.notify(_("The session is paused: press p to resume first."), timeout=3)
+            return
         self._act(self.live.undo)
 
     def action_overlap(self) -> None:

@@ -106,7 +106,7 @@ class TalkBoard(Static):
                 _("Who talked over? Press 1-9 or 0 (escape: cancel)") + "\n", style="bold reverse"
             )
         # a row: "1 " label " " bar+marker " 40%" " 06:01"|" silent" [" 12:03  14t" when wide]
-        wide = width >= 48
+        wide = width >= 44
         extra = 11 if wide else 0
         label_width = max(5, min(14, width // 3, width - 17 - 6 - extra))
         bar_width = max(6, width - label_width - 17 - extra)
@@ -115,9 +115,10 @@ class TalkBoard(Static):
             text.append_text(self._row(person, label_width, bar_width, wide, settled))
             text.append("\n")
         moderator_line = _(
-            "0 Moderator {share} % of all talk",
-            share=f"{figures.moderator_share_of_all * 100:.0f}",
+            "0 Moderator {share} %", share=f"{figures.moderator_share_of_all * 100:.0f}"
         )
+        if width >= 30:
+            moderator_line += " " + _("of all talk")
         text.append(moderator_line, style="bold green" if speaker == MODERATOR else "")
         if wide:
             text.append(f"  {clock(figures.moderator_talk_s)}", style="dim")
@@ -131,9 +132,9 @@ class TalkBoard(Static):
                 trend = " ↓ " + _("more even")
             else:
                 trend = " → " + _("steady")
-        text.append(_("Balance (Gini) {value}", value=balance), style="bold")
+        text.append(_("Balance {value}", value=balance), style="bold")
         text.append(trend, style="dim")
-        text.append(f"  [{scope_label}]", style="dim")
+        text.append("\n" + _("Figures for: {scope} (v)", scope=scope_label), style="dim")
         silent = [n for n in nudges if n.text_id == "silent"]
         others = [n for n in nudges if n.text_id != "silent"]
         if len(silent) > 2:  # one calm line, not a wall of them
