@@ -7,6 +7,8 @@ applied to the in-memory state the screen reads, so nothing shown is ever lost.
 
 from __future__ import annotations
 
+import gc
+
 from facilitator.core import events as ev
 from facilitator.core.clock import Clock, SystemClock
 from facilitator.core.events import Event
@@ -40,6 +42,9 @@ class LiveSession:
         self.state = SessionState.from_events(
             self.info.guide, loaded.events, self.info.participants
         )
+        # The folded history lives as long as the session: keep it out of the garbage
+        # collector's full passes, whose pauses otherwise grow with the session's length.
+        gc.freeze()
         self.writer_name = writer
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended

@@ -120,8 +120,9 @@ def talk_figures(
     balance = gini([talk.get(p.id, 0.0) for p in included]) if included else None
     trend = None
     if balance is not None and scope == ALL and ledger.gini_history:
-        times = [t for t, _g in ledger.gini_history]
-        index = bisect.bisect_right(times, now_s - TREND_WINDOW_S) - 1
+        index = (
+            bisect.bisect_right(ledger.gini_history, now_s - TREND_WINDOW_S, key=lambda e: e[0]) - 1
+        )
         if index >= 0:
             trend = balance - ledger.gini_history[index][1]
     follows: dict[tuple[str, str], int] = {}

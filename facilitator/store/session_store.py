@@ -105,7 +105,8 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         try:
-            atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode())
+            # no indent: the C encoder is 3-4 times faster, and this runs beside the live view
+            atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode())
         except OSError as error:
             raise StorageError(error.strerror or str(error)) from error
 

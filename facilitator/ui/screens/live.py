@@ -29,7 +29,8 @@ from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
 HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
-CHECKPOINT_S = 60.0  # how often the TinyDB copy of the events is refreshed
+CHECKPOINT_S = 300.0  # how often the TinyDB copy of the events is refreshed (the journals
+# are the record; the copy is for other tools, and a checkpoint costs ~0.1 s at 10,000 events)
 
 
 class LiveScreen(Screen[None]):
