@@ -260,7 +260,7 @@ def test_a_session_lives_crashes_resumes_and_ends_in_a_real_terminal(
     tmux.keys("app", "Right")
     screen = tmux.wait_for("app", "Question 2 of 2")
     assert "Current situation" in screen
-    assert "How would you describe the collaboration with the user group?" in screen
+    assert "How would you describe the collaboration" in screen  # the question (it may wrap)
 
     # 2. Crash: SIGKILL the app itself (the pane command is exec'd, so the pane pid is the app).
     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")

@@ -25,6 +25,7 @@ from facilitator.ui.widgets.guide_panels import (
     PhaseLine,
     QuestionPanel,
 )
+from facilitator.ui.widgets.quiet import QuietStatic
 from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
@@ -193,9 +194,9 @@ class LiveScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="top"):
-            yield Static(id="title-line")
+            yield QuietStatic(id="title-line")
             yield ClockBar(id="clocks")
-        yield Static(id="banner")
+        yield QuietStatic(id="banner")
         with Horizontal(id="body"):
             with VerticalScroll(id="guide"):
                 yield PhaseLine(id="phase-line")
@@ -249,7 +250,7 @@ class LiveScreen(Screen[None]):
         elif info.guide.stages > 1:
             extras.append(_("stage {stage}", stage=info.stage))
         title.append("  " + " · ".join(extras), style="dim")
-        self.query_one("#title-line", Static).update(title)
+        self.query_one("#title-line", QuietStatic).show_text(title)
         self.query_one(PhaseLine).show(state)
         self.query_one(QuestionPanel).show(state)
         self.query_one(NextLine).show(state)
@@ -293,7 +294,7 @@ class LiveScreen(Screen[None]):
 
     def _show_banner(self, now: float) -> None:
         state = self.live.state
-        banner = self.query_one("#banner", Static)
+        banner = self.query_one("#banner", QuietStatic)
         text = Text()
         if self.storage_problem:
             text.append(" " + self.storage_problem + " ", style="bold white on #c62828")
@@ -322,8 +323,9 @@ class LiveScreen(Screen[None]):
                     + " ",
                     style="bold black on #e0a526",
                 )
-        banner.update(text)
-        banner.display = bool(text.plain)
+        banner.show_text(text)
+        if banner.display != bool(text.plain):
+            banner.display = bool(text.plain)
 
     # --- acting ----------------------------------------------------------------------------------
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
+from facilitator.ui.widgets.quiet import QuietStatic
 
 LEVEL_STYLE = {"ok": "bold", "amber": "bold black on #e0a526", "red": "bold white on #c62828"}
 
 
-class ClockBar(Static):
+class ClockBar(QuietStatic):
     """Session and phase clocks against the plan: amber at 70 %, red past 100 %."""
 
     def show(self, state: SessionState, now: float) -> None:
@@ -39,5 +39,5 @@ class ClockBar(Static):
         if state.paused:
             text.append("   ")
             text.append(" " + _("PAUSED") + " ", style="bold black on #90caf9")
-        self.update(text)
+        self.show_text(text)
         self.set_class(state.session_level(now) == "red", "-session-red")

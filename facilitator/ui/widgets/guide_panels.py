@@ -5,15 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock, minutes
 from facilitator.i18n import _
+from facilitator.ui.widgets.quiet import QuietStatic
 
 
-class PhaseLine(Static):
+class PhaseLine(QuietStatic):
     def show(self, state: SessionState) -> None:
         phase = state.phase
         text = Text()
@@ -28,10 +29,10 @@ class PhaseLine(Static):
         text.append("  ")
         text.append(phase.title, style="bold")
         text.append(f"  ({minutes(phase.planned_s)})", style="dim")
-        self.update(text)
+        self.show_text(text)
 
 
-class QuestionPanel(Static):
+class QuestionPanel(QuietStatic):
     """The current question, large and readable, with its probes."""
 
     def show(self, state: SessionState) -> None:
@@ -51,10 +52,10 @@ class QuestionPanel(Static):
             if question.probes:
                 text.append("\n\n" + _("Probes") + "\n", style="dim")
                 text.append("\n".join(f" • {probe}" for probe in question.probes))
-        self.update(text)
+        self.show_text(text)
 
 
-class NextLine(Static):
+class NextLine(QuietStatic):
     """What comes after the current question, so the moderator can bridge to it."""
 
     def show(self, state: SessionState) -> None:
@@ -65,18 +66,18 @@ class NextLine(Static):
             text.append(upcoming.text, style="dim")
         else:
             text.append(_("This is the last question of the guide."), style="dim")
-        self.update(text)
+        self.show_text(text)
 
 
-class GuidanceLine(Static):
+class GuidanceLine(QuietStatic):
     """The guide's notes to the moderator for this phase."""
 
     def show(self, state: SessionState) -> None:
-        self.update(Text(state.phase.guidance, style="italic dim"))
+        self.show_text(Text(state.phase.guidance, style="italic dim"))
         self.display = bool(state.phase.guidance)
 
 
-class CoveragePanel(Static):
+class CoveragePanel(QuietStatic):
     """Which questions of this phase are asked (✓), current (▶) or not yet (·)."""
 
     def show(self, state: SessionState, now: float) -> None:
@@ -107,7 +108,7 @@ class CoveragePanel(Static):
                 _("{asked} of {count} asked", asked=asked_count, count=len(phase.questions)),
                 style="dim",
             )
-        self.update(text)
+        self.show_text(text)
 
 
 class Checklist(OptionList):
@@ -129,8 +130,14 @@ class Checklist(OptionList):
             super().__init__()
             self.item_id = item_id
 
+    _signature: tuple = ()
+
     def show(self, state: SessionState) -> None:
         items = state.phase.checklist
+        signature = (state.phase_id, tuple(state.checklist.get(i.id, False) for i in items))
+        if signature == self._signature:
+            return  # unchanged: rebuilding the options would cost a layout pass
+        self._signature = signature
         highlighted = self.highlighted
         self.clear_options()
         for item in items:

@@ -8,12 +8,12 @@ spoken stand out, and the figures are there for whoever wants them.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from facilitator.core.talk import MODERATOR
 from facilitator.core.talk_figures import Nudge, ParticipantFigures, TalkFigures
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
+from facilitator.ui.widgets.quiet import QuietStatic
 
 OVER_FAIR = 1.5  # a share this many times the fair share shows amber
 UNDER_FAIR = 0.5  # under this fraction of the fair share shows as quiet
@@ -78,7 +78,7 @@ def nudge_text(nudge: Nudge) -> str:
     return _("the moderator talks {share} % of the time", share=f"{nudge.share * 100:.0f}")
 
 
-class TalkBoard(Static):
+class TalkBoard(QuietStatic):
     def show(
         self,
         figures: TalkFigures,
@@ -157,7 +157,7 @@ class TalkBoard(Static):
             text.append("• " + nudge_text(nudge), style="italic #d7af5f")
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
-        self.update(text)
+        self.show_text(text)
 
     @staticmethod
     def _label(figures: TalkFigures, pid: str) -> str:
