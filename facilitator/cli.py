@@ -165,7 +165,11 @@ def cmd_home(args: argparse.Namespace) -> int:
 
     guides_dir = Path(args.guides)
     app = make_home_app(_sessions_dir(args), guides_dir)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.live is not None:  # a session opened from the start screen
+            app.live.close()
     return app.return_code or EXIT_OK
 
 
