@@ -21,7 +21,7 @@ alike; the figures are medians over every call (``--rounds`` x 20 of each kind a
 
 For context, TinyDB's default ``JSONStorage`` (which rewrites the whole file on every
 insert, without fsync) at 100 and 10,000 documents, and the session's ``checkpoint`` (the
-TinyDB copy of the events, rewritten every minute by the live view and on closing).
+TinyDB copy of the events, rewritten every five minutes by the live view and on closing).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         rows,
         [
             f"TinyDB: {len(tiny[small])} inserts per size; checkpoint: {len(checkpoints[small])} "
-            "runs per size (it rewrites session.json whole: O(n), every minute and on closing).",
+            "runs per size (it rewrites session.json whole: O(n), every 5 minutes and on closing).",
         ],
     )
     checks = [

@@ -39,7 +39,7 @@ between the sizes (ABBA ...). Python's garbage collector runs as usual: its paus
 of the app.
 
 For context: opening the session (read and fold), and → / ← pressed 2 ms after the live
-view's minute checkpoint (``SessionStore.checkpoint`` in a worker thread) has started.
+view's periodic checkpoint (``SessionStore.checkpoint`` in a worker thread) has started.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ async def one_round(live, presses: int, checkpoints: int) -> dict[str, list[floa
             await asyncio.sleep(GAP_S)
             key = KEYS[n % len(KEYS)]
             if n >= presses and KINDS[key] == "move":
-                app.screen.checkpoint()  # the minute's checkpoint, as the live view starts it
+                app.screen.checkpoint()  # the periodic checkpoint, as the live view starts it
                 await asyncio.sleep(0.002)
                 times["checkpoint"].append(await probe.press(key))
             elif n < presses:

@@ -14,7 +14,6 @@ shown as the researcher wrote them.
 from __future__ import annotations
 
 import os
-import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +53,8 @@ def _catalogue(lang: str) -> dict[str, str]:
     path = _LOCALE_DIR / f"{lang}.toml"
     if lang == "en" or not path.exists():
         return {}
+    import tomllib  # only when a catalogue is read: English starts without it
+
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     return {str(k): str(v) for k, v in data.get("messages", {}).items()}

@@ -13,7 +13,6 @@ editing a guide by hand can find it; loading never raises anything but
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -446,6 +445,8 @@ class _Validator:
 
 def parse_guide(text: str, file: str = "<guide>") -> Guide:
     """Parse and validate a guide's TOML text; raise ``GuideError`` naming every problem."""
+    import tomllib  # here, not at the top: a session's guide is a stored copy, not TOML
+
     try:
         data = tomllib.loads(text)
     except RecursionError:  # arrays or inline tables nested hundreds deep
