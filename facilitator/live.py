@@ -12,6 +12,7 @@ import gc
 from facilitator.core import events as ev
 from facilitator.core.clock import Clock, SystemClock
 from facilitator.core.events import Event
+from facilitator.core.notes import parse_note
 from facilitator.core.session import (
     SessionInfo,
     SessionState,
@@ -20,10 +21,19 @@ from facilitator.core.session import (
     previous_phase_target,
     previous_question_target,
 )
-from facilitator.store.journal import JournalWriter
+from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter
 from facilitator.store.session_store import SessionStore
 
 MODERATOR = "moderator"
+ASSISTANT = "assistant"
+MAX_ASSISTANTS = 9
+
+# Who owns what. Every process writes only its own journal. The moderator's process owns
+# the session clock and the guide position (started, opened with its gap, goto, paused,
+# resumed, checked, ended). Either process may record talk tracking (speaker, undo,
+# reassign, overlap, presence, roster), notes (each note is owned by the process that
+# wrote it; an edit or a delete is a new event that names it) and dismissals. The
+# moderator's reflexivity log is written by the moderator's process only.
 
 
 class LiveSession:
@@ -48,13 +58,34 @@ class LiveSession:
         self.writer_name = writer
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
+        self.tail = JournalTail()
+        for path in store.journal_paths():
+            self.tail.skip_to_end(path)  # already folded above
         if not self.read_only:
-            self.journal = store.open_writer(writer)
+            self.journal = self._open_journal(writer)
             if self.journal.recovered_torn_tail:
                 self.problems.append(
                     "the last write before the crash was incomplete and was not saved"
                 )
             self._announce_open(loaded.events)
+
+    def _open_journal(self, writer: str) -> JournalWriter:
+        """The moderator has one journal; each assistant process takes the first free one."""
+        if writer != ASSISTANT:
+            return self.store.open_writer(writer)
+        for number in range(1, MAX_ASSISTANTS + 1):
+            name = ASSISTANT if number == 1 else f"{ASSISTANT}-{number}"
+            try:
+                journal = self.store.open_writer(name)
+            except JournalLocked:
+                continue
+            self.writer_name = name
+            return journal
+        raise JournalLocked(f"{MAX_ASSISTANTS} assistant views are open already")
+
+    @property
+    def owns_clock(self) -> bool:
+        return self.writer_name == MODERATOR
 
     @property
     def guide(self):
@@ -65,6 +96,9 @@ class LiveSession:
 
     def _announce_open(self, events: list[Event]) -> None:
         now = self.now()
+        if not self.owns_clock:
+            self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
+            return
         if not self.state.started:
             self.record(ev.STARTED)
             self.record(ev.OPENED)
@@ -84,10 +118,96 @@ class LiveSession:
         self.state.apply(event)
         return event
 
+    # --- other processes ----------------------------------------------------------------------
+
+    def poll(self) -> bool:
+        """Take in what other processes have written since; True if anything changed.
+
+        Events from the other journals usually come after ours; when one is older than
+        the last event applied here, the state is folded again from every event, so that
+        each process ends with exactly the state a fresh start would build.
+        """
+        new: list[Event] = []
+        for path in self.store.journal_paths():
+            if self.journal is not None and path == self.journal.path:
+                continue
+            new.extend(self.tail.read_new(path))
+        new = [e for e in new if e.id not in self.state.seen]
+        if not new:
+            return False
+        new.sort(key=ev.event_order)
+        if new[0].at < self.state.last_at:
+            loaded = self.store.read_events()
+            self.state = SessionState.from_events(
+                self.info.guide, loaded.events, self.info.participants
+            )
+        else:
+            for event in new:
+                self.state.apply(event)
+        if self.state.ended and self.owns_clock is False:
+            self.read_only = True
+        return True
+
+    # --- notes -----------------------------------------------------------------------------------
+
+    def add_note(self, raw: str) -> Event | None:
+        """Save a typed note with its moment: clock time, phase, question, speaker, author."""
+        state = self.state
+        parsed = parse_note(raw, [p.id for p in state.roster])
+        if not parsed.text:
+            return None
+        speaker = parsed.speaker if parsed.speaker is not None else state.talk.current_speaker
+        return self.record(
+            ev.NOTE,
+            {
+                "t_s": round(state.session_s(self.now()), 3),
+                "phase": state.phase_id,
+                "question": state.question_id,
+                "speaker": speaker,
+                "tags": list(parsed.tags),
+                "text": parsed.text,
+            },
+        )
+
+    def edit_note(self, note_id: str, raw: str) -> Event | None:
+        note = self.state.notes.get(note_id)
+        if note is None or note.deleted:
+            return None
+        parsed = parse_note(raw, [p.id for p in self.state.roster])
+        if not parsed.text:
+            return None
+        data: dict = {"note": note_id, "text": parsed.text, "tags": list(parsed.tags)}
+        if parsed.speaker is not None:
+            data["speaker"] = parsed.speaker
+        if parsed.text == note.text and parsed.tags == note.tags and "speaker" not in data:
+            return None
+        return self.record(ev.NOTE_EDIT, data)
+
+    def delete_note(self, note_id: str) -> Event | None:
+        note = self.state.notes.get(note_id)
+        if note is None or note.deleted:
+            return None
+        return self.record(ev.NOTE_DELETE, {"note": note_id})
+
+    def add_reflection(self, text: str) -> Event | None:
+        text = text.strip()
+        if not text:
+            return None
+        state = self.state
+        return self.record(
+            ev.REFLECTION,
+            {
+                "t_s": round(state.session_s(self.now()), 3),
+                "phase": state.phase_id,
+                "question": state.question_id,
+                "text": text,
+            },
+        )
+
     # --- actions ---------------------------------------------------------------------------------
 
     def _goto_target(self, target: tuple[str, str | None] | None) -> Event | None:
-        if target is None or self.state.ended:
+        if target is None or self.state.ended or not self.owns_clock:
             return None
         phase_id, question_id = target
         if phase_id == self.state.phase_id and question_id == self.state.question_id:
@@ -113,12 +233,16 @@ class LiveSession:
         return self._goto_target((phase_id, question_id))
 
     def toggle_pause(self) -> Event | None:
-        if self.state.ended:
+        if self.state.ended or not self.owns_clock:
             return None
         return self.record(ev.RESUMED if self.state.paused else ev.PAUSED)
 
     def set_checked(self, item_id: str, done: bool) -> Event | None:
-        if self.read_only or self.state.checklist.get(item_id, False) == done:
+        if (
+            self.read_only
+            or not self.owns_clock
+            or self.state.checklist.get(item_id, False) == done
+        ):
             return None
         return self.record(ev.CHECKED, {"item": item_id, "done": done})
 
@@ -126,7 +250,7 @@ class LiveSession:
         return self.set_checked(item_id, not self.state.checklist.get(item_id, False))
 
     def end(self) -> Event | None:
-        if self.state.ended:
+        if self.state.ended or not self.owns_clock:
             return None
         event = self.record(ev.ENDED)
         self.read_only = True
@@ -135,7 +259,7 @@ class LiveSession:
     # --- talk tracking and roster ----------------------------------------------------------------
 
     def speak(self, who: str | None) -> Event | None:
-        """``who`` (a participant id, ``MODERATOR_ID`` or None for nobody) takes the floor."""
+        """``who`` (a participant id, "moderator" or None for nobody) takes the floor."""
         state = self.state
         if state.ended or state.paused or not state.started:
             return None

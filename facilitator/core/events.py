@@ -32,12 +32,18 @@ ROSTER_ADD = "roster_add"  # {id, label, role, real_name}
 ROSTER_EDIT = "roster_edit"  # {id, label?, role?, real_name?}
 ROSTER_ORDER = "roster_order"  # {ids: [...]}
 NUDGE_DISMISSED = "nudge_dismissed"  # {key}
+# Notes. The assistant's process owns notes it writes, the moderator's its own; an edit or a
+# delete names the note and is kept beside it, never written over it.
+NOTE = "note"  # {t_s, phase, question, speaker, tags, text}
+NOTE_EDIT = "note_edit"  # {note: id, text, tags, speaker}
+NOTE_DELETE = "note_delete"  # {note: id}
+REFLECTION = "reflection"  # {t_s, phase, question, text}: the moderator's private log
 
 KINDS = frozenset(
     {
         STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED,
         SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
-        NUDGE_DISMISSED,
+        NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
     }
 )  # fmt: skip
 

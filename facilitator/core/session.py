@@ -18,6 +18,7 @@ from typing import Any
 from facilitator.core import events as ev
 from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
+from facilitator.core.notes import TAGS, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
 
 MAX_PARTICIPANTS = 12
@@ -115,6 +116,8 @@ class SessionState:
     event_count: int = 0
     talk: TalkLedger = field(default_factory=TalkLedger)
     dismissed: dict[str, float] = field(default_factory=dict)  # nudge key -> session s
+    notes: dict[str, Note] = field(default_factory=dict)  # in the order they were written
+    reflections: list[Reflection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -355,6 +358,78 @@ class SessionState:
         if isinstance(key, str):
             self.dismissed[key] = self.session_s(at)
 
+    # --- notes ------------------------------------------------------------------------------------
+
+    def _note_fields(self, event: Event) -> tuple[str, str | None, float]:
+        phase = event.data.get("phase")
+        if not isinstance(phase, str) or phase not in {p.id for p in self.guide.phases}:
+            phase = self.phase_id
+        question = event.data.get("question")
+        if not isinstance(question, str):
+            question = None
+        t_s = event.data.get("t_s")
+        if not isinstance(t_s, int | float) or isinstance(t_s, bool):
+            t_s = self.session_s(event.at)
+        return phase, question, float(t_s)
+
+    @staticmethod
+    def _tags(raw: object) -> tuple[str, ...]:
+        if not isinstance(raw, list):
+            return ()
+        return tuple(t for t in TAGS if t in raw)
+
+    def _speaker_of(self, raw: object) -> str | None:
+        if raw == MODERATOR or (isinstance(raw, str) and self.participant(raw) is not None):
+            return str(raw)
+        return None
+
+    def _note(self, event: Event, at: float) -> None:
+        text = event.data.get("text")
+        if not isinstance(text, str) or event.id in self.notes:
+            return
+        phase, question, t_s = self._note_fields(event)
+        self.notes[event.id] = Note(
+            id=event.id,
+            t_s=t_s,
+            author=author_of(event.writer),
+            phase=phase,
+            question=question,
+            speaker=self._speaker_of(event.data.get("speaker")),
+            tags=self._tags(event.data.get("tags")),
+            text=text,
+        )
+
+    def _note_edit(self, event: Event, at: float) -> None:
+        note = self.notes.get(str(event.data.get("note")))
+        if note is None or note.deleted:
+            return
+        note.history.append(
+            {"text": note.text, "tags": list(note.tags), "speaker": note.speaker, "by": event.id}
+        )
+        if isinstance(event.data.get("text"), str):
+            note.text = event.data["text"]
+        if "tags" in event.data:
+            note.tags = self._tags(event.data.get("tags"))
+        if "speaker" in event.data:
+            note.speaker = self._speaker_of(event.data.get("speaker"))
+
+    def _note_delete(self, event: Event, at: float) -> None:
+        note = self.notes.get(str(event.data.get("note")))
+        if note is not None and not note.deleted:
+            note.deleted = True
+            note.history.append({"deleted_by": event.id})
+
+    def _reflection(self, event: Event, at: float) -> None:
+        text = event.data.get("text")
+        if not isinstance(text, str):
+            return
+        phase, question, t_s = self._note_fields(event)
+        self.reflections.append(Reflection(event.id, t_s, phase, question, text))
+
+    def live_notes(self) -> list[Note]:
+        """Notes not deleted, oldest first."""
+        return [note for note in self.notes.values() if not note.deleted]
+
     # --- reading ---------------------------------------------------------------------------------
 
     @property
@@ -496,6 +571,10 @@ _HANDLERS = {
     ev.ROSTER_EDIT: SessionState._roster_edit,
     ev.ROSTER_ORDER: SessionState._roster_order,
     ev.NUDGE_DISMISSED: SessionState._dismiss,
+    ev.NOTE: SessionState._note,
+    ev.NOTE_EDIT: SessionState._note_edit,
+    ev.NOTE_DELETE: SessionState._note_delete,
+    ev.REFLECTION: SessionState._reflection,
 }
 
 

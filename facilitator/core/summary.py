@@ -40,12 +40,34 @@ def _scope_talk(figures: TalkFigures) -> dict[str, Any]:
     }
 
 
-def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[str, Any]:
+def _note_dict(note, labels: dict[str, str], questions: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "t_s": _r(note.t_s),
+        "author": note.author,
+        "phase": note.phase,
+        "question": note.question,
+        "question_text": questions.get(note.question or ""),
+        "speaker": None if note.speaker is None else labels.get(note.speaker, note.speaker),
+        "speaker_id": note.speaker,
+        "tags": list(note.tags),
+        "text": note.text,
+        "edited": note.edited,
+    }
+
+
+def build_summary(
+    info: SessionInfo, state: SessionState, now: float, with_reflections: bool = False
+) -> dict[str, Any]:
+    """The summary of a session at ``now``. The moderator's private reflexivity log is left
+    out unless ``with_reflections`` asks for it."""
     guide = state.guide
     duration = state.session_s(now)
     talk = talk_figures(state.talk, state.roster, duration, ALL, with_details=True)
     labels = {p.id: p.label for p in state.roster}
     labels[MODERATOR] = "moderator"
+    questions = {q.id: q.text for p in guide.phases for q in p.questions}
+    notes = [_note_dict(n, labels, questions) for n in state.live_notes()]
     if state.ended:
         status = "ended"
     elif state.started:
@@ -145,6 +167,16 @@ def build_summary(info: SessionInfo, state: SessionState, now: float) -> dict[st
         "coverage": {"asked": asked, "questions": total_questions},
         "phases": phases,
         "timeline": [entry.to_dict() for entry in state.timeline],
-        "notes": [],
-        "follow_ups": [],
+        "notes": notes,
+        "follow_ups": [n for n in notes if "follow-up" in n["tags"]],
+        **(
+            {
+                "reflections": [
+                    {"t_s": _r(r.t_s), "phase": r.phase, "question": r.question, "text": r.text}
+                    for r in state.reflections
+                ]
+            }
+            if with_reflections
+            else {}
+        ),
     }

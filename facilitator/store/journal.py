@@ -131,3 +131,46 @@ class JournalWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class JournalTail:
+    """Follows journals other processes append to: each call returns only what is new.
+
+    Only complete lines are taken; a line still being written is read on a later call.
+    """
+
+    def __init__(self) -> None:
+        self.offsets: dict[Path, int] = {}
+
+    def skip_to_end(self, path: Path) -> None:
+        try:
+            self.offsets[path] = _complete_length(path.read_bytes())
+        except FileNotFoundError:
+            self.offsets[path] = 0
+
+    def read_new(self, path: Path) -> list[Event]:
+        offset = self.offsets.get(path, 0)
+        try:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        complete = _complete_length(chunk)
+        if complete == 0:
+            return []
+        self.offsets[path] = offset + complete
+        events: list[Event] = []
+        for line in chunk[:complete].splitlines():
+            if not line.strip():
+                continue
+            try:
+                events.append(Event.from_record(json.loads(line)))
+            except (ValueError, EventFormatError, UnicodeDecodeError):
+                continue  # a damaged line: the full read at the next start reports it
+        return events
+
+
+def _complete_length(data: bytes) -> int:
+    end = data.rfind(b"\n")
+    return end + 1
