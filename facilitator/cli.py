@@ -115,7 +115,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     for problem in loaded.problems:
         print(_("warning: {problem}", problem=problem), file=sys.stderr)
     state = SessionState.from_events(info.guide, loaded.events, info.participants)
-    summary = build_summary(info, state, SystemClock().now())
+    summary = build_summary(
+        info, state, SystemClock().now(), with_reflections=args.with_reflections
+    )
     if args.format == "json":
         text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
     else:
@@ -150,6 +152,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     from facilitator.ui.app import make_app
 
     app = make_app(live)
+    try:
+        app.run()
+    finally:
+        try:
+            live.close()
+        except StorageError as error:
+            print(_("warning: {problem}", problem=error), file=sys.stderr)
+    return app.return_code or EXIT_OK
+
+
+def cmd_assist(args: argparse.Namespace) -> int:
+    from facilitator.live import ASSISTANT, LiveSession
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
+
+    store = _open_store(args)
+    try:
+        live = LiveSession(store, writer=ASSISTANT)
+    except SessionDamaged as error:
+        return _fail(_("the session cannot be read: {reason}", reason=error))
+    except (JournalLocked, StorageError) as error:
+        return _fail(_("cannot write to the session: {reason}", reason=error))
+    from facilitator.ui.app import make_assist_app
+
+    app = make_assist_app(live)
     try:
         app.run()
     finally:
@@ -227,11 +254,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+    assist = sub.add_parser(
+        "assist", help=_("the note-taking assistant's view, a second process on the same session")
+    )
+    assist.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    assist.set_defaults(func=cmd_assist)
+
     summary = sub.add_parser("summary", help=_("the end-of-session summary"))
     summary.add_argument("session", metavar="SESSION")
     summary.add_argument("--format", choices=["md", "json"], default="md")
     summary.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
+    )
+    summary.add_argument(
+        "--with-reflections",
+        action="store_true",
+        help=_("include the moderator's private reflexivity log (left out by default)"),
     )
     summary.set_defaults(func=cmd_summary)
     return parser

@@ -152,6 +152,7 @@ class LiveSession:
 
     def add_note(self, raw: str) -> Event | None:
         """Save a typed note with its moment: clock time, phase, question, speaker, author."""
+        self.poll()  # the moment as it is now, with the other process's last moves
         state = self.state
         parsed = parse_note(raw, [p.id for p in state.roster])
         if not parsed.text:
@@ -260,6 +261,7 @@ class LiveSession:
 
     def speak(self, who: str | None) -> Event | None:
         """``who`` (a participant id, "moderator" or None for nobody) takes the floor."""
+        self.poll()
         state = self.state
         if state.ended or state.paused or not state.started:
             return None

@@ -89,6 +89,41 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def note_line(note: dict[str, Any]) -> str:
+    tags = " ".join(f"#{t}" for t in note["tags"])
+    who = f" ({note['speaker']})" if note["speaker"] else ""
+    text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
+    return f"- {clock(note['t_s'])}{who}: {text}" + (f" `{tags}`" if tags else "")
+
+
+def _notes_section(summary: dict[str, Any]) -> list[str]:
+    notes = summary["notes"]
+    if not notes:
+        return []
+    out = ["", f"## {_('Notes')}"]
+    titles = {p["id"]: p["title"] for p in summary["phases"]}
+    for phase in summary["phases"]:
+        in_phase = [n for n in notes if n["phase"] == phase["id"]]
+        if not in_phase:
+            continue
+        out += ["", f"### {titles[phase['id']]}"]
+        keys = [q["id"] for q in phase["questions"]] + [None]
+        texts = {q["id"]: q["text"] for q in phase["questions"]}
+        for key in keys:
+            group = [n for n in in_phase if n["question"] == key]
+            if not group:
+                continue
+            out += ["", f"**{texts[key]}**" if key else f"*{_('Not tied to a question')}*", ""]
+            out += [note_line(n) for n in group]
+    quotes = [n for n in notes if "quote" in n["tags"]]
+    if quotes:
+        out += ["", f"## {_('Quotes')}", ""] + [note_line(n) for n in quotes]
+    follow = summary["follow_ups"]
+    if follow:
+        out += ["", f"## {_('Follow-ups')}", ""] + [note_line(n) for n in follow]
+    return out
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]
@@ -153,6 +188,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
 
     if summary["participants"]:
         out += _talk_section(summary)
+
+    out += _notes_section(summary)
 
     gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
     if gaps:

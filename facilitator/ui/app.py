@@ -53,11 +53,15 @@ class FacilitatorApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
-        self, live: LiveSession | None = None, home: tuple[Path, Path] | None = None
+        self,
+        live: LiveSession | None = None,
+        home: tuple[Path, Path] | None = None,
+        assist: bool = False,
     ) -> None:
         super().__init__()
         self.live = live
         self.home = home
+        self.assist = assist
 
     def on_mount(self) -> None:
         # Pushed (not returned as the default screen) so that switch_screen works from it.
@@ -69,6 +73,10 @@ class FacilitatorApp(App[int]):
                 from facilitator.ui.screens.summary import SummaryScreen
 
                 return SummaryScreen(self.live)
+            if self.assist:
+                from facilitator.ui.screens.assist import AssistScreen
+
+                return AssistScreen(self.live)
             from facilitator.ui.screens.live import LiveScreen
 
             return LiveScreen(self.live)
@@ -91,6 +99,10 @@ class FacilitatorApp(App[int]):
 
 def make_app(live: LiveSession) -> FacilitatorApp:
     return FacilitatorApp(live=live)
+
+
+def make_assist_app(live: LiveSession) -> FacilitatorApp:
+    return FacilitatorApp(live=live, assist=True)
 
 
 def make_home_app(sessions_dir: Path, guides_dir: Path) -> FacilitatorApp:

@@ -25,6 +25,7 @@ from facilitator.ui.widgets.guide_panels import (
     PhaseLine,
     QuestionPanel,
 )
+from facilitator.ui.widgets.notes import NoteBar, NoteInput, RecentNotes
 from facilitator.ui.widgets.quiet import QuietStatic
 from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
@@ -110,6 +111,27 @@ class LiveScreen(Screen[None]):
             id="live.dismiss",
             tooltip=_("Dismiss the reminders shown on the talk board"),
             show=False,
+        ),
+        Binding(
+            "n",
+            "note",
+            _("Note"),
+            id="live.note",
+            tooltip=_("Write a note: enter saves it, escape gives the keys back"),
+        ),
+        Binding(
+            "l",
+            "notes",
+            _("Notes"),
+            id="live.notes",
+            tooltip=_("All notes: filter, search, edit, delete"),
+        ),
+        Binding(
+            "w",
+            "reflection",
+            _("Reflexivity"),
+            id="live.reflection",
+            tooltip=_("Your private reflexivity log, kept out of exports"),
         ),
         Binding(
             "escape",
@@ -208,6 +230,8 @@ class LiveScreen(Screen[None]):
                 yield GuidanceLine(id="guidance")
             with VerticalScroll(id="side"):
                 yield TalkBoard(id="board")
+                yield RecentNotes(id="recent-notes")
+        yield NoteBar(id="note-bar")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -261,10 +285,14 @@ class LiveScreen(Screen[None]):
         self.tick()
 
     def tick(self) -> None:
+        if self.live.poll():  # what the assistant's process wrote since
+            self.refresh_view()
+            return
         state = self.live.state
         now = self.live.now()
         self.query_one(ClockBar).show(state, now)
         self.query_one(CoveragePanel).show(state, now)
+        self.query_one(RecentNotes).show(state)
         self._show_board(now)
         self._show_banner(now)
 
@@ -369,6 +397,40 @@ class LiveScreen(Screen[None]):
             self.notify(_("The session is paused: press p to resume first."), timeout=3)
             return
         self._act(lambda: self.live.speak(who))
+
+    # --- notes -------------------------------------------------------------------------------
+
+    KEEP_NOTE_FOCUS = False  # the moderator gets the keys back after each note
+
+    def action_note(self) -> None:
+        self.query_one(NoteInput).focus()
+
+    def on_input_submitted(self, event: NoteInput.Submitted) -> None:
+        if not isinstance(event.input, NoteInput):
+            return
+        text = event.value
+        if not text.strip():
+            self.set_focus(None)
+            return
+        before = len(self.live.state.notes)
+        self._act(lambda: self.live.add_note(text))
+        if len(self.live.state.notes) > before:  # saved: clear it (a failed save keeps the text)
+            event.input.value = ""
+            if not self.KEEP_NOTE_FOCUS:
+                self.set_focus(None)
+
+    def on_note_input_leave(self, message: NoteInput.Leave) -> None:
+        self.set_focus(None)
+
+    def action_notes(self) -> None:
+        from facilitator.ui.screens.notes import NotesScreen
+
+        self.app.push_screen(NotesScreen(self.live, self._act), lambda _: self.refresh_view())
+
+    def action_reflection(self) -> None:
+        from facilitator.ui.screens.notes import ReflectionScreen
+
+        self.app.push_screen(ReflectionScreen(self.live, self._act))
 
     def mark_overlap(self, who: str) -> None:
         self._act(lambda: self.live.overlap(who))

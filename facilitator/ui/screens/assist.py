@@ -1,0 +1,141 @@
+"""The note-taking assistant's view of a running session, in its own process.
+
+It follows the moderator's process (phase, question, speaker, within half a second), keeps
+the note line ready, lists the notes, and has the speaker keys, so the assistant can keep
+the talk tracking while the moderator talks. It does not move the guide, pause or end the
+session: those belong to the moderator's process.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+
+from facilitator.i18n import _
+from facilitator.ui.screens.live import LiveScreen
+from facilitator.ui.widgets.notes import NoteInput
+from facilitator.ui.widgets.quiet import QuietStatic
+
+
+class AssistScreen(LiveScreen, inherit_bindings=False):
+    KEEP_NOTE_FOCUS = True  # the note line stays ready after each note
+
+    BINDINGS = [
+        *[
+            Binding(
+                str(n),
+                f"digit({n})",
+                _("Speaker"),
+                id=f"assist.speaker_{n}",
+                tooltip=_(
+                    "Participant 1-9 in roster order starts speaking (ends the current turn)"
+                ),
+                key_display="1-9",
+                show=n == 1,
+            )
+            for n in range(1, 10)
+        ],
+        Binding(
+            "0",
+            "digit(0)",
+            _("Moderator"),
+            id="assist.moderator",
+            tooltip=_("The moderator starts speaking"),
+        ),
+        Binding(
+            "space",
+            "nobody",
+            _("Nobody"),
+            id="assist.nobody",
+            tooltip=_("Nobody is speaking: ends the current turn"),
+            key_display="space",
+        ),
+        Binding(
+            "u",
+            "undo",
+            _("Undo"),
+            id="assist.undo",
+            tooltip=_("Undo the last speaker change (or overlap mark)"),
+        ),
+        Binding(
+            "o",
+            "overlap",
+            _("Overlap"),
+            id="assist.overlap",
+            tooltip=_("Someone talks over the current speaker: then press who (1-9, 0)"),
+        ),
+        Binding(
+            "n,enter",
+            "note",
+            _("Note"),
+            id="assist.note",
+            tooltip=_("Back to the note line (it is ready whenever the view opens)"),
+        ),
+        Binding(
+            "l",
+            "notes",
+            _("Notes"),
+            id="assist.notes",
+            tooltip=_("All notes: filter, search, edit, delete"),
+        ),
+        Binding(
+            "v",
+            "scope",
+            _("View"),
+            id="assist.scope",
+            tooltip=_("Talk figures for the whole session, this phase or this question"),
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            _("Cancel"),
+            id="assist.cancel",
+            tooltip=_("Cancel an overlap mark in progress"),
+            show=False,
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            _("Help"),
+            id="assist.help",
+            tooltip=_("Show every key"),
+            key_display="?",
+        ),
+    ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#checklist-title").display = False
+        self.query_one("#checklist").display = False
+        self.query_one(NoteInput).placeholder = _(
+            "write, enter saves · #q quote #t theme #f follow-up #o observation #s summary · "
+            "@3 speaker · escape: keys 1-9 0 space"
+        )
+        self.query_one(NoteInput).focus()
+
+    def refresh_view(self) -> None:
+        super().refresh_view()
+        self.query_one("#checklist-title").display = False
+        title = Text()
+        title.append(_("Assistant") + " ", style="bold reverse")
+        title.append(" " + self.live.info.title, style="bold")
+        if not self.live.state.started:
+            title.append("  " + _("waiting for the moderator to open the session"), style="italic")
+        elif self.live.state.ended:
+            title.append("  " + _("the session has ended"), style="bold")
+        self.query_one("#title-line", QuietStatic).show_text(title)
+
+    def _show_banner(self, now: float) -> None:
+        # the closing warning is the moderator's; the assistant sees breaks and problems only
+        banner = self.query_one("#banner", QuietStatic)
+        text = Text()
+        if self.storage_problem:
+            text.append(" " + self.storage_problem + " ", style="bold white on #c62828")
+        elif self.live.state.paused:
+            text.append(
+                " " + _("Break: the moderator has paused the session.") + " ",
+                style="bold black on #90caf9",
+            )
+        banner.show_text(text)
+        if banner.display != bool(text.plain):
+            banner.display = bool(text.plain)

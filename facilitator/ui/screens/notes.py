@@ -1,0 +1,235 @@
+"""Every note, newest first: filter by tag, speaker and question, search, edit, delete.
+
+Edits and deletes are new events that name the note; the earlier text is kept in the
+session's record (and the summary marks a note as edited).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from facilitator.core.notes import Note, parse_note
+from facilitator.i18n import _
+from facilitator.ui.widgets.notes import note_text
+
+if TYPE_CHECKING:
+    from facilitator.live import LiveSession
+
+
+def matches(note: Note, query: str, roster_ids: list[str], question: str | None) -> bool:
+    """``#tag`` and ``@3``/``@P2``/``@m`` narrow by tag and speaker; other words search."""
+    parsed = parse_note(query, roster_ids)
+    if any(tag not in note.tags for tag in parsed.tags):
+        return False
+    if parsed.speaker is not None and note.speaker != parsed.speaker:
+        return False
+    if question is not None and note.question != question:
+        return False
+    return all(word.lower() in note.text.lower() for word in parsed.text.split())
+
+
+class NotesScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding(
+            "slash",
+            "search",
+            _("Filter"),
+            id="notes.filter",
+            tooltip=_("Search; #tag and @speaker narrow the list"),
+            key_display="/",
+        ),
+        Binding(
+            "c",
+            "this_question",
+            _("This question"),
+            id="notes.question",
+            tooltip=_("Only the notes of the current question, or all"),
+        ),
+        Binding(
+            "e", "edit", _("Edit"), id="notes.edit", tooltip=_("Edit the note (kept as history)")
+        ),
+        Binding(
+            "d", "delete", _("Delete"), id="notes.delete", tooltip=_("Delete the note (recorded)")
+        ),
+        Binding("escape", "close", _("Close"), id="notes.close", tooltip=_("Back")),
+    ]
+
+    def __init__(self, live: LiveSession, act) -> None:
+        super().__init__()
+        self.live = live
+        self.act = act  # the live screen's way of saving: shows NOT SAVED on a failed write
+        self.only_question = False
+        self.editing: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="notes-dialog"):
+            yield Static("", id="notes-title")
+            yield Input(
+                placeholder=_("filter: words, #tag, @speaker (enter: back to the list)"),
+                id="notes-filter",
+            )
+            yield OptionList(id="notes-list")
+            yield Input(id="notes-edit")
+            yield Static(
+                _("/ filter · c this question only · e edit · d delete · escape back"),
+                id="notes-hint",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#notes-edit", Input).display = False
+        self.refill()
+        self.query_one(OptionList).focus()
+
+    def refill(self) -> None:
+        state = self.live.state
+        query = self.query_one("#notes-filter", Input).value
+        question = state.question_id if self.only_question else None
+        roster = [p.id for p in state.roster]
+        shown = [n for n in reversed(state.live_notes()) if matches(n, query, roster, question)]
+        notes = self.query_one(OptionList)
+        highlighted = notes.highlighted or 0
+        notes.clear_options()
+        for note in shown:
+            notes.add_option(Option(note_text(state, note), id=note.id))
+        if notes.option_count:
+            notes.highlighted = min(highlighted, notes.option_count - 1)
+        title = Text()
+        title.append(_("Notes"), style="bold")
+        title.append(
+            "  " + _("{shown} of {total}", shown=len(shown), total=len(state.live_notes())),
+            style="dim",
+        )
+        if self.only_question:
+            title.append("  " + _("this question only"), style="bold #ffaf5f")
+        self.query_one("#notes-title", Static).update(title)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "notes-filter":
+            self.refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "notes-filter":
+            self.query_one(OptionList).focus()
+            return
+        note_id = self.editing
+        self._stop_editing()
+        if note_id is not None:
+            self.act(lambda: self.live.edit_note(note_id, event.value))
+            self.refill()
+
+    def _selected(self) -> Note | None:
+        notes = self.query_one(OptionList)
+        if notes.highlighted is None or not notes.option_count:
+            return None
+        return self.live.state.notes.get(notes.get_option_at_index(notes.highlighted).id or "")
+
+    def action_search(self) -> None:
+        self.query_one("#notes-filter", Input).focus()
+
+    def action_this_question(self) -> None:
+        self.only_question = not self.only_question
+        self.refill()
+
+    def action_edit(self) -> None:
+        note = self._selected()
+        if note is None:
+            return
+        tags = " ".join(f"#{t}" for t in note.tags)
+        position = next(
+            (i for i, p in enumerate(self.live.state.roster, start=1) if p.id == note.speaker), None
+        )
+        who = "@m " if note.speaker == "moderator" else (f"@{position} " if position else "")
+        field = self.query_one("#notes-edit", Input)
+        field.value = f"{who}{note.text} {tags}".strip()
+        field.display = True
+        field.focus()
+        self.editing = note.id
+
+    def _stop_editing(self) -> None:
+        self.editing = None
+        field = self.query_one("#notes-edit", Input)
+        field.display = False
+        self.query_one(OptionList).focus()
+
+    def action_delete(self) -> None:
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        note = self._selected()
+        if note is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.act(lambda: self.live.delete_note(note.id))
+                self.refill()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("Delete this note?"),
+                _("The deletion is recorded; the text is kept in the session's history."),
+            ),
+            answer,
+        )
+
+    def action_close(self) -> None:
+        if self.editing is not None:
+            self._stop_editing()
+            return
+        if self.focused is self.query_one("#notes-filter"):
+            self.query_one(OptionList).focus()
+            return
+        self.dismiss(None)
+
+
+class ReflectionScreen(ModalScreen[None]):
+    """The moderator's private reflexivity log: own stance, how they steered, what surprised."""
+
+    BINDINGS = [Binding("escape", "close", _("Close"), id="reflection.close", tooltip=_("Back"))]
+
+    def __init__(self, live: LiveSession, act) -> None:
+        super().__init__()
+        self.live = live
+        self.act = act
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reflection-dialog"):
+            yield Static(
+                _(
+                    "Reflexivity log (private): your own stance, how you steered, what surprised "
+                    "you. Kept apart from the group's notes and out of every export unless asked "
+                    "for (summary --with-reflections)."
+                ),
+                id="reflection-title",
+            )
+            yield Static("", id="reflection-earlier")
+            yield Input(placeholder=_("write, enter saves, escape closes"), id="reflection-input")
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one(Input).focus()
+
+    def _show(self) -> None:
+        from facilitator.core.timefmt import clock
+
+        text = Text()
+        for entry in self.live.state.reflections[-6:]:
+            text.append(clock(entry.t_s) + " ", style="dim")
+            text.append(entry.text + "\n")
+        self.query_one("#reflection-earlier", Static).update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value
+        event.input.value = ""
+        self.act(lambda: self.live.add_reflection(value))
+        self._show()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
