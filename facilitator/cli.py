@@ -187,6 +187,23 @@ def cmd_assist(args: argparse.Namespace) -> int:
     return app.return_code or EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from facilitator.serve import serve
+
+    store = _open_store(args)
+    try:
+        return serve(store.path, store.path.name, args.host, args.port)
+    except OSError as error:
+        return _fail(
+            _(
+                "cannot serve on {host}:{port}: {reason}",
+                host=args.host,
+                port=args.port,
+                reason=error.strerror or error,
+            )
+        )
+
+
 def cmd_home(args: argparse.Namespace) -> int:
     from facilitator.ui.app import make_home_app
 
@@ -261,6 +278,20 @@ def build_parser() -> argparse.ArgumentParser:
         "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
     )
     assist.set_defaults(func=cmd_assist)
+
+    serve = sub.add_parser(
+        "serve", help=_("the assistant's view in a web browser (loopback unless --host)")
+    )
+    serve.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=_("address to listen on (default 127.0.0.1; 0.0.0.0 for other devices, with a token)"),
+    )
+    serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
+    serve.set_defaults(func=cmd_serve)
 
     summary = sub.add_parser("summary", help=_("the end-of-session summary"))
     summary.add_argument("session", metavar="SESSION")

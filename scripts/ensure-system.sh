@@ -7,7 +7,7 @@ target=${1:-run}
 
 case "$target" in
   run)  packages=() ;;
-  test) packages=(tmux) ;;
+  test) packages=(tmux chromium) ;;  # a real terminal; a real browser for the served view
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 
