@@ -47,6 +47,11 @@ class LiveSession:
         self.store = store
         self.clock = clock or SystemClock()
         self.info: SessionInfo = store.info()
+        # Where the journals end, taken *before* they are read: what another process appends
+        # meanwhile is read again by ``poll`` (and skipped there as seen), never missed.
+        self.tail = JournalTail()
+        for path in store.journal_paths():
+            self.tail.skip_to_end(path)
         loaded = store.read_events()
         self.problems = list(loaded.problems)
         self.state = SessionState.from_events(
@@ -58,9 +63,6 @@ class LiveSession:
         self.writer_name = writer
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
-        self.tail = JournalTail()
-        for path in store.journal_paths():
-            self.tail.skip_to_end(path)  # already folded above
         if not self.read_only:
             self.journal = self._open_journal(writer)
             if self.journal.recovered_torn_tail:
@@ -114,7 +116,12 @@ class LiveSession:
         """Make one event durable, then apply it. Raises ``StorageError`` if it is not saved."""
         if self.journal is None:
             raise RuntimeError("this session is open read-only")
-        event = self.journal.append(self.now(), kind, data)
+        # Events are folded in (time, Lamport clock) order. Never stamped before what this
+        # process has seen (a clock set back), and counted past it, so an edit or a delete
+        # comes after the note it names, at the same instant too, in every process and in
+        # every fresh read from disk.
+        at = max(self.now(), self.state.last_at)
+        event = self.journal.append(at, kind, data, lc=self.state.max_lc + 1)
         self.state.apply(event)
         return event
 
@@ -136,7 +143,7 @@ class LiveSession:
         if not new:
             return False
         new.sort(key=ev.event_order)
-        if new[0].at < self.state.last_at:
+        if ev.event_order(new[0]) < self.state.last_order:
             loaded = self.store.read_events()
             self.state = SessionState.from_events(
                 self.info.guide, loaded.events, self.info.participants

@@ -59,19 +59,18 @@ class Event:
     at: float
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    lc: int = 0  # Lamport clock: past every event the writer had seen when it wrote this one
 
     @property
     def id(self) -> str:
         return f"{self.writer}:{self.seq}"
 
     def to_record(self) -> dict[str, Any]:
-        return {
-            "w": self.writer,
-            "n": self.seq,
-            "at": self.at,
-            "kind": self.kind,
-            "data": self.data,
-        }
+        record: dict[str, Any] = {"w": self.writer, "n": self.seq, "at": self.at, "kind": self.kind}
+        if self.lc:
+            record["lc"] = self.lc
+        record["data"] = self.data
+        return record
 
     @classmethod
     def from_record(cls, record: object) -> Event:
@@ -94,9 +93,13 @@ class Event:
             raise EventFormatError("event without a kind")
         if not isinstance(data, dict):
             raise EventFormatError("event data must be an object")
-        return cls(writer=writer, seq=seq, at=float(at), kind=kind, data=data)
+        lc = record.get("lc", 0)
+        if not isinstance(lc, int) or isinstance(lc, bool) or lc < 0:
+            raise EventFormatError("event with a bad Lamport clock")
+        return cls(writer=writer, seq=seq, at=float(at), kind=kind, data=data, lc=lc)
 
 
-def event_order(event: Event) -> tuple[float, str, int]:
-    """The order in which events are applied: by time, then writer and number (stable)."""
-    return (event.at, event.writer, event.seq)
+def event_order(event: Event) -> tuple[float, int, str, int]:
+    """The order in which events are applied: by time; at the same instant by Lamport clock
+    (what a writer had seen comes first); then writer and number (stable)."""
+    return (event.at, event.lc, event.writer, event.seq)

@@ -114,6 +114,8 @@ class SessionState:
     seen: set[str] = field(default_factory=set)
     open_writers: dict[str, float] = field(default_factory=dict)
     event_count: int = 0
+    max_lc: int = 0  # the highest Lamport clock applied
+    last_order: tuple = ()  # the ordering key of the last event applied
     talk: TalkLedger = field(default_factory=TalkLedger)
     dismissed: dict[str, float] = field(default_factory=dict)  # nudge key -> session s
     notes: dict[str, Note] = field(default_factory=dict)  # in the order they were written
@@ -143,6 +145,8 @@ class SessionState:
             return False
         self.seen.add(event.id)
         self.event_count += 1
+        self.max_lc = max(self.max_lc, event.lc)
+        self.last_order = max(self.last_order, ev.event_order(event))  # () sorts first
         at = max(event.at, self.last_at)  # never let the clock run backwards
         handler = _HANDLERS.get(event.kind)
         if handler is not None:

@@ -124,6 +124,15 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _reflections_section(summary: dict[str, Any]) -> list[str]:
+    """The private reflexivity log: in the summary only when asked for (--with-reflections)."""
+    entries = summary.get("reflections")
+    if not entries:
+        return []
+    out = ["", f"## {_('Reflexivity log (private)')}", ""]
+    return out + [f"- {clock(r['t_s'])}: {r['text']}" for r in entries]
+
+
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]
@@ -190,6 +199,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += _talk_section(summary)
 
     out += _notes_section(summary)
+    out += _reflections_section(summary)
 
     gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
     if gaps:

@@ -96,9 +96,11 @@ class JournalWriter:
         self.recovered_torn_tail = existing.torn_tail
         self.damaged_lines = existing.damaged_lines
 
-    def append(self, at: float, kind: str, data: dict | None = None) -> Event:
+    def append(self, at: float, kind: str, data: dict | None = None, lc: int = 0) -> Event:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
-        event = Event(writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {})
+        event = Event(
+            writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {}, lc=lc
+        )
         line = (
             json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
         ).encode()

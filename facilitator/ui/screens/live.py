@@ -357,8 +357,9 @@ class LiveScreen(Screen[None]):
 
     # --- acting ----------------------------------------------------------------------------------
 
-    def _act(self, action) -> None:
-        """Run one state change; show it only once it is on disk."""
+    def _act(self, action):
+        """Run one state change; show it only once it is on disk. Returns the saved event
+        (None if nothing was recorded or the write failed)."""
         try:
             event = action()
         except StorageError as error:
@@ -369,12 +370,13 @@ class LiveScreen(Screen[None]):
             )
             self.notify(self.storage_problem, severity="error", timeout=15)
             self.tick()
-            return
+            return None
         if self.storage_problem:
             self.storage_problem = None
             self.notify(_("Saving works again."), timeout=5)
         if event is not None:
             self.refresh_view()
+        return event
 
     def action_digit(self, number: int) -> None:
         who: str | None
@@ -412,9 +414,9 @@ class LiveScreen(Screen[None]):
         if not text.strip():
             self.set_focus(None)
             return
-        before = len(self.live.state.notes)
-        self._act(lambda: self.live.add_note(text))
-        if len(self.live.state.notes) > before:  # saved: clear it (a failed save keeps the text)
+        # saved: clear it (a failed save keeps the text; the other writer's notes, taken in by
+        # the same save, must not count as this one)
+        if self._act(lambda: self.live.add_note(text)) is not None:
             event.input.value = ""
             if not self.KEEP_NOTE_FOCUS:
                 self.set_focus(None)

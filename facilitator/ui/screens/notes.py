@@ -6,6 +6,7 @@ session's record (and the summary marks a note as edited).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -24,8 +25,34 @@ if TYPE_CHECKING:
     from facilitator.live import LiveSession
 
 
-def matches(note: Note, query: str, roster_ids: list[str], question: str | None) -> bool:
-    """``#tag`` and ``@3``/``@P2``/``@m`` narrow by tag and speaker; other words search."""
+def question_codes(state) -> dict[str, str]:
+    """A short code per question, phase and question number: "2.1" is phase 2, question 1."""
+    codes: dict[str, str] = {}
+    for p_number, phase in enumerate(state.guide.phases, start=1):
+        for q_number, question in enumerate(phase.questions, start=1):
+            codes[question.id] = f"{p_number}.{q_number}"
+    return codes
+
+
+_QUESTION_FILTER = re.compile(r"(?<!\S)q:?(\d+(?:\.\d+)?)(?!\S)", re.IGNORECASE)
+
+
+def matches(
+    note: Note,
+    query: str,
+    roster_ids: list[str],
+    question: str | None,
+    codes: dict[str, str] | None = None,
+) -> bool:
+    """``#tag`` and ``@3``/``@P2``/``@m`` narrow by tag and speaker, ``q2.1`` by question
+    (``q2`` by phase); other words search the text."""
+    codes = codes or {}
+    wanted = _QUESTION_FILTER.findall(query)
+    query = _QUESTION_FILTER.sub(" ", query)
+    for code in wanted:
+        have = codes.get(note.question or "", "")
+        if not (have == code or ("." not in code and have.split(".")[0] == code)):
+            return False
     parsed = parse_note(query, roster_ids)
     if any(tag not in note.tags for tag in parsed.tags):
         return False
@@ -73,7 +100,7 @@ class NotesScreen(ModalScreen[None]):
         with Vertical(id="notes-dialog"):
             yield Static("", id="notes-title")
             yield Input(
-                placeholder=_("filter: words, #tag, @speaker (enter: back to the list)"),
+                placeholder=_("filter: words, #tag, @speaker, q2.1 question, q2 phase"),
                 id="notes-filter",
             )
             yield OptionList(id="notes-list")
@@ -93,12 +120,17 @@ class NotesScreen(ModalScreen[None]):
         query = self.query_one("#notes-filter", Input).value
         question = state.question_id if self.only_question else None
         roster = [p.id for p in state.roster]
-        shown = [n for n in reversed(state.live_notes()) if matches(n, query, roster, question)]
+        codes = question_codes(state)
+        shown = [
+            n for n in reversed(state.live_notes()) if matches(n, query, roster, question, codes)
+        ]
         notes = self.query_one(OptionList)
         highlighted = notes.highlighted or 0
         notes.clear_options()
         for note in shown:
-            notes.add_option(Option(note_text(state, note), id=note.id))
+            line = Text(f"q{codes.get(note.question or '', '–'):<4} ", style="bold #5f87d7")
+            line.append_text(note_text(state, note))
+            notes.add_option(Option(line, id=note.id))
         if notes.option_count:
             notes.highlighted = min(highlighted, notes.option_count - 1)
         title = Text()

@@ -79,6 +79,8 @@ def nudge_text(nudge: Nudge) -> str:
 
 
 class TalkBoard(QuietStatic):
+    _laid_out_width = 0
+
     def show(
         self,
         figures: TalkFigures,
@@ -87,7 +89,9 @@ class TalkBoard(QuietStatic):
         overlap_pending: bool = False,
         paused: bool = False,
     ) -> None:
-        width = max(24, self.content_size.width or 40)
+        if not self.content_size.width:
+            return  # not laid out yet: rows sized for a guessed width would wrap and stick
+        width = max(24, self.content_size.width)
         text = Text()
         # who holds the floor
         speaker = figures.speaker
@@ -157,7 +161,11 @@ class TalkBoard(QuietStatic):
             text.append("• " + nudge_text(nudge), style="italic #d7af5f")
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
-        self.show_text(text)
+        if text != self._shown or width != self._laid_out_width:
+            # its height follows its lines, and the notes sit below it: lay it out again
+            self._laid_out_width = width
+            self.show_text(text)
+            self.refresh(layout=True)
 
     @staticmethod
     def _label(figures: TalkFigures, pid: str) -> str:
