@@ -100,34 +100,164 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    from facilitator.core.session import SessionState
-    from facilitator.core.summary import build_summary
-    from facilitator.exports.markdown import render_markdown
+def _load(store):
+    """A session's info and state (the same fold the live view uses); warnings to stderr."""
+    from facilitator.core.session import state_of
     from facilitator.store.session_store import SessionDamaged
 
-    store = _open_store(args)
     try:
         info = store.info()
     except SessionDamaged as error:
-        return _fail(_("the session cannot be read: {reason}", reason=error))
+        raise _CliError(_("the session cannot be read: {reason}", reason=error)) from None
     loaded = store.read_events()
     for problem in loaded.problems:
         print(_("warning: {problem}", problem=problem), file=sys.stderr)
-    state = SessionState.from_events(info.guide, loaded.events, info.participants)
-    summary = build_summary(
-        info, state, SystemClock().now(), with_reflections=args.with_reflections
-    )
+    return info, state_of(info, loaded.events)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from facilitator.store.session_store import atomic_write
+
+        atomic_write(Path(output), text.encode("utf-8"))  # owner-only, never half written
+    else:
+        sys.stdout.write(text)
+
+
+def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None):
+    from facilitator.store.session_store import study_sessions
+
+    loaded = [_load(store) for store in study_sessions(_sessions_dir(args), study)]
+    return [s for s in loaded if up_to_stage is None or s[0].stage <= up_to_stage]
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from facilitator.core.study import build_study
+    from facilitator.core.summary import build_summary
+    from facilitator.exports.markdown import render_markdown
+    from facilitator.exports.study import render_study_markdown
+
+    now = SystemClock().now()
+    if args.study:
+        sessions = _study(args, args.study)
+        if not sessions:
+            return _fail(
+                _(
+                    "no sessions of study {study} in {folder}",
+                    study=args.study,
+                    folder=_sessions_dir(args),
+                )
+            )
+        study = build_study(sessions, now)
+        if args.format == "json":
+            _emit(json.dumps(study, ensure_ascii=False, indent=2) + "\n", args.output)
+        else:
+            _emit(render_study_markdown(study), args.output)
+        return EXIT_OK
+    if not args.session:
+        return _fail(_("name a session, or a study with --study"))
+    info, state = _load(_open_store(args))
+    summary = build_summary(info, state, now, with_reflections=args.with_reflections)
+    if info.study and info.stage > 1:
+        summary["study"] = build_study(_study(args, info.study, info.stage), now)
     if args.format == "json":
         text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
     else:
         text = render_markdown(summary)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        os.chmod(args.output, 0o600)
-    else:
-        sys.stdout.write(text)
+        if "study" in summary:
+            text += "\n" + render_study_markdown(summary["study"]).replace("# ", "## ", 1)
+    _emit(text, args.output)
     return EXIT_OK
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    from facilitator.core.guide import GuideError, load_guide
+    from facilitator.core.study import plan_next_stage
+    from facilitator.store.session_store import SessionStore, parse_participant, slugify
+
+    store = _open_store(args)
+    info, state = _load(store)
+    guide = info.full_guide
+    if guide is None:
+        try:
+            guide = load_guide(info.guide_path)
+        except GuideError as error:
+            return _fail(
+                _(
+                    "the guide of {id} cannot be read: {problem}",
+                    id=info.id,
+                    problem=error.problems[0],
+                )
+            )
+    try:
+        plan = plan_next_stage(info, state, guide)
+        newcomers = [parse_participant(spec) for spec in args.newcomer]
+    except ValueError as error:
+        return _fail(str(error))
+    roster = plan.roster + newcomers
+    if len(roster) > 12:
+        return _fail(_("at most 12 participants"))
+    study = info.study or slugify(args.study or info.title)
+    if not info.study:
+        store.set_study(study)
+    try:
+        created = SessionStore.create(
+            _sessions_dir(args),
+            plan.guide,
+            title=args.title or _("Stage {n}", n=plan.stage),
+            participants=roster,
+            now=SystemClock().now(),
+            study=study,
+            stage=plan.stage,
+            guide_path=info.guide_path,
+            newcomers=[p.id for p in newcomers],
+            absent=list(args.absent),
+            previous=info.id,
+            carried=plan.carried,
+        )
+    except ValueError as error:
+        return _fail(str(error))
+    print(created.path.name)
+    return EXIT_OK
+
+
+def cmd_recap(args: argparse.Namespace) -> int:
+    from facilitator.core.study import build_recap
+    from facilitator.exports.study import render_recap_markdown
+
+    info, _state = _load(_open_store(args))
+    before = _previous_stage(args, info)
+    if before is None:
+        return _fail(
+            _(
+                "{id} has no earlier stage to recap (it is stage {stage})",
+                id=info.id,
+                stage=info.stage,
+            )
+        )
+    before_info, before_state = before
+    recap = build_recap(before_info, before_state, SystemClock().now())
+    if args.format == "json":
+        _emit(json.dumps(recap, ensure_ascii=False, indent=2) + "\n", args.output)
+    else:
+        _emit(render_recap_markdown(recap, for_moderator=args.format == "text"), args.output)
+    return EXIT_OK
+
+
+def _previous_stage(args: argparse.Namespace, info):
+    """The session of the stage before ``info`` in its study, with its state."""
+    from facilitator.store.session_store import SessionNotFound, SessionStore
+
+    if info.previous:
+        try:
+            return _load(SessionStore.open(_sessions_dir(args), info.previous))
+        except SessionNotFound:
+            pass
+    if info.study:
+        earlier = [s for s in _study(args, info.study) if s[0].stage == info.stage - 1]
+        if earlier:
+            return earlier[-1]
+    return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -293,8 +423,44 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
     serve.set_defaults(func=cmd_serve)
 
-    summary = sub.add_parser("summary", help=_("the end-of-session summary"))
-    summary.add_argument("session", metavar="SESSION")
+    next_ = sub.add_parser(
+        "next", help=_("create the next stage of a study: same guide, roster and follow-ups")
+    )
+    next_.add_argument("session", metavar="SESSION", help=_("the session of the stage before"))
+    next_.add_argument("--title", help=_("the new session's title (default: Stage N)"))
+    next_.add_argument(
+        "--newcomer",
+        action="append",
+        default=[],
+        metavar="ID:LABEL[:ROLE[:REAL NAME]]",
+        help=_("a participant new to the group (gets the full introduction); repeat for each"),
+    )
+    next_.add_argument(
+        "--absent",
+        action="append",
+        default=[],
+        metavar="ID",
+        help=_("a participant who will not come this time; repeat for each"),
+    )
+    next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
+    next_.set_defaults(func=cmd_next)
+
+    recap = sub.add_parser("recap", help=_("the opening recap of the stage before SESSION"))
+    recap.add_argument("session", metavar="SESSION")
+    recap.add_argument(
+        "--format",
+        choices=["text", "md", "json"],
+        default="text",
+        help=_("text: for the moderator, with the talk balance; md: a handout without it"),
+    )
+    recap.add_argument(
+        "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
+    )
+    recap.set_defaults(func=cmd_recap)
+
+    summary = sub.add_parser("summary", help=_("the end-of-session summary, or a study's report"))
+    summary.add_argument("session", metavar="SESSION", nargs="?")
+    summary.add_argument("--study", metavar="SLUG", help=_("report every stage of a study"))
     summary.add_argument("--format", choices=["md", "json"], default="md")
     summary.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")

@@ -20,6 +20,7 @@ from facilitator.core.session import (
     next_question_target,
     previous_phase_target,
     previous_question_target,
+    state_of,
 )
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter
 from facilitator.store.session_store import SessionStore
@@ -54,13 +55,12 @@ class LiveSession:
             self.tail.skip_to_end(path)
         loaded = store.read_events()
         self.problems = list(loaded.problems)
-        self.state = SessionState.from_events(
-            self.info.guide, loaded.events, self.info.participants
-        )
+        self.state = self._fold(loaded.events)
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
         gc.freeze()
         self.writer_name = writer
+        self.started_now = False  # this process started the session's clock
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
         if not self.read_only:
@@ -70,6 +70,9 @@ class LiveSession:
                     "the last write before the crash was incomplete and was not saved"
                 )
             self._announce_open(loaded.events)
+
+    def _fold(self, events: list[Event]) -> SessionState:
+        return state_of(self.info, events)
 
     def _open_journal(self, writer: str) -> JournalWriter:
         """The moderator has one journal; each assistant process takes the first free one."""
@@ -104,6 +107,7 @@ class LiveSession:
         if not self.state.started:
             self.record(ev.STARTED)
             self.record(ev.OPENED)
+            self.started_now = True
             return
         mine = [e for e in events if e.writer == self.writer_name]
         last_event = mine[-1].at if mine else self.state.last_at
@@ -144,10 +148,7 @@ class LiveSession:
             return False
         new.sort(key=ev.event_order)
         if ev.event_order(new[0]) < self.state.last_order:
-            loaded = self.store.read_events()
-            self.state = SessionState.from_events(
-                self.info.guide, loaded.events, self.info.participants
-            )
+            self.state = self._fold(self.store.read_events().events)
         else:
             for event in new:
                 self.state.apply(event)
@@ -196,6 +197,34 @@ class LiveSession:
         if note is None or note.deleted:
             return None
         return self.record(ev.NOTE_DELETE, {"note": note_id})
+
+    def previous_stage(self) -> tuple[SessionInfo, SessionState] | None:
+        """The session of the stage before this one in the study (read only), if there is one."""
+        from facilitator.store.session_store import SessionDamaged, study_sessions
+
+        sessions_dir = self.store.path.parent
+        candidates = []
+        if self.info.previous and (sessions_dir / self.info.previous).is_dir():
+            candidates.append(SessionStore(sessions_dir / self.info.previous))
+        elif self.info.study and self.info.stage > 1:
+            candidates = [
+                s
+                for s in study_sessions(sessions_dir, self.info.study)
+                if s.info().stage == self.info.stage - 1
+            ]
+        for store in reversed(candidates):
+            try:
+                info = store.info()
+            except SessionDamaged:
+                continue
+            return info, state_of(info, store.read_events().events)
+        return None
+
+    def set_taken_up(self, follow_up_id: str, taken: bool = True) -> Event | None:
+        """A follow-up carried from an earlier stage was taken up (or not, after all)."""
+        if self.state.taken_up.get(follow_up_id, False) == taken:
+            return None
+        return self.record(ev.FOLLOW_UP_TAKEN, {"id": follow_up_id, "taken": taken})
 
     def add_reflection(self, text: str) -> Event | None:
         text = text.strip()

@@ -145,7 +145,7 @@ def test_stage_1_introduction_has_consent_data_handling_and_ground_rules(name: s
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
 def test_stage_2_introduction_distinguishes_newcomers_and_returning(name: str) -> None:
-    intro = load_guide(GUIDES / name).for_stage(2).phases[0]
+    intro = load_guide(GUIDES / name).for_stage(2, newcomers=True, returning=True).phases[0]
     audiences = {item.id: item.audience for item in intro.checklist}
     assert audiences["samtykke-ny"] == "newcomers"
     assert audiences["databehandling-ny"] == "newcomers"
@@ -170,3 +170,16 @@ def test_nb_and_en_have_the_same_structure_and_minutes() -> None:
             assert [(c.id, c.audience) for c in pa.checklist] == [
                 (c.id, c.audience) for c in pb.checklist
             ]
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_the_checklist_follows_who_is_in_the_group(name: str) -> None:
+    guide = load_guide(GUIDES / name)
+    only_returning = {
+        i.id for i in guide.for_stage(2, newcomers=False, returning=True).phases[0].checklist
+    }
+    only_new = {
+        i.id for i in guide.for_stage(2, newcomers=True, returning=False).phases[0].checklist
+    }
+    assert "paminnelse" in only_returning and "samtykke-ny" not in only_returning
+    assert "samtykke-ny" in only_new and "paminnelse" not in only_new

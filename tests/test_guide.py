@@ -882,7 +882,7 @@ def test_for_stage_keeps_only_what_is_marked_for_that_stage(staged):
     assert [c.id for c in first.phase("intro").checklist] == ["intro.c1", "intro.c3"]
     assert [q.id for q in first.phase("main").questions] == ["morning", "main.q2"]
 
-    second = staged.for_stage(2)
+    second = staged.for_stage(2, newcomers=True, returning=True)
     assert [p.id for p in second.phases] == ["intro", "main", "followup", "close"]
     assert [q.id for q in second.phase("intro").questions] == ["intro.q2"]
     assert [c.id for c in second.phase("intro").checklist] == ["intro.c1", "recap"]

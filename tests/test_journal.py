@@ -432,7 +432,7 @@ def test_atomic_storage_leaves_no_temp_files_and_loads(store):
     names = sorted(p.name for p in store.path.iterdir())
     assert names == ["journal-moderator.jsonl", "session.json"]
     document = json.loads(store.db_path.read_text(encoding="utf-8"))
-    assert set(document) == {"meta", "guide", "participants", "events"}
+    assert set(document) == {"meta", "guide", "full_guide", "participants", "carried", "events"}
     db = TinyDB(store.db_path, storage=AtomicJSONStorage)
     assert len(db.table("events")) == 20
     assert db.table("meta").all()[0]["title"] == "Families: group 1"

@@ -38,12 +38,14 @@ NOTE = "note"  # {t_s, phase, question, speaker, tags, text}
 NOTE_EDIT = "note_edit"  # {note: id, text, tags, speaker}
 NOTE_DELETE = "note_delete"  # {note: id}
 REFLECTION = "reflection"  # {t_s, phase, question, text}: the moderator's private log
+FOLLOW_UP_TAKEN = "follow_up_taken"  # {id, taken}: a follow-up carried from an earlier stage
 
 KINDS = frozenset(
     {
         STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED,
         SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
+        FOLLOW_UP_TAKEN,
     }
 )  # fmt: skip
 

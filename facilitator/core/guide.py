@@ -125,11 +125,22 @@ class Guide:
                 return index
         raise KeyError(phase_id)
 
-    def for_stage(self, stage: int) -> Guide:
-        """The guide as run at ``stage``: only what is marked for that stage (or for all)."""
+    def for_stage(self, stage: int, newcomers: bool = True, returning: bool = False) -> Guide:
+        """The guide as run at ``stage``: only what is marked for that stage (or for all).
+
+        Checklist items for newcomers are kept when someone in the group is new (everyone is,
+        at a first meeting); items for returning participants when someone comes back.
+        """
 
         def keep(stages: tuple[int, ...]) -> bool:
             return not stages or stage in stages
+
+        def for_group(item: ChecklistItem) -> bool:
+            if item.audience == "newcomers":
+                return newcomers
+            if item.audience == "returning":
+                return returning
+            return True
 
         phases = []
         for phase in self.phases:
@@ -142,7 +153,7 @@ class Guide:
                     kind=phase.kind,
                     minutes=phase.minutes,
                     questions=tuple(q for q in phase.questions if keep(q.stages)),
-                    checklist=tuple(c for c in phase.checklist if keep(c.stages)),
+                    checklist=tuple(c for c in phase.checklist if keep(c.stages) and for_group(c)),
                     guidance=phase.guidance,
                     stages=phase.stages,
                 )

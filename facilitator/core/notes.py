@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-TAGS = ("quote", "theme", "follow-up", "observation", "summary")
+TAGS = ("quote", "theme", "follow-up", "observation", "summary", "between")
 TAG_ALIASES = {
     "quote": "quote",
     "q": "quote",
@@ -40,6 +40,9 @@ TAG_ALIASES = {
     "summary": "summary",
     "s": "summary",
     "oppsummering": "summary",
+    "between": "between",  # what happened since the last meeting (told at a stage's recap)
+    "b": "between",
+    "siden": "between",
 }
 MODERATOR = "moderator"
 _TAG = re.compile(r"(?<![\w#])#([A-Za-z][\w-]*)")
@@ -120,6 +123,36 @@ class Reflection:
     phase: str
     question: str | None
     text: str
+
+
+@dataclass(frozen=True)
+class CarriedFollowUp:
+    """A follow-up noted at an earlier stage of the study, brought into this session."""
+
+    id: str  # "<session id>/<note id>": unique across the study
+    text: str
+    stage: int
+    question: str = ""  # the question's text at that stage
+    speaker: str = ""  # the pseudonym, for the moderator's screen
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "stage": self.stage,
+            "question": self.question,
+            "speaker": self.speaker,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CarriedFollowUp:
+        return cls(
+            id=str(data["id"]),
+            text=str(data["text"]),
+            stage=int(data.get("stage", 1)),
+            question=str(data.get("question", "")),
+            speaker=str(data.get("speaker", "")),
+        )
 
 
 def author_of(writer: str) -> str:

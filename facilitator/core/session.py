@@ -18,7 +18,7 @@ from typing import Any
 from facilitator.core import events as ev
 from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
-from facilitator.core.notes import TAGS, Note, Reflection, author_of
+from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
 
 MAX_PARTICIPANTS = 12
@@ -58,6 +58,11 @@ class SessionInfo:
     study: str = ""
     stage: int = 1
     guide_path: str = ""
+    newcomers: tuple[str, ...] = ()  # participant ids new to the group at this stage
+    absent: tuple[str, ...] = ()  # expected not to come: not counted present from the start
+    previous: str = ""  # the id of the session of the stage before, in the same study
+    carried: tuple[CarriedFollowUp, ...] = ()  # open follow-ups from earlier stages
+    full_guide: Guide | None = None  # every stage of the guide, for the next stage
 
 
 @dataclass
@@ -97,6 +102,7 @@ def level(fraction: float) -> str:
 class SessionState:
     guide: Guide
     roster: list[Participant] = field(default_factory=list)
+    absent_at_start: tuple[str, ...] = ()
     started_at: float | None = None
     ended_at: float | None = None
     paused_since: float | None = None
@@ -119,6 +125,7 @@ class SessionState:
     talk: TalkLedger = field(default_factory=TalkLedger)
     dismissed: dict[str, float] = field(default_factory=dict)  # nudge key -> session s
     notes: dict[str, Note] = field(default_factory=dict)  # in the order they were written
+    taken_up: dict[str, bool] = field(default_factory=dict)  # carried follow-up id -> taken
     reflections: list[Reflection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -132,9 +139,13 @@ class SessionState:
 
     @classmethod
     def from_events(
-        cls, guide: Guide, events: list[Event], roster: tuple[Participant, ...] | list = ()
+        cls,
+        guide: Guide,
+        events: list[Event],
+        roster: tuple[Participant, ...] | list = (),
+        absent: tuple[str, ...] = (),
     ) -> SessionState:
-        state = cls(guide, list(roster))
+        state = cls(guide, list(roster), tuple(absent))
         for event in sorted(events, key=ev.event_order):
             state.apply(event)
         return state
@@ -160,7 +171,9 @@ class SessionState:
         self.started_at = at
         self.segment_start_s = 0.0
         self.timeline.append(self._segment_entry(0.0, at))
-        self.talk.start_presence([p.id for p in self.roster], 0.0)
+        self.talk.start_presence(
+            [p.id for p in self.roster if p.id not in self.absent_at_start], 0.0
+        )
 
     def _segment_entry(self, start_s: float, at: float) -> TimelineEntry:
         return TimelineEntry(
@@ -430,6 +443,11 @@ class SessionState:
         phase, question, t_s = self._note_fields(event)
         self.reflections.append(Reflection(event.id, t_s, phase, question, text))
 
+    def _taken_up(self, event: Event, at: float) -> None:
+        item = event.data.get("id")
+        if isinstance(item, str):
+            self.taken_up[item] = bool(event.data.get("taken", True))
+
     def live_notes(self) -> list[Note]:
         """Notes not deleted, oldest first."""
         return [note for note in self.notes.values() if not note.deleted]
@@ -579,7 +597,13 @@ _HANDLERS = {
     ev.NOTE_EDIT: SessionState._note_edit,
     ev.NOTE_DELETE: SessionState._note_delete,
     ev.REFLECTION: SessionState._reflection,
+    ev.FOLLOW_UP_TAKEN: SessionState._taken_up,
 }
+
+
+def state_of(info: SessionInfo, events: list[Event]) -> SessionState:
+    """The state of a session from its events: the one way every reader folds a session."""
+    return SessionState.from_events(info.guide, events, info.participants, info.absent)
 
 
 # --- navigation: where a key press takes the moderator ------------------------------------------

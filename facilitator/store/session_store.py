@@ -31,6 +31,7 @@ from tinydb.storages import Storage
 
 from facilitator.core.events import Event, event_order
 from facilitator.core.guide import Guide
+from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
 from facilitator.store.journal import FILE_MODE, JournalWriter, StorageError, read_journal
 
@@ -179,8 +180,20 @@ class SessionStore:
         study: str = "",
         stage: int = 1,
         guide_path: str = "",
+        newcomers: list[str] | None = None,
+        absent: list[str] = (),  # type: ignore[assignment]
+        previous: str = "",
+        carried: list[CarriedFollowUp] = (),  # type: ignore[assignment]
     ) -> SessionStore:
+        """A new session folder. ``guide`` is the whole guide (every stage): the stage's view
+        is stored for running it, the whole for the next stage. Without ``newcomers`` every
+        participant is new (a first meeting)."""
         ids = [p.id for p in participants]
+        if newcomers is None:
+            newcomers = list(ids)
+        unknown = sorted(set(newcomers) - set(ids)) + sorted(set(absent) - set(ids))
+        if unknown:
+            raise ValueError(f"not in the roster: {', '.join(unknown)}")
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"participant id used twice: {', '.join(duplicates)}")
@@ -195,7 +208,9 @@ class SessionStore:
             path = sessions_dir / session_id
         make_private_dir(path)
         store = cls(path)
-        staged = guide.for_stage(stage)
+        returning = [i for i in ids if i not in newcomers and i not in absent]
+        arriving = [i for i in newcomers if i not in absent]
+        staged = guide.for_stage(stage, newcomers=bool(arriving), returning=bool(returning))
         document = {
             "meta": {
                 "1": {
@@ -205,10 +220,15 @@ class SessionStore:
                     "stage": stage,
                     "created_at": now,
                     "guide_path": guide_path,
+                    "newcomers": list(newcomers),
+                    "absent": list(absent),
+                    "previous": previous,
                     "format": 1,
                 }
             },
             "guide": {"1": staged.to_dict()},
+            "full_guide": {"1": guide.to_dict()},
+            "carried": {str(i + 1): c.to_dict() for i, c in enumerate(carried)},
             "participants": {str(i + 1): p.to_dict() for i, p in enumerate(participants)},
             "events": {},
         }
@@ -243,6 +263,8 @@ class SessionStore:
             meta = db.table("meta").all()
             guide = db.table("guide").all()
             participants = db.table("participants").all()
+            full_guide = db.table("full_guide").all()
+            carried = db.table("carried").all()
         except (SessionDamaged, OSError, ValueError) as error:
             raise SessionDamaged(str(error)) from error
         if not meta or not guide:
@@ -257,7 +279,20 @@ class SessionStore:
             study=m.get("study", ""),
             stage=int(m.get("stage", 1)),
             guide_path=m.get("guide_path", ""),
+            newcomers=tuple(m.get("newcomers", ())),
+            absent=tuple(m.get("absent", ())),
+            previous=m.get("previous", ""),
+            carried=tuple(CarriedFollowUp.from_dict(c) for c in carried),
+            full_guide=Guide.from_dict(full_guide[0]) if full_guide else None,
         )
+
+    def set_study(self, study: str) -> None:
+        """Give a session made without a study its study (when its next stage is made)."""
+        with self._lock:
+            db = self._db()
+            document = db.storage.read() or {}
+            document["meta"]["1"]["study"] = study
+            db.storage.write(document)
 
     # --- events (journals) ----------------------------------------------------------------------
 
@@ -320,3 +355,17 @@ def list_session_dirs(sessions_dir: Path) -> list[Path]:
         (p for p in sessions_dir.iterdir() if (p / DB_NAME).exists()),
         key=lambda p: p.name,
     )
+
+
+def study_sessions(sessions_dir: Path, study: str) -> list[SessionStore]:
+    """The sessions of one study, by stage (and creation, for two of one stage)."""
+    found: list[tuple[int, float, SessionStore]] = []
+    for path in list_session_dirs(sessions_dir):
+        store = SessionStore(path)
+        try:
+            info = store.info()
+        except SessionDamaged:
+            continue
+        if info.study == study:
+            found.append((info.stage, info.created_at, store))
+    return [store for _stage, _created, store in sorted(found, key=lambda f: (f[0], f[1]))]

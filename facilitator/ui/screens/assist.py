@@ -105,8 +105,8 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#checklist-title").display = False
-        self.query_one("#checklist").display = False
+        for widget_id in ("#checklist-title", "#checklist", "#follow-ups-title", "#follow-ups"):
+            self.query_one(widget_id).display = False
         self.query_one(NoteInput).placeholder = _(
             "write, enter saves · #q quote #t theme #f follow-up #o observation #s summary · "
             "@3 speaker · escape: keys 1-9 0 space"
@@ -115,7 +115,8 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
 
     def refresh_view(self) -> None:
         super().refresh_view()
-        self.query_one("#checklist-title").display = False
+        for widget_id in ("#checklist-title", "#checklist", "#follow-ups-title", "#follow-ups"):
+            self.query_one(widget_id).display = False
         title = Text()
         title.append(_("Assistant") + " ", style="bold reverse")
         title.append(" " + self.live.info.title, style="bold")

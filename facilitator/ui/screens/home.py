@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from facilitator.core.clock import SystemClock
 from facilitator.core.guide import Guide, GuideError, load_guide
-from facilitator.core.session import Participant, SessionState
+from facilitator.core.session import Participant, state_of
 from facilitator.i18n import _
 from facilitator.live import LiveSession
 from facilitator.store.journal import JournalLocked, StorageError
@@ -168,9 +168,7 @@ class HomeScreen(Screen[None]):
             store = SessionStore(path)
             try:
                 info = store.info()
-                state = SessionState.from_events(
-                    info.guide, store.read_events().events, info.participants
-                )
+                state = state_of(info, store.read_events().events)
             except (SessionDamaged, KeyError, ValueError):
                 sessions.add_option(
                     Option(

@@ -18,12 +18,12 @@ from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
 from facilitator.ui.widgets.clocks import ClockBar
 from facilitator.ui.widgets.guide_panels import (
-    Checklist,
     CoveragePanel,
     GuidanceLine,
     NextLine,
     PhaseLine,
     QuestionPanel,
+    TickList,
 )
 from facilitator.ui.widgets.notes import NoteBar, NoteInput, RecentNotes
 from facilitator.ui.widgets.quiet import QuietStatic
@@ -188,6 +188,21 @@ class LiveScreen(Screen[None]):
             tooltip=_("Tick the phase's checklist (space ticks, escape returns)"),
         ),
         Binding(
+            "f",
+            "follow_ups",
+            _("Follow-ups"),
+            id="live.follow_ups",
+            tooltip=_("Tick follow-ups carried from an earlier stage as taken up"),
+        ),
+        Binding(
+            "R",
+            "recap",
+            _("Recap"),
+            id="live.recap",
+            tooltip=_("The recap of the stage before (it opens a follow-up stage)"),
+            key_display="R",
+        ),
+        Binding(
             "q",
             "end",
             _("End"),
@@ -226,7 +241,11 @@ class LiveScreen(Screen[None]):
                 yield NextLine(id="next")
                 yield CoveragePanel(id="coverage")
                 yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
-                yield Checklist(id="checklist")
+                yield TickList(id="checklist")
+                yield Static(
+                    _("Follow-ups from earlier stages") + "  [dim](f)[/]", id="follow-ups-title"
+                )
+                yield TickList(id="follow-ups")
                 yield GuidanceLine(id="guidance")
             with VerticalScroll(id="side"):
                 yield TalkBoard(id="board")
@@ -240,6 +259,8 @@ class LiveScreen(Screen[None]):
         self.set_interval(HEARTBEAT_S, self.live.heartbeat)
         self.set_interval(CHECKPOINT_S, self.checkpoint)
         self.live.heartbeat()
+        if self.live.started_now and self.live.info.stage > 1 and self.live.owns_clock:
+            self.call_after_refresh(self.action_recap)  # a follow-up stage opens with the recap
         for problem in self.live.problems:
             self.notify(problem, severity="warning", timeout=10)
         downs = self.live.state.downtimes()
@@ -279,9 +300,16 @@ class LiveScreen(Screen[None]):
         self.query_one(QuestionPanel).show(state)
         self.query_one(NextLine).show(state)
         self.query_one(GuidanceLine).show(state)
-        checklist = self.query_one(Checklist)
-        checklist.show(state)
-        self.query_one("#checklist-title").display = bool(state.phase.checklist)
+        self._show_checklist()
+        carried = self.live.info.carried
+        self.query_one("#follow-ups", TickList).show_items(
+            [(c.id, c.text, state.taken_up.get(c.id, False)) for c in carried],
+            {
+                c.id: _("stage {n}", n=c.stage) + (f", {c.speaker}" if c.speaker else "")
+                for c in carried
+            },
+        )
+        self.query_one("#follow-ups-title").display = bool(carried)
         self.tick()
 
     def tick(self) -> None:
@@ -506,11 +534,55 @@ class LiveScreen(Screen[None]):
     def toggle_item(self, item_id: str) -> None:
         self._act(lambda: self.live.toggle_checked(item_id))
 
-    def on_checklist_toggled(self, message: Checklist.Toggled) -> None:
-        self.toggle_item(message.item_id)
+    def _show_checklist(self) -> None:
+        state = self.live.state
+        info = self.live.info
+        items = state.phase.checklist
+        labels = {p.id: p.label for p in state.roster}
+        newcomers = [labels.get(i, i) for i in info.newcomers if i not in info.absent]
+        returning = [
+            p.label for p in state.roster if p.id not in info.newcomers and p.id not in info.absent
+        ]
+        remark = {}
+        if info.stage > 1:  # at a first meeting everyone is new: no need to say so
+            for item in items:
+                if item.audience == "newcomers" and newcomers:
+                    remark[item.id] = _("for {names}", names=", ".join(newcomers))
+                elif item.audience == "returning" and returning:
+                    remark[item.id] = _("returning participants")
+        self.query_one("#checklist", TickList).show_items(
+            [(i.id, i.text, state.checklist.get(i.id, False)) for i in items], remark
+        )
+        self.query_one("#checklist-title").display = bool(items)
+
+    def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
+        if message.list_id == "follow-ups":
+            taken = self.live.state.taken_up.get(message.item_id, False)
+            self._act(lambda: self.live.set_taken_up(message.item_id, not taken))
+        else:
+            self.toggle_item(message.item_id)
+
+    def action_follow_ups(self) -> None:
+        panel = self.query_one("#follow-ups", TickList)
+        if panel.display:
+            panel.focus()
+            if panel.highlighted is None and panel.option_count:
+                panel.highlighted = 0
+        else:
+            self.notify(_("No follow-ups were carried from an earlier stage."), timeout=3)
+
+    def action_recap(self) -> None:
+        from facilitator.core.study import build_recap
+        from facilitator.ui.screens.recap import RecapScreen
+
+        before = self.live.previous_stage()
+        if before is None:
+            self.notify(_("There is no earlier stage to recap."), timeout=3)
+            return
+        self.app.push_screen(RecapScreen(self, build_recap(*before, self.live.now())))
 
     def action_checklist(self) -> None:
-        checklist = self.query_one(Checklist)
+        checklist = self.query_one("#checklist", TickList)
         if checklist.display:
             checklist.focus()
             if checklist.highlighted is None and checklist.option_count:

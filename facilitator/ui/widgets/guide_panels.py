@@ -111,40 +111,44 @@ class CoveragePanel(QuietStatic):
         self.show_text(text)
 
 
-class Checklist(OptionList):
-    """The phase's checklist (consent, data handling, ground rules), ticked with space or enter."""
+class TickList(OptionList):
+    """Items to tick with space or enter: the phase's checklist, the carried follow-ups."""
 
     BINDINGS = [
         Binding(
             "space,enter",
             "tick",
             _("Tick"),
-            id="checklist.tick",
+            id="ticklist.tick",
             tooltip=_("Tick or untick the item"),
         ),
-        Binding("escape", "leave", _("Back"), id="checklist.leave", tooltip=_("Back to the guide")),
+        Binding("escape", "leave", _("Back"), id="ticklist.leave", tooltip=_("Back to the guide")),
     ]
 
     class Toggled(Message):
-        def __init__(self, item_id: str) -> None:
+        def __init__(self, list_id: str | None, item_id: str) -> None:
             super().__init__()
+            self.list_id = list_id
             self.item_id = item_id
 
     _signature: tuple = ()
 
-    def show(self, state: SessionState) -> None:
-        items = state.phase.checklist
-        signature = (state.phase_id, tuple(state.checklist.get(i.id, False) for i in items))
+    def show_items(
+        self, items: list[tuple[str, str, bool]], note: dict[str, str] | None = None
+    ) -> None:
+        """``items``: (id, text, ticked); ``note``: a dim remark after an item's text."""
+        note = note or {}
+        signature = tuple(items), tuple(sorted(note.items()))
         if signature == self._signature:
             return  # unchanged: rebuilding the options would cost a layout pass
         self._signature = signature
         highlighted = self.highlighted
         self.clear_options()
-        for item in items:
-            done = state.checklist.get(item.id, False)
-            box = "[x]" if done else "[ ]"
-            prompt = Text(f"{box} {item.text}", style="green" if done else "")
-            self.add_option(Option(prompt, id=item.id))
+        for item_id, text, done in items:
+            prompt = Text(f"{'[x]' if done else '[ ]'} {text}", style="green" if done else "")
+            if item_id in note:
+                prompt.append(f" ({note[item_id]})", style="dim italic")
+            self.add_option(Option(prompt, id=item_id))
         if items and highlighted is not None:
             self.highlighted = min(highlighted, len(items) - 1)
         self.display = bool(items)
@@ -154,7 +158,7 @@ class Checklist(OptionList):
             return
         option = self.get_option_at_index(self.highlighted)
         if option.id is not None:
-            self.post_message(self.Toggled(option.id))
+            self.post_message(self.Toggled(self.id, option.id))
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)

@@ -1,0 +1,124 @@
+"""The recap of a stage and the report of a study, as Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facilitator.core.timefmt import clock
+from facilitator.exports.markdown import _table, text_bar
+from facilitator.i18n import _
+
+OUTCOMES = {"confirmed": "✓", "nuanced": "~", "refuted": "✗"}
+
+
+def outcome_text(outcome: str | None) -> str:
+    if outcome is None:
+        return _("not checked")
+    return {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}.get(
+        outcome, outcome
+    )
+
+
+def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:
+    """The recap of a stage. For the moderator it ends with that stage's talk balance; the
+    handout (``for_moderator=False``) leaves it out."""
+    out = [
+        "# "
+        + _(
+            "Recap of stage {stage}: {title}",
+            stage=recap["stage"],
+            title=recap["title"],
+        ),
+        "",
+    ]
+    if recap["date"]:
+        out += [_("Met on {date}.", date=recap["date"]), ""]
+    out += [f"## {_('What we summed up together')}", ""]
+    if recap["summary_points"]:
+        for point in recap["summary_points"]:
+            mark = f" *({outcome_text(point['outcome'])})*" if for_moderator else ""
+            out.append(f"- {point['text']}{mark}")
+    else:
+        out.append(_("No summary points were noted."))
+    if recap["themes"]:
+        out += ["", f"## {_('Themes')}", ""] + [f"- {t['text']}" for t in recap["themes"]]
+    if recap["quotes"]:
+        out += ["", f"## {_('In your own words')}", ""]
+        out += [f"- “{q['text']}”" for q in recap["quotes"]]
+    if recap["follow_ups"]:
+        out += ["", f"## {_('What we said we would come back to')}", ""]
+        out += [f"- {f['text']}" for f in recap["follow_ups"]]
+    if for_moderator:
+        balance = recap["balance"]
+        out += ["", f"## {_('Talk balance at that stage (for the moderator only)')}", ""]
+        gini = "–" if balance["gini"] is None else f"{balance['gini']:.2f}"
+        out.append(
+            _(
+                "Balance (Gini) {gini}; the moderator had {share} % of all talk.",
+                gini=gini,
+                share=f"{balance['moderator_share_of_all_talk'] * 100:.0f}",
+            )
+        )
+        out.append("")
+        out += _table(
+            [_("Participant"), _("Share"), _("Talk")],
+            [
+                [
+                    p["label"],
+                    f"`{text_bar(p['share'])}` {p['share'] * 100:.0f} %",
+                    clock(p["talk_s"]),
+                ]
+                for p in balance["participants"]
+            ],
+        )
+    return "\n".join(out) + "\n"
+
+
+def render_study_markdown(study: dict[str, Any]) -> str:
+    stages = [str(s["stage"]) for s in study["stages"]]
+    out = [f"# {_('Study {study}', study=study['study'])}", ""]
+    out += _table(
+        [_("Stage"), _("Session"), _("Date"), _("Duration"), _("Participants")],
+        [
+            [str(s["stage"]), s["title"], s["date"], clock(s["duration_s"]), str(s["participants"])]
+            for s in study["stages"]
+        ],
+    )
+    out += ["", f"## {_('Talk time per participant and stage')}", ""]
+    rows = []
+    for person in study["talk_by_stage"]:
+        cells = [person["label"]]
+        for stage in stages:
+            figures = person["stages"].get(stage)
+            cells.append(
+                "–"
+                if figures is None
+                else f"{clock(figures['talk_s'])} ({figures['share'] * 100:.0f} %)"
+            )
+        rows.append(cells)
+    out += _table([_("Participant")] + [_("Stage {n}", n=s) for s in stages], rows)
+    out += ["", f"## {_('Coverage of the guide across stages')}", ""]
+    rows = []
+    for question in study["coverage_by_stage"]:
+        cells = [question["text"]]
+        for stage in stages:
+            seen = question["stages"].get(stage)
+            cells.append(
+                "" if seen is None else ("✓ " + clock(seen["time_s"]) if seen["asked"] else "·")
+            )
+        rows.append(cells)
+    out += _table([_("Question")] + [_("Stage {n}", n=s) for s in stages], rows)
+    if study["follow_ups"]:
+        out += ["", f"## {_('Follow-ups carried between stages')}", ""]
+        for item in study["follow_ups"]:
+            state = _("taken up") if item["taken_up"] else _("not taken up")
+            out.append(
+                f"- {item['text']} "
+                + _(
+                    "(from stage {a}, to stage {b}: {state})",
+                    a=item["stage"],
+                    b=item["carried_to_stage"],
+                    state=state,
+                )
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,167 @@
+"""The opening recap of a follow-up stage, and its presentation mode for reading aloud.
+
+The recap is built from the previous stage's notes (``core.study.build_recap``): summary
+points, themes, quotes without speakers, open follow-ups; the talk balance of that stage is
+for the moderator's screen only and never shown in the presentation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.align import Align
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown, Static
+
+from facilitator.exports.study import render_recap_markdown
+from facilitator.i18n import _
+
+if TYPE_CHECKING:
+    from facilitator.ui.screens.live import LiveScreen
+
+
+def recap_slides(recap: dict[str, Any]) -> list[tuple[str, str]]:
+    """(section, text) pairs, one point at a time, in the order they are read aloud."""
+    slides: list[tuple[str, str]] = [
+        (
+            _("Last time"),
+            _("Stage {stage}: {title}", stage=recap["stage"], title=recap["title"])
+            + (f"\n{recap['date']}" if recap["date"] else ""),
+        )
+    ]
+    slides += [(_("What we summed up together"), p["text"]) for p in recap["summary_points"]]
+    slides += [(_("Themes"), t["text"]) for t in recap["themes"]]
+    slides += [(_("In your own words"), f"“{q['text']}”") for q in recap["quotes"]]
+    slides += [(_("What we said we would come back to"), f["text"]) for f in recap["follow_ups"]]
+    slides.append((_("Since last time"), _("What has happened since we last met?")))
+    return slides
+
+
+class PresentationScreen(Screen[None]):
+    """Large, calm, one point at a time: for reading aloud or a second screen."""
+
+    AUTO_FOCUS = ""
+    BINDINGS = [
+        Binding(
+            "right,down,space,pagedown",
+            "step(1)",
+            _("Next"),
+            id="present.next",
+            tooltip=_("The next point"),
+            key_display="→",
+        ),
+        Binding(
+            "left,up,pageup",
+            "step(-1)",
+            _("Back"),
+            id="present.back",
+            tooltip=_("The point before"),
+            key_display="←",
+        ),
+        Binding(
+            "escape,q", "close", _("Close"), id="present.close", tooltip=_("Back to the recap")
+        ),
+    ]
+
+    def __init__(self, slides: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.slides = slides
+        self.index = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="slide"):
+            yield Static(id="slide-section")
+            yield Static(id="slide-text")
+        yield Static(id="slide-count")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        section, text = self.slides[self.index]
+        self.query_one("#slide-section", Static).update(
+            Align.center(Text(section, style="bold #87afd7"))
+        )
+        body = Text(text, style="bold", justify="center")
+        self.query_one("#slide-text", Static).update(Align.center(body, vertical="middle"))
+        self.query_one("#slide-count", Static).update(
+            Align.right(Text(f"{self.index + 1} / {len(self.slides)}", style="dim"))
+        )
+
+    def action_step(self, step: int) -> None:
+        self.index = max(0, min(len(self.slides) - 1, self.index + step))
+        self.show()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class RecapScreen(Screen[None]):
+    """The recap for the moderator, with a line for what happened in between."""
+
+    AUTO_FOCUS = ""  # keys first: the line for the time in between is opened with n
+    BINDINGS = [
+        Binding(
+            "p",
+            "present",
+            _("Present"),
+            id="recap.present",
+            tooltip=_("Large text, one point at a time, for reading aloud"),
+        ),
+        Binding(
+            "n",
+            "note",
+            _("Since last time"),
+            id="recap.note",
+            tooltip=_(
+                "Write what participants tell of the time in between (a note tagged #between)"
+            ),
+        ),
+        Binding(
+            "escape",
+            "close",
+            _("To the guide"),
+            id="recap.close",
+            tooltip=_("Back to the live view"),
+        ),
+    ]
+
+    def __init__(self, live_screen: LiveScreen, recap: dict[str, Any]) -> None:
+        super().__init__()
+        self.live_screen = live_screen
+        self.recap = recap
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(render_recap_markdown(self.recap, for_moderator=True), id="recap-text")
+        yield Input(
+            placeholder=_("since last time: what a participant tells (enter saves, escape leaves)"),
+            id="recap-input",
+        )
+        yield Footer(compact=True)
+
+    def action_present(self) -> None:
+        self.app.push_screen(PresentationScreen(recap_slides(self.recap)))
+
+    def action_note(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        live = self.live_screen.live
+        saved = self.live_screen._act(lambda: live.add_note(text + " #between"))
+        if saved is not None:
+            event.input.value = ""
+            self.notify(_("Saved as a note tagged #between."), timeout=3)
+
+    def action_close(self) -> None:
+        if self.focused is self.query_one(Input):
+            self.set_focus(None)
+            return
+        self.dismiss(None)
