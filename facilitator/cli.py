@@ -237,6 +237,11 @@ def cmd_recap(args: argparse.Namespace) -> int:
         )
     before_info, before_state = before
     recap = build_recap(before_info, before_state, SystemClock().now())
+    if args.present:
+        from facilitator.ui.app import make_present_app
+
+        make_present_app(recap).run()
+        return EXIT_OK
     if args.format == "json":
         _emit(json.dumps(recap, ensure_ascii=False, indent=2) + "\n", args.output)
     else:
@@ -455,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recap.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
+    )
+    recap.add_argument(
+        "--present",
+        action="store_true",
+        help=_("show it in large text, one point at a time (for a second screen facing the group)"),
     )
     recap.set_defaults(func=cmd_recap)
 

@@ -105,5 +105,27 @@ def make_assist_app(live: LiveSession) -> FacilitatorApp:
     return FacilitatorApp(live=live, assist=True)
 
 
+class PresentApp(App[int]):
+    """Only the presentation of a recap: for a second screen facing the group."""
+
+    TITLE = "facilitator"
+    CSS_PATH = FacilitatorApp.CSS_PATH
+
+    def __init__(self, slides: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.slides = slides
+
+    def on_mount(self) -> None:
+        from facilitator.ui.screens.recap import PresentationScreen
+
+        self.push_screen(PresentationScreen(self.slides), lambda _: self.exit())
+
+
+def make_present_app(recap: dict) -> PresentApp:
+    from facilitator.ui.screens.recap import recap_slides
+
+    return PresentApp(recap_slides(recap))
+
+
 def make_home_app(sessions_dir: Path, guides_dir: Path) -> FacilitatorApp:
     return FacilitatorApp(home=(sessions_dir, guides_dir))
