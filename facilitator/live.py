@@ -226,6 +226,26 @@ class LiveSession:
             return None
         return self.record(ev.FOLLOW_UP_TAKEN, {"id": follow_up_id, "taken": taken})
 
+    # --- member check ------------------------------------------------------------------------
+
+    def check_order(self, note_ids: list[str]) -> Event | None:
+        if note_ids == [n.id for n in self.state.check_points()]:
+            return None
+        return self.record(ev.CHECK_ORDER, {"ids": note_ids})
+
+    def check_skip(self, note_id: str, skipped: bool) -> Event | None:
+        if (note_id in self.state.check.skipped) == skipped:
+            return None
+        return self.record(ev.CHECK_SKIP, {"note": note_id, "skipped": skipped})
+
+    def check_include(self, kinds: list[str]) -> Event | None:
+        return self.record(ev.CHECK_INCLUDE, {"kinds": kinds})
+
+    def check_mark(self, note_id: str, outcome: str | None, nuance: str = "") -> Event | None:
+        """The group's verdict on a point read back: confirmed, nuanced (with the nuance),
+        refuted; None takes a mark back."""
+        return self.record(ev.CHECK_MARK, {"note": note_id, "outcome": outcome, "nuance": nuance})
+
     def add_reflection(self, text: str) -> Event | None:
         text = text.strip()
         if not text:

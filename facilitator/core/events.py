@@ -39,13 +39,18 @@ NOTE_EDIT = "note_edit"  # {note: id, text, tags, speaker}
 NOTE_DELETE = "note_delete"  # {note: id}
 REFLECTION = "reflection"  # {t_s, phase, question, text}: the moderator's private log
 FOLLOW_UP_TAKEN = "follow_up_taken"  # {id, taken}: a follow-up carried from an earlier stage
+# The member check at the close: the read-back drafted from the notes, and the group's verdicts.
+CHECK_ORDER = "check_order"  # {ids: [note ids]}: the order points are read in
+CHECK_SKIP = "check_skip"  # {note, skipped}
+CHECK_INCLUDE = "check_include"  # {kinds: ["theme", "quote"]}: besides the summary points
+CHECK_MARK = "check_mark"  # {note, outcome: confirmed|nuanced|refuted|null, nuance}
 
 KINDS = frozenset(
     {
         STARTED, OPENED, CLOSED, GOTO, PAUSED, RESUMED, CHECKED, ENDED,
         SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
-        FOLLOW_UP_TAKEN,
+        FOLLOW_UP_TAKEN, CHECK_ORDER, CHECK_SKIP, CHECK_INCLUDE, CHECK_MARK,
     }
 )  # fmt: skip
 

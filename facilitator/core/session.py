@@ -65,6 +65,19 @@ class SessionInfo:
     full_guide: Guide | None = None  # every stage of the guide, for the next stage
 
 
+OUTCOMES = ("confirmed", "nuanced", "refuted")
+
+
+@dataclass
+class MemberCheck:
+    """The closing read-back: order, skipped points, extra kinds, and the group's verdicts."""
+
+    order: list[str] = field(default_factory=list)
+    skipped: set[str] = field(default_factory=set)
+    include: tuple[str, ...] = ()
+    marks: dict[str, tuple[str, str]] = field(default_factory=dict)  # note -> (outcome, nuance)
+
+
 @dataclass
 class TimelineEntry:
     """A stretch of the session: on a question, in a pause, or with the app not running."""
@@ -126,6 +139,7 @@ class SessionState:
     dismissed: dict[str, float] = field(default_factory=dict)  # nudge key -> session s
     notes: dict[str, Note] = field(default_factory=dict)  # in the order they were written
     taken_up: dict[str, bool] = field(default_factory=dict)  # carried follow-up id -> taken
+    check: MemberCheck = field(default_factory=lambda: MemberCheck())
     reflections: list[Reflection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -448,6 +462,47 @@ class SessionState:
         if isinstance(item, str):
             self.taken_up[item] = bool(event.data.get("taken", True))
 
+    def _check_order(self, event: Event, at: float) -> None:
+        ids = event.data.get("ids")
+        if isinstance(ids, list):
+            self.check.order = [str(i) for i in ids]
+
+    def _check_skip(self, event: Event, at: float) -> None:
+        note = event.data.get("note")
+        if isinstance(note, str):
+            if event.data.get("skipped", True):
+                self.check.skipped.add(note)
+            else:
+                self.check.skipped.discard(note)
+
+    def _check_include(self, event: Event, at: float) -> None:
+        kinds = event.data.get("kinds")
+        if isinstance(kinds, list):
+            self.check.include = tuple(k for k in ("theme", "quote") if k in kinds)
+
+    def _check_mark(self, event: Event, at: float) -> None:
+        note = event.data.get("note")
+        outcome = event.data.get("outcome")
+        if not isinstance(note, str):
+            return
+        if outcome in OUTCOMES:
+            nuance = event.data.get("nuance")
+            self.check.marks[note] = (str(outcome), str(nuance) if nuance else "")
+        elif outcome is None:
+            self.check.marks.pop(note, None)
+
+    def check_points(self) -> list[Note]:
+        """The read-back, in the order it is read: summary points (and the kinds the
+        moderator added), grouped by question in guide order unless reordered."""
+        wanted = {"summary", *self.check.include}
+        notes = [n for n in self.live_notes() if wanted & set(n.tags)]
+        order = {q.id: i for i, q in enumerate(q for p in self.guide.phases for q in p.questions)}
+        notes.sort(key=lambda n: (order.get(n.question or "", len(order)), n.t_s))
+        placed = {note_id: i for i, note_id in enumerate(self.check.order)}
+        if placed:
+            notes.sort(key=lambda n: placed.get(n.id, len(placed)))
+        return notes
+
     def live_notes(self) -> list[Note]:
         """Notes not deleted, oldest first."""
         return [note for note in self.notes.values() if not note.deleted]
@@ -598,6 +653,10 @@ _HANDLERS = {
     ev.NOTE_DELETE: SessionState._note_delete,
     ev.REFLECTION: SessionState._reflection,
     ev.FOLLOW_UP_TAKEN: SessionState._taken_up,
+    ev.CHECK_ORDER: SessionState._check_order,
+    ev.CHECK_SKIP: SessionState._check_skip,
+    ev.CHECK_INCLUDE: SessionState._check_include,
+    ev.CHECK_MARK: SessionState._check_mark,
 }
 
 

@@ -83,9 +83,12 @@ def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str,
         "stage": info.stage,
         "date": _date(state.started_at or info.created_at),
         "summary_points": [
-            # "outcome" is the member check's verdict on the point (confirmed, nuanced,
-            # refuted) where the closing summary recorded one; null where none was recorded
-            {**item(n), "outcome": None}
+            # the member check's verdict on the point where the group gave one
+            {
+                **item(n),
+                "outcome": state.check.marks.get(n.id, (None, ""))[0],
+                "nuance": state.check.marks.get(n.id, (None, ""))[1] or None,
+            }
             for n in notes
             if "summary" in n.tags
         ],

@@ -57,10 +57,17 @@ def _note_dict(note, labels: dict[str, str], questions: dict[str, str]) -> dict[
 
 
 def build_summary(
-    info: SessionInfo, state: SessionState, now: float, with_reflections: bool = False
+    info: SessionInfo,
+    state: SessionState,
+    now: float,
+    with_reflections: bool = False,
+    with_names: bool = False,
 ) -> dict[str, Any]:
-    """The summary of a session at ``now``. The moderator's private reflexivity log is left
-    out unless ``with_reflections`` asks for it."""
+    """The summary of a session at ``now``: the one object every output is made from.
+
+    The moderator's private reflexivity log is left out unless ``with_reflections`` asks
+    for it; real names are left out (pseudonyms only) unless ``with_names`` asks for them.
+    """
     guide = state.guide
     duration = state.session_s(now)
     talk = talk_figures(state.talk, state.roster, duration, ALL, with_details=True)
@@ -169,6 +176,39 @@ def build_summary(
         "timeline": [entry.to_dict() for entry in state.timeline],
         "notes": notes,
         "follow_ups": [n for n in notes if "follow-up" in n["tags"]],
+        "member_check": [
+            {
+                "note": n.id,
+                "text": n.text,
+                "tags": list(n.tags),
+                "question": n.question,
+                "question_text": questions.get(n.question or ""),
+                "skipped": n.id in state.check.skipped,
+                "outcome": state.check.marks.get(n.id, (None, ""))[0],
+                "nuance": state.check.marks.get(n.id, (None, ""))[1] or None,
+            }
+            for n in state.check_points()
+        ],
+        "turns": [
+            {
+                "start_s": _r(turn.start_s),
+                "end_s": _r(turn.end_s if turn.end_s is not None else duration),
+                "who": turn.who,
+                "label": labels.get(turn.who or "", turn.who),
+                "phase": turn.pieces[0].phase,
+                "question": turn.pieces[0].question,
+            }
+            for turn in state.talk.turns
+            if turn.who is not None
+        ],
+        **(
+            {
+                "names": {p.id: p.real_name for p in state.roster if p.real_name},
+                "with_names": True,
+            }
+            if with_names
+            else {}
+        ),
         **(
             {
                 "reflections": [

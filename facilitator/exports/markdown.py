@@ -124,6 +124,22 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _member_check_section(summary: dict[str, Any]) -> list[str]:
+    points = summary.get("member_check") or []
+    if not points:
+        return []
+    names = {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}
+    out = ["", f"## {_('Member check')}", ""]
+    for point in points:
+        if point["skipped"]:
+            verdict = _("skipped")
+        else:
+            verdict = names.get(point["outcome"], _("not checked"))
+        nuance = f": {point['nuance']}" if point.get("nuance") else ""
+        out.append(f"- {point['text']} — **{verdict}**{nuance}")
+    return out
+
+
 def _reflections_section(summary: dict[str, Any]) -> list[str]:
     """The private reflexivity log: in the summary only when asked for (--with-reflections)."""
     entries = summary.get("reflections")
@@ -199,6 +215,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += _talk_section(summary)
 
     out += _notes_section(summary)
+    out += _member_check_section(summary)
     out += _reflections_section(summary)
 
     gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]

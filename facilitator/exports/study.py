@@ -37,7 +37,8 @@ def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:
     if recap["summary_points"]:
         for point in recap["summary_points"]:
             mark = f" *({outcome_text(point['outcome'])})*" if for_moderator else ""
-            out.append(f"- {point['text']}{mark}")
+            nuance = f" ({point['nuance']})" if point.get("nuance") else ""
+            out.append(f"- {point['text']}{nuance}{mark}")
     else:
         out.append(_("No summary points were noted."))
     if recap["themes"]:
