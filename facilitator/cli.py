@@ -157,16 +157,47 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.session:
         return _fail(_("name a session, or a study with --study"))
     info, state = _load(_open_store(args))
-    summary = build_summary(info, state, now, with_reflections=args.with_reflections)
+    summary = build_summary(
+        info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
+    )
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
     if args.format == "json":
         text = json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "html":
+        from facilitator.exports import renderer
+
+        text = str(renderer("html")(summary))
     else:
         text = render_markdown(summary)
         if "study" in summary:
             text += "\n" + render_study_markdown(summary["study"]).replace("# ", "## ", 1)
     _emit(text, args.output)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from facilitator.core.summary import build_summary
+    from facilitator.exports import FORMATS, renderer
+
+    store = _open_store(args)
+    info, state = _load(store)
+    summary = build_summary(info, state, SystemClock().now(), with_names=args.with_names)
+    rendered = renderer(args.format)(summary)
+    data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
+    output = args.output
+    if output is None and isinstance(rendered, bytes):
+        output = str(store.path / "exports" / f"{info.id}.{FORMATS[args.format][2]}")
+    if output is None:
+        sys.stdout.write(rendered)  # type: ignore[arg-type]
+        return EXIT_OK
+    from facilitator.store.session_store import atomic_write, make_private_dir
+
+    target = Path(output)
+    if target.parent.resolve().is_relative_to(store.path.resolve()):
+        make_private_dir(target.parent)  # the session's own exports folder: owner only
+    atomic_write(target, data)
+    print(str(target))
     return EXIT_OK
 
 
@@ -450,6 +481,31 @@ def build_parser() -> argparse.ArgumentParser:
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
     next_.set_defaults(func=cmd_next)
 
+    from facilitator.exports import FORMATS
+
+    export = sub.add_parser("export", help=_("exports for analysis and transcription"))
+    export.add_argument("session", metavar="SESSION")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=[name for name in FORMATS if name != "md"],
+        help=", ".join(
+            f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md"
+        ),
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=_("write to FILE (default: the screen; qdpx: the session's exports folder)"),
+    )
+    export.add_argument(
+        "--with-names",
+        action="store_true",
+        help=_("include real names (only pseudonyms by default); the file then says so"),
+    )
+    export.set_defaults(func=cmd_export)
+
     recap = sub.add_parser("recap", help=_("the opening recap of the stage before SESSION"))
     recap.add_argument("session", metavar="SESSION")
     recap.add_argument(
@@ -471,7 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help=_("the end-of-session summary, or a study's report"))
     summary.add_argument("session", metavar="SESSION", nargs="?")
     summary.add_argument("--study", metavar="SLUG", help=_("report every stage of a study"))
-    summary.add_argument("--format", choices=["md", "json"], default="md")
+    summary.add_argument("--format", choices=["md", "html", "json"], default="md")
+    summary.add_argument(
+        "--with-names",
+        action="store_true",
+        help=_("include real names (only pseudonyms by default)"),
+    )
     summary.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
     )
