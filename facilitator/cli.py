@@ -177,26 +177,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from facilitator.core.summary import build_summary
-    from facilitator.exports import FORMATS, renderer
+    from facilitator.exporting import render_export, write_export
 
     store = _open_store(args)
     info, state = _load(store)
-    summary = build_summary(info, state, SystemClock().now(), with_names=args.with_names)
-    rendered = renderer(args.format)(summary)
-    data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
-    output = args.output
-    if output is None and isinstance(rendered, bytes):
-        output = str(store.path / "exports" / f"{info.id}.{FORMATS[args.format][2]}")
-    if output is None:
-        sys.stdout.write(rendered)  # type: ignore[arg-type]
+    now = SystemClock().now()
+    if args.output is None and args.format != "qdpx":  # text to the screen
+        sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
         return EXIT_OK
-    from facilitator.store.session_store import atomic_write, make_private_dir
-
-    target = Path(output)
-    if target.parent.resolve().is_relative_to(store.path.resolve()):
-        make_private_dir(target.parent)  # the session's own exports folder: owner only
-    atomic_write(target, data)
+    output = Path(args.output) if args.output else None
+    target = write_export(store, info, state, args.format, now, output, args.with_names)
     print(str(target))
     return EXIT_OK
 

@@ -195,6 +195,13 @@ class LiveScreen(Screen[None]):
             tooltip=_("Tick follow-ups carried from an earlier stage as taken up"),
         ),
         Binding(
+            "m",
+            "member_check",
+            _("Member check"),
+            id="live.member_check",
+            tooltip=_("The closing read-back: points from the notes, marked as the group answers"),
+        ),
+        Binding(
             "R",
             "recap",
             _("Recap"),
@@ -570,6 +577,11 @@ class LiveScreen(Screen[None]):
                 panel.highlighted = 0
         else:
             self.notify(_("No follow-ups were carried from an earlier stage."), timeout=3)
+
+    def action_member_check(self) -> None:
+        from facilitator.ui.screens.member_check import MemberCheckScreen
+
+        self.app.push_screen(MemberCheckScreen(self), lambda _: self.refresh_view())
 
     def action_recap(self) -> None:
         from facilitator.core.study import build_recap

@@ -15,6 +15,45 @@ from facilitator.live import LiveSession
 
 class SummaryScreen(Screen[None]):
     BINDINGS = [
+        Binding(
+            "h",
+            "export('html')",
+            _("HTML"),
+            id="summary.html",
+            tooltip=_("Write the report as one printable HTML page"),
+        ),
+        Binding(
+            "c",
+            "export('csv')",
+            _("CSV"),
+            id="summary.csv",
+            tooltip=_("Write the coding matrix for a spreadsheet"),
+        ),
+        Binding(
+            "v",
+            "export('vtt')",
+            _("VTT"),
+            id="summary.vtt",
+            tooltip=_("Write the speaker turns as WebVTT (and SRT)"),
+        ),
+        Binding(
+            "e", "export('eaf')", _("ELAN"), id="summary.eaf", tooltip=_("Write an ELAN 3.0 file")
+        ),
+        Binding(
+            "d",
+            "export('qdpx')",
+            _("REFI-QDA"),
+            id="summary.qdpx",
+            tooltip=_("Write a REFI-QDA project for QDA software"),
+        ),
+        Binding(
+            "t",
+            "export('transcript')",
+            _("Transcript"),
+            id="summary.transcript",
+            tooltip=_("Write a speaker-prefixed transcript skeleton"),
+        ),
+        Binding("a", "export_all", _("All"), id="summary.all", tooltip=_("Write every export")),
         Binding("q", "quit", _("Quit"), id="summary.quit", tooltip=_("Close the app")),
         Binding(
             "question_mark,f1",
@@ -40,6 +79,50 @@ class SummaryScreen(Screen[None]):
         )
         yield Markdown(text, id="summary")
         yield Footer(compact=True)
+
+    def action_export(self, fmt: str) -> None:
+        self._write([fmt, "srt"] if fmt == "vtt" else [fmt])
+
+    def action_export_all(self) -> None:
+        from facilitator.exports import FORMATS
+
+        self._write([name for name in FORMATS if name != "md"] + ["md"])
+
+    def _write(self, formats: list[str]) -> None:
+        """Exports run in a worker thread: a large session never holds the screen."""
+        self.notify(_("Writing {formats} ...", formats=", ".join(formats)), timeout=3)
+        self.run_worker(lambda: self._write_in_thread(formats), thread=True, group="export")
+
+    def _write_in_thread(self, formats: list[str]) -> None:
+        import time
+
+        from facilitator.exporting import write_export
+
+        started = time.perf_counter()
+        written = []
+        try:
+            for fmt in formats:
+                written.append(
+                    write_export(
+                        self.live.store, self.live.info, self.live.state, fmt, self.live.now()
+                    )
+                )
+        except Exception as error:  # shown, never a crash: the session itself is safe
+            self.app.call_from_thread(
+                self.notify, _("Export failed: {reason}", reason=error), severity="error"
+            )
+            return
+        folder = written[0].parent if written else ""
+        self.app.call_from_thread(
+            self.notify,
+            _(
+                "Saved {count} file(s) in {folder} ({seconds} s)",
+                count=len(written),
+                folder=folder,
+                seconds=f"{time.perf_counter() - started:.1f}",
+            ),
+            timeout=10,
+        )
 
     def action_quit(self) -> None:
         self.app.exit()
