@@ -1,0 +1,108 @@
+"""The coding matrix: one spreadsheet row per note, ready for empirically close coding.
+
+Tjora's stepwise-deductive induction starts from codes written close to the data and then
+groups them. The matrix gives each note (of every tag: quotes, themes, follow-ups,
+observations, summary points and untagged notes) a row with where it was said, and leaves
+the two analysis columns empty for the researcher:
+
+    Code no. | Time | Phase | Question | Speaker | Tags | Text | Code group | Noted by
+
+- *Time* is ``h:mm:ss`` on the session clock, from the start of the session (breaks not
+  counted), so it sorts as text and a spreadsheet reads it as a duration.
+- *Phase* and *Question* are the guide's titles and question texts, not their ids.
+- *Speaker* is the participant's pseudonym (or the moderator); *Noted by* is who wrote the
+  note (the moderator or an assistant).
+- *Tags* are written as typed, ``#quote #theme``, so a filter on ``#quote`` finds the quotes.
+- *Text* is the note as written, without the tags.
+
+Encoding: UTF-8 with a byte order mark (``U+FEFF`` first). Excel opens a double-clicked
+``.csv`` in the system's code page unless the file starts with the BOM; with it, æ, ø and
+å come through intact. LibreOffice, Numbers and Python's ``csv`` module (with
+``encoding="utf-8-sig"``) read it too.
+
+Delimiter: the semicolon. Excel splits a double-clicked ``.csv`` on the locale's list
+separator, which is ``;`` wherever the comma is the decimal mark: Norwegian and most other
+European locales. A comma-separated file would open as one column there. (A ``sep=;`` first
+line would tell every Excel, but Excel then ignores the BOM and breaks æ, ø and å.)
+LibreOffice asks for the separator when it opens the file; choose semicolon. Semicolons are
+also rarer than commas in prose, so fewer cells need quotes. Quoting is the ``csv``
+module's: a cell with a ``;``, a ``"`` or a line break is put in double quotes, and a
+double quote inside is doubled. Rows end in CRLF, as RFC 4180 and Excel expect.
+
+Names: only pseudonyms, unless the summary was built with real names asked for
+(``with_names``). Then the first line is a notice that the file contains real names, and
+a *Name* column follows *Speaker*; the header is the second line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from facilitator.i18n import _
+
+BOM = "\ufeff"
+DELIMITER = ";"
+
+
+def hms(seconds: float) -> str:
+    """``h:mm:ss`` for any duration, whole seconds (rounded down)."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def author_name(author: str) -> str:
+    """Who wrote a note, from its journal's name: ``moderator``, ``assistant``,
+    ``assistant-2``..."""
+    if author == "moderator":
+        return _("Moderator")
+    if author == "assistant":
+        return _("Assistant")
+    if author.startswith("assistant-") and author[len("assistant-") :].isdigit():
+        return _("Assistant {number}", number=author[len("assistant-") :])
+    return author
+
+
+def note_speaker(note: dict[str, Any]) -> str:
+    if note["speaker_id"] is None:
+        return ""
+    if note["speaker_id"] == "moderator":
+        return _("Moderator")
+    return str(note["speaker"])
+
+
+def render_csv(summary: dict[str, Any]) -> str:
+    """The coding matrix as text: a BOM, then semicolon-separated rows (see the module)."""
+    with_names = bool(summary.get("with_names"))
+    names: dict[str, str] = summary.get("names", {}) if with_names else {}
+    phases = {p["id"]: p["title"] for p in summary["phases"]}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    if with_names:
+        writer.writerow([_("This file contains real names. Keep it safe; do not share it.")])
+    header = [_("Code no."), _("Time"), _("Phase"), _("Question"), _("Speaker")]
+    if with_names:
+        header.append(_("Name"))
+    header += [_("Tags"), _("Text"), _("Code group"), _("Noted by")]
+    writer.writerow(header)
+    for note in sorted(summary["notes"], key=lambda n: n["t_s"]):
+        row = [
+            "",
+            hms(note["t_s"]),
+            phases.get(note["phase"], note["phase"] or ""),
+            note["question_text"] or "",
+            note_speaker(note),
+        ]
+        if with_names:
+            row.append(names.get(note["speaker_id"] or "", ""))
+        row += [
+            " ".join(f"#{tag}" for tag in note["tags"]),
+            note["text"],
+            "",
+            author_name(note["author"]),
+        ]
+        writer.writerow(row)
+    return BOM + buffer.getvalue()

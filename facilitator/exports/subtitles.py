@@ -1,0 +1,227 @@
+"""Speaker turns as subtitles: WebVTT (``render_vtt``) and SubRip (``render_srt``).
+
+Open the file beside the session's recording (in VLC: Subtitle > Add Subtitle File) to see
+who held the floor when, as the talk tracking recorded it; a transcriber then fills each
+cue with what was said.
+
+Cues. One cue per speaker turn, the moderator's included (as the voice "Moderator").
+Silences (nobody holding the floor) and breaks are gaps between cues; a turn of no
+length is left out. Cues are numbered from 1, in time order.
+
+Cue text. Players do not show a WebVTT voice, so the speaker is written out as well, in
+the same form as the transcript skeleton: ``<v Informant 1>Informant 1: …`` in WebVTT,
+``Informant 1: …`` in SubRip. The ellipsis is the placeholder the transcriber replaces
+with the words; the voice span keeps the speaker for software that reads it (ELAN,
+QDA tools, ``webvtt`` parsers). Text is escaped per the WebVTT spec (``&amp;``, ``&lt;``,
+``&gt;``), in the voice's annotation too.
+
+Times. Cue times are on the session clock: from the start of the session, with breaks not
+counted (the clock stands still in a break). If ``summary["session"]`` has a
+``recording_offset_s`` (the session-clock time at which the recording started), it is
+subtracted, so that the times are positions in the recording; cues that ended before the
+recording started are left out and one that was going on is cut to start at 0. A recording
+kept running through a break is ahead of the session clock by the break's length from
+there on; the WebVTT file says so at each break.
+
+WebVTT (``HH:MM:SS.mmm``) also carries the context as comments (``NOTE`` blocks, which
+players ignore): a header with the session, the voices, where each question of the guide
+began, each break, and each note at its time with its speaker, tags and author. Comment
+text never contains ``-->`` or a blank line, which would end or break the block.
+
+SubRip (``HH:MM:SS,mmm``) has no comments, so it holds the cues only. It never carries
+real names, not even when the summary was built with them: SubRip cannot say that a file
+contains real names except in a cue shown on screen, and a subtitle file is easily
+passed on. WebVTT with real names opens with a comment that says so and lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facilitator.exports.csv_matrix import author_name, note_speaker
+from facilitator.i18n import _
+
+PLACEHOLDER = "…"
+MODERATOR = "moderator"
+
+
+def recording_offset(summary: dict[str, Any]) -> float:
+    """Where the recording starts on the session clock (0: with the session)."""
+    return float(summary["session"].get("recording_offset_s") or 0.0)
+
+
+def speaker_label(who: str | None, label: str | None) -> str:
+    """The pseudonym a turn is shown with: the moderator as "Moderator"."""
+    if who == MODERATOR:
+        return _("Moderator")
+    return one_line(label or who or "")
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def voices(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(participant id, pseudonym, role) of the moderator and every participant."""
+    out = [(MODERATOR, _("Moderator"), "")]
+    return out + [
+        (p["id"], one_line(p["label"]), one_line(p["role"] or "")) for p in summary["participants"]
+    ]
+
+
+def cues(summary: dict[str, Any]) -> list[tuple[float, float, str]]:
+    """(start, end, speaker) of each turn, in seconds from the start of the recording."""
+    offset = recording_offset(summary)
+    out = []
+    for turn in summary["turns"]:
+        start = max(0.0, turn["start_s"] - offset)
+        end = turn["end_s"] - offset
+        if end <= start:
+            continue
+        out.append((start, end, speaker_label(turn["who"], turn["label"])))
+    return out
+
+
+def timestamp(seconds: float, separator: str = ".") -> str:
+    """``HH:MM:SS.mmm`` (WebVTT) or, with ``separator=","``, ``HH:MM:SS,mmm`` (SubRip)."""
+    millis = max(0, round(seconds * 1000))
+    secs, ms = divmod(millis, 1000)
+    minutes, s = divmod(secs, 60)
+    hours, m = divmod(minutes, 60)
+    return f"{hours:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+
+
+def escape(text: str) -> str:
+    """Text for a WebVTT cue or a voice annotation: ``&``, ``<`` and ``>`` as references."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _comment_text(text: str) -> str:
+    """Text that cannot end or break a NOTE block: one line, no ``-->``."""
+    text = one_line(text)
+    while "-->" in text:
+        text = text.replace("-->", "->")
+    return text
+
+
+def _comment(lines: list[str]) -> str:
+    return "NOTE\n" + "\n".join(_comment_text(line) for line in lines if line.strip())
+
+
+def _short_time(seconds: float) -> str:
+    return timestamp(seconds)[:8]
+
+
+def session_line(summary: dict[str, Any]) -> str:
+    s = summary["session"]
+    date = (s["started_at"] or s["created_at"] or "")[:10]
+    if s["study"]:
+        place = _("study {study}, stage {stage}", study=s["study"], stage=s["stage"])
+    else:
+        place = _("stage {stage}", stage=s["stage"])
+    return ", ".join(part for part in (s["title"], place, date) if part)
+
+
+def _header(summary: dict[str, Any]) -> list[str]:
+    offset = recording_offset(summary)
+    if offset:
+        clock_line = _(
+            "Times are positions in the recording, which started {offset} s into the "
+            "session (breaks not counted).",
+            offset=f"{offset:g}",
+        )
+    else:
+        clock_line = _(
+            "Times are on the session clock, from the start of the session (breaks not counted)."
+        )
+    blocks = [
+        _comment(
+            [
+                session_line(summary),
+                summary["session"]["guide"],
+                _(
+                    "One cue per speaker turn; a transcriber replaces {placeholder} with the "
+                    "words.",
+                    placeholder=PLACEHOLDER,
+                ),
+                clock_line,
+            ]
+        )
+    ]
+    if summary.get("with_names"):
+        names = summary.get("names", {})
+        legend = [
+            f"{label} = {one_line(names[pid])}"
+            for pid, label, _role in voices(summary)
+            if names.get(pid)
+        ]
+        blocks.append(
+            _comment([_("This file contains real names. Keep it safe; do not share it.")] + legend)
+        )
+    legend = [label + (f" ({role})" if role else "") for _pid, label, role in voices(summary)]
+    blocks.append(_comment([_("Voices")] + legend))
+    return blocks
+
+
+def _context(summary: dict[str, Any]) -> list[tuple[float, int, str]]:
+    """Comments placed among the cues: (time, order at the same time, block)."""
+    offset = recording_offset(summary)
+    phases = {p["id"]: p for p in summary["phases"]}
+    questions = {q["id"]: q["text"] for p in summary["phases"] for q in p["questions"]}
+    out: list[tuple[float, int, str]] = []
+    for entry in summary["timeline"]:
+        start = max(0.0, entry["start_s"] - offset)
+        if entry["kind"] == "question":
+            if entry["end_s"] is not None and entry["end_s"] <= entry["start_s"]:
+                continue  # passed through on the way to another question
+            phase = phases.get(entry["phase"], {}).get("title", entry["phase"])
+            if entry["question"]:
+                what = _(
+                    "Question: {phase} – {question}",
+                    phase=phase,
+                    question=questions.get(entry["question"], entry["question"]),
+                )
+            else:
+                what = _("Phase: {phase}", phase=phase)
+            out.append((start, 1, f"NOTE {_short_time(start)} " + _comment_text(what)))
+        elif entry["kind"] == "pause":
+            wall = (entry["wall_end"] or entry["wall_start"]) - entry["wall_start"]
+            what = _(
+                "Break of {duration}. The session clock stood still; a recording that kept "
+                "running is that much ahead from here.",
+                duration=_short_time(wall),
+            )
+            out.append((start, 0, f"NOTE {_short_time(start)} " + _comment_text(what)))
+    for note in summary["notes"]:
+        start = max(0.0, note["t_s"] - offset)
+        about = [_("Note by {author}", author=author_name(note["author"]))]
+        speaker = note_speaker(note)
+        if speaker:
+            about.append(_("about {speaker}", speaker=speaker))
+        if note["tags"]:
+            about.append(" ".join(f"#{tag}" for tag in note["tags"]))
+        head = _comment_text(", ".join(about))
+        out.append((start, 2, f"NOTE {_short_time(start)} {head}\n{_comment_text(note['text'])}"))
+    return out
+
+
+def render_vtt(summary: dict[str, Any]) -> str:
+    """The turns as WebVTT cues with voice spans, the context as comments (see the module)."""
+    blocks = ["WEBVTT"] + _header(summary)
+    items = list(_context(summary))
+    for number, (start, end, speaker) in enumerate(cues(summary), start=1):
+        voice = escape(speaker)
+        text = f"<v {voice}>{voice}: {PLACEHOLDER}"
+        items.append((start, 3, f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{text}"))
+    blocks += [block for _t, _order, block in sorted(items, key=lambda i: (i[0], i[1]))]
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_srt(summary: dict[str, Any]) -> str:
+    """The turns as SubRip cues: pseudonyms only, no comments (see the module)."""
+    blocks = []
+    for number, (start, end, speaker) in enumerate(cues(summary), start=1):
+        blocks.append(
+            f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{speaker}: {PLACEHOLDER}"
+        )
+    return "\n\n".join(blocks) + "\n" if blocks else ""
