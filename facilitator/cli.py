@@ -171,7 +171,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
     else:
         text = render_markdown(summary)
         if "study" in summary:
-            text += "\n" + render_study_markdown(summary["study"]).replace("# ", "## ", 1)
+            # the study report as a section of this summary: every heading one level down
+            study_md = render_study_markdown(summary["study"])
+            text += (
+                "\n"
+                + "\n".join(
+                    "#" + line if line.startswith("#") else line for line in study_md.splitlines()
+                )
+                + "\n"
+            )
     _emit(text, args.output)
     return EXIT_OK
 
@@ -219,8 +227,6 @@ def cmd_next(args: argparse.Namespace) -> int:
     if len(roster) > 12:
         return _fail(_("at most 12 participants"))
     study = info.study or slugify(args.study or info.title)
-    if not info.study:
-        store.set_study(study)
     try:
         created = SessionStore.create(
             _sessions_dir(args),
@@ -238,6 +244,8 @@ def cmd_next(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         return _fail(str(error))
+    if not info.study:  # only once the next stage exists: a refused one changes nothing
+        store.set_study(study)
     print(created.path.name)
     return EXIT_OK
 

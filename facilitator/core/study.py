@@ -122,7 +122,8 @@ def build_study(sessions: list[tuple[SessionInfo, SessionState]], now: float) ->
             "title": info.title,
             "date": _date(state.started_at or info.created_at),
             "duration_s": round(state.session_s(now), 3),
-            "participants": len([p for p in state.roster if p.id not in info.absent]),
+            # who was there at some point (planned absentees who came after all count)
+            "participants": len([p for p in state.roster if p.id in state.talk.presence_log]),
         }
         for info, state in sessions
     ]

@@ -13,7 +13,7 @@ from rich.align import Align
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
@@ -137,7 +137,8 @@ class RecapScreen(Screen[None]):
         self.recap = recap
 
     def compose(self) -> ComposeResult:
-        yield Markdown(render_recap_markdown(self.recap, for_moderator=True), id="recap-text")
+        with VerticalScroll(id="recap-scroll"):
+            yield Markdown(render_recap_markdown(self.recap, for_moderator=True), id="recap-text")
         yield Input(
             placeholder=_("since last time: what a participant tells (enter saves, escape leaves)"),
             id="recap-input",
