@@ -123,7 +123,11 @@ def build_study(sessions: list[tuple[SessionInfo, SessionState]], now: float) ->
             "date": _date(state.started_at or info.created_at),
             "duration_s": round(state.session_s(now), 3),
             # who was there at some point (planned absentees who came after all count)
-            "participants": len([p for p in state.roster if p.id in state.talk.presence_log]),
+            "participants": len(
+                [p for p in state.roster if p.id in state.talk.presence_log]
+                if state.started
+                else [p for p in state.roster if p.id not in info.absent]
+            ),
         }
         for info, state in sessions
     ]
