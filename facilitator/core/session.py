@@ -558,7 +558,7 @@ class SessionState:
         """Wall-clock seconds spent in pauses up to ``now``."""
         total = self.paused_total
         if self.paused_since is not None:
-            end = now if self.ended_at is None else min(now, self.ended_at)
+            end = now if self.ended_at is None else self.ended_at  # an ended session is fixed
             total += max(0.0, end - self.paused_since)
         return total
 
@@ -566,7 +566,7 @@ class SessionState:
         """The session clock at wall time ``now``: seconds since start, pauses excluded."""
         if self.started_at is None:
             return 0.0
-        end = now if self.ended_at is None else min(now, self.ended_at)
+        end = now if self.ended_at is None else self.ended_at  # an ended session is fixed
         return max(0.0, end - self.started_at - self.paused_s(end))
 
     def phase_elapsed_s(self, now: float, phase_id: str | None = None) -> float:

@@ -273,9 +273,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         if not notes:
             title.append(
                 "\n"
-                + _(
-                    "No notes are tagged #summary yet: tag points with #s, or add themes (t)."
-                ),
+                + _("No notes are tagged #summary yet: tag points with #s, or add themes (t)."),
                 style="italic",
             )
         self.query_one("#check-title", Static).update(title)
