@@ -20,7 +20,7 @@ from pathlib import Path
 
 from _common import BENCH, PYTHON, ROOT, verdict
 
-BENCHMARKS = ("startup.py", "append.py", "keypress.py", "talk.py")
+BENCHMARKS = ("startup.py", "append.py", "keypress.py", "talk.py", "exports.py")
 
 
 def describe_machine() -> str:

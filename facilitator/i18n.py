@@ -38,14 +38,23 @@ def detect_language(environ: dict[str, str] | None = None) -> str:
     return "en"
 
 
+_detected: str | None = None  # the environment's language, read once (exports call _() a lot)
+
+
 def set_language(language: str | None) -> None:
-    """Choose the interface language (None: detect it from the environment)."""
-    global _language
+    """Choose the interface language (None: detect it from the environment, again)."""
+    global _language, _detected
     _language = language if language in SUPPORTED else None
+    _detected = None
 
 
 def language() -> str:
-    return _language or detect_language()
+    global _detected
+    if _language:
+        return _language
+    if _detected is None:
+        _detected = detect_language()
+    return _detected
 
 
 @cache

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def clock(seconds: float | None) -> str:
     """``mm:ss`` below an hour, ``h:mm:ss`` above; negative values get a minus sign."""
     if seconds is None:
         return "–"
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    hours, rest = divmod(total, 3600)
+    return _clock(int(seconds) if seconds >= 0 else -int(-seconds))
+
+
+@lru_cache(maxsize=65536)  # exports write the same few thousand times many times over
+def _clock(whole: int) -> str:
+    sign = "-" if whole < 0 else ""
+    hours, rest = divmod(abs(whole), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}"

@@ -1044,14 +1044,16 @@ def _timeline_section(summary: dict[str, Any], people: _People) -> list[str]:
             + _e(_("The turns as a table ({count})", count=len(turns)))
             + "</summary>"
         )
-        titles = {p["id"]: p["title"] for p in summary["phases"]}
+        titles = {p["id"]: _e(p["title"]) for p in summary["phases"]}
+        # clock() text never needs escaping; labels and titles are escaped once, not per row
+        labels = {t["who"]: _e(people.label(t["who"])) for t in turns}
         rows = [
             [
-                _e(clock(t["start_s"])),
-                _e(clock(t["end_s"])),
-                _e(clock(t["end_s"] - t["start_s"])),
-                _e(people.label(t["who"])),
-                _e(titles.get(t["phase"] or "", t["phase"] or "–")),
+                clock(t["start_s"]),
+                clock(t["end_s"]),
+                clock(t["end_s"] - t["start_s"]),
+                labels[t["who"]],
+                titles.get(t["phase"] or "") or _e(t["phase"] or "–"),
             ]
             for t in turns
         ]

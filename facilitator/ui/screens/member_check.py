@@ -106,7 +106,9 @@ class _Marking:
             self.live_screen._act(lambda: self.live.check_mark(note.id, "nuanced", text))
             self.after_change(advance=True)
         elif what == "edit" and text:
-            self.live_screen._act(lambda: self.live.edit_note(note.id, text))
+            # only the wording is edited: the point keeps its tags, so it stays in the read-back
+            tags = " ".join(f"#{t}" for t in note.tags)
+            self.live_screen._act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
             self.after_change(advance=False)
 
 
