@@ -229,6 +229,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         questions = {q.id: q.text for p in state.guide.phases for q in p.questions}
         listing = self.query_one("#check-points", OptionList)
         highlighted = listing.highlighted
+        was = self.current()  # keep the point in focus, not the row: rows move as points come
         listing.clear_options()
         last_question: object = object()
         for note in notes:
@@ -252,8 +253,14 @@ class MemberCheckScreen(_Marking, Screen[None]):
                 if nuance:
                     line.append(f": {nuance}", style="italic")
             listing.add_option(Option(line, id=note.id))
-        if highlighted is not None and listing.option_count:
-            listing.highlighted = min(highlighted, listing.option_count - 1)
+        rows = {listing.get_option_at_index(i).id: i for i in range(listing.option_count)}
+        if was is not None and was.id in rows:
+            listing.highlighted = rows[was.id]
+        elif highlighted is not None and listing.option_count:
+            index = min(highlighted, listing.option_count - 1)
+            while index < listing.option_count - 1 and listing.get_option_at_index(index).disabled:
+                index += 1  # never rest on a question heading
+            listing.highlighted = index
         marked = sum(1 for n in notes if n.id in check.marks)
         title = Text()
         title.append(_("Member check: the read-back"), style="bold")
@@ -424,7 +431,7 @@ class ReadBackScreen(_Marking, Screen[None]):
         verdict = Text(f"{symbol} {verdict_name(outcome)}", style=style, justify="center")
         if nuance:
             verdict.append(f": {nuance}", style="italic")
-        verdict.append(f"\n{self.index + 1} / {len(self.note_ids)}", style="dim")
+        verdict.append(f"\n{self.index + 1} / {len(self.note_ids)}", style="not bold dim #8a8a8a")
         self.query_one("#read-verdict", Static).update(Align.center(verdict))
 
     def after_change(self, advance: bool) -> None:

@@ -101,7 +101,18 @@ class SummaryScreen(Screen[None]):
         started = time.perf_counter()
         written = []
         try:
-            for fmt in formats:
+            for number, fmt in enumerate(formats, start=1):
+                if len(formats) > 1:  # progress, file by file
+                    self.app.call_from_thread(
+                        self.notify,
+                        _(
+                            "Writing {fmt} ({number} of {count})",
+                            fmt=fmt,
+                            number=number,
+                            count=len(formats),
+                        ),
+                        timeout=2,
+                    )
                 written.append(
                     write_export(
                         self.live.store, self.live.info, self.live.state, fmt, self.live.now()
