@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from facilitator.core.notes import Note
 from facilitator.i18n import _
+from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.live import LiveScreen
@@ -399,7 +400,7 @@ class ReadBackScreen(_Marking, Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="read-slide"):
             yield Static(id="read-question")
-            yield Static(id="read-text")
+            yield BigText(id="read-text")
             yield Static(id="read-verdict")
         yield Input(id="check-input")
         yield Footer(compact=True)
@@ -423,9 +424,7 @@ class ReadBackScreen(_Marking, Screen[None]):
                 )
             )
         )
-        self.query_one("#read-text", Static).update(
-            Align.center(Text(note.text, style="bold", justify="center"), vertical="middle")
-        )
+        self.query_one("#read-text", BigText).show(note.text)
         outcome, nuance = self.live.state.check.marks.get(note.id, (None, ""))
         symbol, style = MARK_STYLE.get(outcome or "", ("○", "dim"))
         verdict = Text(f"{symbol} {verdict_name(outcome)}", style=style, justify="center")

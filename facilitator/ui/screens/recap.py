@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Markdown, Static
 
 from facilitator.exports.study import render_recap_markdown
 from facilitator.i18n import _
+from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.live import LiveScreen
@@ -75,7 +76,7 @@ class PresentationScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="slide"):
             yield Static(id="slide-section")
-            yield Static(id="slide-text")
+            yield BigText(id="slide-text")
         yield Static(id="slide-count")
         yield Footer(compact=True)
 
@@ -87,8 +88,7 @@ class PresentationScreen(Screen[None]):
         self.query_one("#slide-section", Static).update(
             Align.center(Text(section, style="bold #87afd7"))
         )
-        body = Text(text, style="bold", justify="center")
-        self.query_one("#slide-text", Static).update(Align.center(body, vertical="middle"))
+        self.query_one("#slide-text", BigText).show(text)
         self.query_one("#slide-count", Static).update(
             Align.right(Text(f"{self.index + 1} / {len(self.slides)}", style="dim"))
         )
