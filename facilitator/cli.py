@@ -322,7 +322,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_app
 
-    app = make_app(live)
+    return _run_app(make_app(live), live)
+
+
+def _run_app(app, live) -> int:
+    """Run a live view; close the session cleanly however the app ends."""
+    from facilitator.store.journal import StorageError
+
     try:
         app.run()
     finally:
@@ -347,15 +353,7 @@ def cmd_assist(args: argparse.Namespace) -> int:
         return _fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_assist_app
 
-    app = make_assist_app(live)
-    try:
-        app.run()
-    finally:
-        try:
-            live.close()
-        except StorageError as error:
-            print(_("warning: {problem}", problem=error), file=sys.stderr)
-    return app.return_code or EXIT_OK
+    return _run_app(make_assist_app(live), live)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from facilitator.i18n import _
-from facilitator.ui.screens.live import LiveScreen
+from facilitator.ui.screens.live import LiveScreen, talk_bindings
 from facilitator.ui.widgets.notes import NoteInput
 from facilitator.ui.widgets.quiet import QuietStatic
 
@@ -21,49 +21,7 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
     KEEP_NOTE_FOCUS = True  # the note line stays ready after each note
 
     BINDINGS = [
-        *[
-            Binding(
-                str(n),
-                f"digit({n})",
-                _("Speaker"),
-                id=f"assist.speaker_{n}",
-                tooltip=_(
-                    "Participant 1-9 in roster order starts speaking (ends the current turn)"
-                ),
-                key_display="1-9",
-                show=n == 1,
-            )
-            for n in range(1, 10)
-        ],
-        Binding(
-            "0",
-            "digit(0)",
-            _("Moderator"),
-            id="assist.moderator",
-            tooltip=_("The moderator starts speaking"),
-        ),
-        Binding(
-            "space",
-            "nobody",
-            _("Nobody"),
-            id="assist.nobody",
-            tooltip=_("Nobody is speaking: ends the current turn"),
-            key_display="space",
-        ),
-        Binding(
-            "u",
-            "undo",
-            _("Undo"),
-            id="assist.undo",
-            tooltip=_("Undo the last speaker change (or overlap mark)"),
-        ),
-        Binding(
-            "o",
-            "overlap",
-            _("Overlap"),
-            id="assist.overlap",
-            tooltip=_("Someone talks over the current speaker: then press who (1-9, 0)"),
-        ),
+        *talk_bindings("assist"),
         Binding(
             "n,enter",
             "note",

@@ -35,17 +35,15 @@ CHECKPOINT_S = 300.0  # how often the TinyDB copy of the events is refreshed (th
 # are the record; the copy is for other tools, and a checkpoint costs ~0.1 s at 10,000 events)
 
 
-class LiveScreen(Screen[None]):
-    AUTO_FOCUS = ""  # no widget takes the keys until the moderator asks for it
-    COMMANDS = {SessionCommands}
-
-    BINDINGS = [
+def talk_bindings(prefix: str) -> list[Binding]:
+    """The speaker keys, shared by the moderator's and the assistant's views."""
+    return [
         *[
             Binding(
                 str(n),
                 f"digit({n})",
                 _("Speaker"),
-                id=f"live.speaker_{n}",
+                id=f"{prefix}.speaker_{n}",
                 tooltip=_(
                     "Participant 1-9 in roster order starts speaking (ends the current turn)"
                 ),
@@ -58,14 +56,14 @@ class LiveScreen(Screen[None]):
             "0",
             "digit(0)",
             _("Moderator"),
-            id="live.moderator",
+            id=f"{prefix}.moderator",
             tooltip=_("The moderator starts speaking"),
         ),
         Binding(
             "space",
             "nobody",
             _("Nobody"),
-            id="live.nobody",
+            id=f"{prefix}.nobody",
             tooltip=_("Nobody is speaking: ends the current turn"),
             key_display="space",
         ),
@@ -73,16 +71,25 @@ class LiveScreen(Screen[None]):
             "u",
             "undo",
             _("Undo"),
-            id="live.undo",
+            id=f"{prefix}.undo",
             tooltip=_("Undo the last speaker change (or overlap mark)"),
         ),
         Binding(
             "o",
             "overlap",
             _("Overlap"),
-            id="live.overlap",
+            id=f"{prefix}.overlap",
             tooltip=_("Someone talks over the current speaker: then press who (1-9, 0)"),
         ),
+    ]
+
+
+class LiveScreen(Screen[None]):
+    AUTO_FOCUS = ""  # no widget takes the keys until the moderator asks for it
+    COMMANDS = {SessionCommands}
+
+    BINDINGS = [
+        *talk_bindings("live"),
         Binding(
             "t",
             "turns",
