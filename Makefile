@@ -38,8 +38,8 @@ run: system-run $(STAMP)
 	$(BIN)/facilitator --sessions "$(SESSIONS)" run "$$id"
 
 lint: $(STAMP)
-	$(BIN)/ruff check facilitator tests bench
-	$(BIN)/ruff format --check facilitator tests bench
+	$(BIN)/ruff check facilitator tests bench scripts
+	$(BIN)/ruff format --check facilitator tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
