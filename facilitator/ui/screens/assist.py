@@ -64,17 +64,17 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
     def on_mount(self) -> None:
         super().on_mount()
         for widget_id in ("#checklist-title", "#checklist", "#follow-ups-title", "#follow-ups"):
-            self.query_one(widget_id).display = False
-        self.query_one(NoteInput).placeholder = _(
+            self.part(widget_id).display = False
+        self.part(NoteInput).placeholder = _(
             "write, enter saves · #q quote #t theme #f follow-up #o observation #s summary · "
             "@3 speaker · escape: keys 1-9 0 space"
         )
-        self.query_one(NoteInput).focus()
+        self.part(NoteInput).focus()
 
     def refresh_view(self) -> None:
         super().refresh_view()
         for widget_id in ("#checklist-title", "#checklist", "#follow-ups-title", "#follow-ups"):
-            self.query_one(widget_id).display = False
+            self.part(widget_id).display = False
         title = Text()
         title.append(_("Assistant") + " ", style="bold reverse")
         title.append(" " + self.live.info.title, style="bold")
@@ -82,11 +82,11 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
             title.append("  " + _("waiting for the moderator to open the session"), style="italic")
         elif self.live.state.ended:
             title.append("  " + _("the session has ended"), style="bold")
-        self.query_one("#title-line", QuietStatic).show_text(title)
+        self.part("#title-line", QuietStatic).show_text(title)
 
     def _show_banner(self, now: float) -> None:
         # the closing warning is the moderator's; the assistant sees breaks and problems only
-        banner = self.query_one("#banner", QuietStatic)
+        banner = self.part("#banner", QuietStatic)
         text = Text()
         if self.storage_problem:
             text.append(" " + self.storage_problem + " ", style="bold white on #c62828")

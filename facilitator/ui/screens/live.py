@@ -237,6 +237,7 @@ class LiveScreen(Screen[None]):
         super().__init__()
         self.live = live
         self.storage_problem: str | None = None
+        self._parts: dict = {}
         self.scope_mode = "all"  # "all", "phase" or "question": what the talk board counts
         self.overlap_pending = False
         self.shown_nudges: list[str] = []
@@ -289,6 +290,18 @@ class LiveScreen(Screen[None]):
                 timeout=8,
             )
 
+    def part(self, selector, expect_type=None):
+        """``query_one``, remembered: the live view's widgets never change, and a DOM query on
+        every key press costs more than all the rest of the redraw."""
+        key = (selector, expect_type)
+        found = self._parts.get(key)
+        if found is None:
+            found = (
+                self.query_one(selector, expect_type) if expect_type else self.query_one(selector)
+            )
+            self._parts[key] = found
+        return found
+
     def on_resize(self) -> None:
         # the talk board sizes its rows from its width: draw again once the layout is new
         self.call_after_refresh(self.tick)
@@ -309,21 +322,21 @@ class LiveScreen(Screen[None]):
         elif info.guide.stages > 1:
             extras.append(_("stage {stage}", stage=info.stage))
         title.append("  " + " · ".join(extras), style="dim")
-        self.query_one("#title-line", QuietStatic).show_text(title)
-        self.query_one(PhaseLine).show(state)
-        self.query_one(QuestionPanel).show(state)
-        self.query_one(NextLine).show(state)
-        self.query_one(GuidanceLine).show(state)
+        self.part("#title-line", QuietStatic).show_text(title)
+        self.part(PhaseLine).show(state)
+        self.part(QuestionPanel).show(state)
+        self.part(NextLine).show(state)
+        self.part(GuidanceLine).show(state)
         self._show_checklist()
         carried = self.live.info.carried
-        self.query_one("#follow-ups", TickList).show_items(
+        self.part("#follow-ups", TickList).show_items(
             [(c.id, c.text, state.taken_up.get(c.id, False)) for c in carried],
             {
                 c.id: _("stage {n}", n=c.stage) + (f", {c.speaker}" if c.speaker else "")
                 for c in carried
             },
         )
-        self.query_one("#follow-ups-title").display = bool(carried)
+        self.part("#follow-ups-title").display = bool(carried)
         self.tick()
 
     def tick(self) -> None:
@@ -332,9 +345,9 @@ class LiveScreen(Screen[None]):
             return
         state = self.live.state
         now = self.live.now()
-        self.query_one(ClockBar).show(state, now)
-        self.query_one(CoveragePanel).show(state, now)
-        self.query_one(RecentNotes).show(state)
+        self.part(ClockBar).show(state, now)
+        self.part(CoveragePanel).show(state, now)
+        self.part(RecentNotes).show(state)
         self._show_board(now)
         self._show_banner(now)
 
@@ -354,7 +367,7 @@ class LiveScreen(Screen[None]):
         whole = figures if self.scope == ALL else talk_figures(state.talk, state.roster, now_s)
         reminders = nudges(whole, state.guide.settings, now_s, state.dismissed)
         self.shown_nudges = [n.key for n in reminders]
-        self.query_one(TalkBoard).show(
+        self.part(TalkBoard).show(
             figures,
             reminders,
             scope_title(self.scope, state),
@@ -364,7 +377,7 @@ class LiveScreen(Screen[None]):
 
     def _show_banner(self, now: float) -> None:
         state = self.live.state
-        banner = self.query_one("#banner", QuietStatic)
+        banner = self.part("#banner", QuietStatic)
         text = Text()
         if self.storage_problem:
             text.append(" " + self.storage_problem + " ", style="bold white on #c62828")
@@ -447,7 +460,7 @@ class LiveScreen(Screen[None]):
     KEEP_NOTE_FOCUS = False  # the moderator gets the keys back after each note
 
     def action_note(self) -> None:
-        self.query_one(NoteInput).focus()
+        self.part(NoteInput).focus()
 
     def on_input_submitted(self, event: NoteInput.Submitted) -> None:
         if not isinstance(event.input, NoteInput):
@@ -564,10 +577,10 @@ class LiveScreen(Screen[None]):
                     remark[item.id] = _("for {names}", names=", ".join(newcomers))
                 elif item.audience == "returning" and returning:
                     remark[item.id] = _("returning participants")
-        self.query_one("#checklist", TickList).show_items(
+        self.part("#checklist", TickList).show_items(
             [(i.id, i.text, state.checklist.get(i.id, False)) for i in items], remark
         )
-        self.query_one("#checklist-title").display = bool(items)
+        self.part("#checklist-title").display = bool(items)
 
     def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
         if message.list_id == "follow-ups":
@@ -577,7 +590,7 @@ class LiveScreen(Screen[None]):
             self.toggle_item(message.item_id)
 
     def action_follow_ups(self) -> None:
-        panel = self.query_one("#follow-ups", TickList)
+        panel = self.part("#follow-ups", TickList)
         if panel.display:
             panel.focus()
             if panel.highlighted is None and panel.option_count:
@@ -601,7 +614,7 @@ class LiveScreen(Screen[None]):
         self.app.push_screen(RecapScreen(self, build_recap(*before, self.live.now())))
 
     def action_checklist(self) -> None:
-        checklist = self.query_one("#checklist", TickList)
+        checklist = self.part("#checklist", TickList)
         if checklist.display:
             checklist.focus()
             if checklist.highlighted is None and checklist.option_count:
