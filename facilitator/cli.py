@@ -261,8 +261,9 @@ def cmd_recap(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_recap
     from facilitator.exports.study import render_recap_markdown
 
-    info, _state = _load(_open_store(args))
-    before = _previous_stage(args, info)
+    store = _open_store(args)
+    info, _state = _load(store)
+    before = _previous_stage(store, info)
     if before is None:
         return _fail(
             _(
@@ -285,20 +286,13 @@ def cmd_recap(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _previous_stage(args: argparse.Namespace, info):
-    """The session of the stage before ``info`` in its study, with its state."""
-    from facilitator.store.session_store import SessionNotFound, SessionStore
+def _previous_stage(store, info):
+    """The session of the stage before ``info`` (beside it, in its sessions folder), with its
+    state."""
+    from facilitator.store.session_store import previous_stage_store
 
-    if info.previous:
-        try:
-            return _load(SessionStore.open(_sessions_dir(args), info.previous))
-        except SessionNotFound:
-            pass
-    if info.study:
-        earlier = [s for s in _study(args, info.study) if s[0].stage == info.stage - 1]
-        if earlier:
-            return earlier[-1]
-    return None
+    before = previous_stage_store(store.path.parent, info)
+    return None if before is None else _load(before)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -200,25 +200,16 @@ class LiveSession:
 
     def previous_stage(self) -> tuple[SessionInfo, SessionState] | None:
         """The session of the stage before this one in the study (read only), if there is one."""
-        from facilitator.store.session_store import SessionDamaged, study_sessions
+        from facilitator.store.session_store import SessionDamaged, previous_stage_store
 
-        sessions_dir = self.store.path.parent
-        candidates = []
-        if self.info.previous and (sessions_dir / self.info.previous).is_dir():
-            candidates.append(SessionStore(sessions_dir / self.info.previous))
-        elif self.info.study and self.info.stage > 1:
-            candidates = [
-                s
-                for s in study_sessions(sessions_dir, self.info.study)
-                if s.info().stage == self.info.stage - 1
-            ]
-        for store in reversed(candidates):
-            try:
-                info = store.info()
-            except SessionDamaged:
-                continue
-            return info, state_of(info, store.read_events().events)
-        return None
+        store = previous_stage_store(self.store.path.parent, self.info)
+        if store is None:
+            return None
+        try:
+            info = store.info()
+        except SessionDamaged:
+            return None
+        return info, state_of(info, store.read_events().events)
 
     def set_taken_up(self, follow_up_id: str, taken: bool = True) -> Event | None:
         """A follow-up carried from an earlier stage was taken up (or not, after all)."""

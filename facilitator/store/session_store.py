@@ -369,3 +369,20 @@ def study_sessions(sessions_dir: Path, study: str) -> list[SessionStore]:
         if info.study == study:
             found.append((info.stage, info.created_at, store))
     return [store for _stage, _created, store in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+def previous_stage_store(sessions_dir: Path, info: SessionInfo) -> SessionStore | None:
+    """The session of the stage before ``info`` in its study: the one ``next`` made it from,
+    else the latest readable session of the stage before in the same study."""
+    if info.previous and (sessions_dir / info.previous / DB_NAME).exists():
+        return SessionStore(sessions_dir / info.previous)
+    if not info.study or info.stage < 2:
+        return None
+    earlier = []
+    for store in study_sessions(sessions_dir, info.study):
+        try:
+            if store.info().stage == info.stage - 1:
+                earlier.append(store)
+        except SessionDamaged:
+            continue
+    return earlier[-1] if earlier else None
