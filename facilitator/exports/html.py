@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from facilitator.core.timefmt import clock
+from facilitator.exports.markdown import session_facts
 from facilitator.i18n import _, language
 
 MODERATOR = "moderator"
@@ -403,32 +404,7 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
 
 def _facts(summary: dict[str, Any]) -> list[str]:
     s = summary["session"]
-    facts = [
-        (_("Guide"), s["guide"]),
-        (_("Study"), s["study"] or "–"),
-        (_("Stage"), str(s["stage"])),
-        (_("Status"), _(s["status"])),
-        (_("Started"), _when(s["started_at"])),
-        (_("Ended"), _when(s["ended_at"])),
-        (
-            _("Session time"),
-            f"{clock(s['duration_s'])} " + _("of {planned} planned", planned=clock(s["planned_s"])),
-        ),
-    ]
-    if s["pauses"]:
-        facts.append(
-            (
-                _("Breaks"),
-                _("{count} ({duration} in all)", count=s["pauses"], duration=clock(s["paused_s"])),
-            )
-        )
-    if s["down_s"]:
-        facts.append(
-            (
-                _("App not running"),
-                _("{duration} (counted as session time)", duration=clock(s["down_s"])),
-            )
-        )
+    facts = session_facts(summary, _when)
     cov = summary["coverage"]
     facts.append(
         (

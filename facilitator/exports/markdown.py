@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from facilitator.core.timefmt import clock
@@ -149,9 +150,11 @@ def _reflections_section(summary: dict[str, Any]) -> list[str]:
     return out + [f"- {clock(r['t_s'])}: {r['text']}" for r in entries]
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def session_facts(
+    summary: dict[str, Any], when: Callable[[str | None], str]
+) -> list[tuple[str, str]]:
+    """The session's facts, as every report lists them: (name, value), times through ``when``."""
     s = summary["session"]
-    out: list[str] = [f"# {s['title']}", ""]
     facts = [
         (_("Guide"), s["guide"]),
         (_("Study"), s["study"] or "–"),
@@ -178,6 +181,13 @@ def render_markdown(summary: dict[str, Any]) -> str:
                 _("{duration} (counted as session time)", duration=clock(s["down_s"])),
             )
         )
+    return facts
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    s = summary["session"]
+    out: list[str] = [f"# {s['title']}", ""]
+    facts = session_facts(summary, lambda stamp: stamp or "–")
     out += [f"- **{name}:** {value}" for name, value in facts]
     cov = summary["coverage"]
     out += [
