@@ -304,7 +304,7 @@ class LiveScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # the talk board sizes its rows from its width: draw again once the layout is new
-        self.call_after_refresh(self.tick)
+        self.call_after_refresh(self.redraw)
 
     def checkpoint(self) -> None:
         self.run_worker(self.live.store.checkpoint, thread=True, exclusive=True, group="checkpoint")
@@ -337,12 +337,17 @@ class LiveScreen(Screen[None]):
             },
         )
         self.part("#follow-ups-title").display = bool(carried)
-        self.tick()
+        self.redraw()
 
     def tick(self) -> None:
-        if self.live.poll():  # what the assistant's process wrote since
+        """Twice a second: take in what the other process wrote, then move the clocks."""
+        if self.live.poll():
             self.refresh_view()
-            return
+        else:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """The parts that move with time or with local choices (clocks, board, banner)."""
         state = self.live.state
         now = self.live.now()
         self.part(ClockBar).show(state, now)
@@ -424,7 +429,7 @@ class LiveScreen(Screen[None]):
                 reason=error,
             )
             self.notify(self.storage_problem, severity="error", timeout=15)
-            self.tick()
+            self.redraw()
             return None
         if self.storage_problem:
             self.storage_problem = None
@@ -445,7 +450,7 @@ class LiveScreen(Screen[None]):
         if self.overlap_pending:
             self.overlap_pending = False
             self._act(lambda: self.live.overlap(who))
-            self.tick()
+            self.redraw()
             return
         self.speak(who)
 
@@ -479,9 +484,15 @@ class LiveScreen(Screen[None]):
     def on_note_input_leave(self, message: NoteInput.Leave) -> None:
         self.set_focus(None)
 
+    def _catch_up(self) -> None:
+        """Before a list opens: take in what the other process wrote since the last tick."""
+        if self.live.poll():
+            self.refresh_view()
+
     def action_notes(self) -> None:
         from facilitator.ui.screens.notes import NotesScreen
 
+        self._catch_up()
         self.app.push_screen(NotesScreen(self.live, self._act), lambda _: self.refresh_view())
 
     def action_reflection(self) -> None:
@@ -491,7 +502,7 @@ class LiveScreen(Screen[None]):
 
     def mark_overlap(self, who: str) -> None:
         self._act(lambda: self.live.overlap(who))
-        self.tick()
+        self.redraw()
 
     def action_nobody(self) -> None:
         if self.overlap_pending:
@@ -509,27 +520,28 @@ class LiveScreen(Screen[None]):
             self.notify(_("Nobody is speaking: there is nobody to talk over."), timeout=3)
             return
         self.overlap_pending = True
-        self.tick()
+        self.redraw()
 
     def action_cancel(self) -> None:
         if self.overlap_pending:
             self.overlap_pending = False
-            self.tick()
+            self.redraw()
 
     def action_scope(self) -> None:
         order = ["all", "phase", "question"]
         self.scope_mode = order[(order.index(self.scope_mode) + 1) % len(order)]
-        self.tick()
+        self.redraw()
 
     def action_dismiss_nudges(self) -> None:
         keys = list(self.shown_nudges)
         for key in keys:
             self._act(lambda key=key: self.live.dismiss_nudge(key))
-        self.tick()
+        self.redraw()
 
     def action_turns(self) -> None:
         from facilitator.ui.screens.turns import TurnsScreen
 
+        self._catch_up()
         if not self.live.state.talk.recent_turns(1):
             self.notify(_("No turns yet."), timeout=3)
             return
@@ -589,18 +601,23 @@ class LiveScreen(Screen[None]):
         else:
             self.toggle_item(message.item_id)
 
+    def _focus_list(self, selector: str, empty: str) -> None:
+        """Give a tick list the keys (escape gives them back), or say why there is none."""
+        items = self.part(selector, TickList)
+        if not items.display:
+            self.notify(empty, timeout=3)
+            return
+        items.focus()
+        if items.highlighted is None and items.option_count:
+            items.highlighted = 0
+
     def action_follow_ups(self) -> None:
-        panel = self.part("#follow-ups", TickList)
-        if panel.display:
-            panel.focus()
-            if panel.highlighted is None and panel.option_count:
-                panel.highlighted = 0
-        else:
-            self.notify(_("No follow-ups were carried from an earlier stage."), timeout=3)
+        self._focus_list("#follow-ups", _("No follow-ups were carried from an earlier stage."))
 
     def action_member_check(self) -> None:
         from facilitator.ui.screens.member_check import MemberCheckScreen
 
+        self._catch_up()
         self.app.push_screen(MemberCheckScreen(self), lambda _: self.refresh_view())
 
     def action_recap(self) -> None:
@@ -614,13 +631,7 @@ class LiveScreen(Screen[None]):
         self.app.push_screen(RecapScreen(self, build_recap(*before, self.live.now())))
 
     def action_checklist(self) -> None:
-        checklist = self.part("#checklist", TickList)
-        if checklist.display:
-            checklist.focus()
-            if checklist.highlighted is None and checklist.option_count:
-                checklist.highlighted = 0
-        else:
-            self.notify(_("This phase has no checklist."), timeout=3)
+        self._focus_list("#checklist", _("This phase has no checklist."))
 
     def action_help(self) -> None:
         from facilitator.ui.screens.help import HelpScreen
