@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages a target needs, or say clearly which are missing.
-#   ensure-system.sh run    what the app itself needs
-#   ensure-system.sh test   what the test suite needs (a real terminal: tmux)
+#   ensure-system.sh run    what the app itself needs: PortAudio to record, ffmpeg to convert audio
+#   ensure-system.sh test   what the test suite needs besides: a real terminal (tmux), a real
+#                           browser (chromium), real audio without a sound card (a PulseAudio
+#                           null sink fed with speech from espeak-ng)
 set -euo pipefail
 target=${1:-run}
 
 case "$target" in
-  run)  packages=() ;;
-  test) packages=(tmux chromium) ;;  # a real terminal; a real browser for the served view
+  run)  packages=(libportaudio2 ffmpeg) ;;
+  test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 
