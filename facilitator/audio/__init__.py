@@ -1,0 +1,1 @@
+"""Audio: capture, level and voice activity, recording files, export."""
