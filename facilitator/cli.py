@@ -81,6 +81,12 @@ def cmd_new(args: argparse.Namespace) -> int:
         return _fail(str(error))
     if len(participants) > 12:
         return _fail(_("at most 12 participants"))
+    from facilitator.cli_audio import consent_ids
+
+    try:
+        consent = consent_ids(args.consent, [p.id for p in participants])
+    except ValueError as error:
+        return _fail(str(error))
     try:
         store = SessionStore.create(
             _sessions_dir(args),
@@ -91,6 +97,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             study=args.study or "",
             stage=args.stage,
             guide_path=str(args.guide),
+            consent=consent,
         )
     except ValueError as error:
         return _fail(str(error))
@@ -196,6 +203,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     info, state = _load(store)
+    from facilitator.cli_audio import AUDIO_EXPORTS, CLIPS, cmd_export_audio
+
+    if args.format in (*AUDIO_EXPORTS, CLIPS):
+        return cmd_export_audio(args, store, info, state)
     now = SystemClock().now()
     if args.output is None and args.format != "qdpx":  # text to the screen
         sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
@@ -234,7 +245,10 @@ def cmd_next(args: argparse.Namespace) -> int:
     if len(roster) > 12:
         return _fail(_("at most 12 participants"))
     study = info.study or slugify(args.study or info.title)
+    from facilitator.cli_audio import consent_ids
+
     try:
+        consent = consent_ids(args.consent, [p.id for p in roster])
         created = SessionStore.create(
             _sessions_dir(args),
             plan.guide,
@@ -248,6 +262,7 @@ def cmd_next(args: argparse.Namespace) -> int:
             absent=list(args.absent),
             previous=info.id,
             carried=plan.carried,
+            consent=consent,
         )
     except ValueError as error:
         return _fail(str(error))
@@ -316,7 +331,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_app
 
-    return _run_app(make_app(live), live)
+    return _run_app(make_app(live, device=args.device), live)
 
 
 def _run_app(app, live) -> int:
@@ -326,6 +341,9 @@ def _run_app(app, live) -> int:
     try:
         app.run()
     finally:
+        close_recording = getattr(app, "close_recording", None)
+        if close_recording is not None:
+            close_recording()
         try:
             live.close()
         except StorageError as error:
@@ -375,6 +393,7 @@ def cmd_home(args: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
+        app.close_recording()
         if app.live is not None:  # a session opened from the start screen
             app.live.close()
     return app.return_code or EXIT_OK
@@ -485,16 +504,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         required=True,
-        choices=[name for name in FORMATS if name != "md"],
+        choices=[name for name in FORMATS if name != "md"] + ["flac", "mp3", "opus", "clips"],
         help=", ".join(
             f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md"
+        )
+        + ", "
+        + _(
+            "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
+            "clip around each #quote note"
         ),
     )
     export.add_argument(
         "-o",
         "--output",
         metavar="FILE",
-        help=_("write to FILE (default: the screen; qdpx: the session's exports folder)"),
+        help=_(
+            "write to FILE (default: the screen; qdpx: the session's exports folder; audio: "
+            "the session's audio folder; clips: a folder)"
+        ),
     )
     export.add_argument(
         "--with-names",
@@ -539,6 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("include the moderator's private reflexivity log (left out by default)"),
     )
     summary.set_defaults(func=cmd_summary)
+
+    from facilitator.cli_audio import add_arguments as add_audio_arguments
+
+    add_audio_arguments(sub, export, new, run, next_)
     return parser
 
 

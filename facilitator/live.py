@@ -357,6 +357,42 @@ class LiveSession:
     def dismiss_nudge(self, key: str) -> Event:
         return self.record(ev.NUDGE_DISMISSED, {"key": key})
 
+    # --- audio: consent, the recording's segments, voice activity -------------------------------
+    # The moderator's process owns the recorder, so it alone writes these (see the top).
+
+    def set_consent(self, pid: str, given: bool) -> Event | None:
+        """Recording consent ticked (or withdrawn) for one participant."""
+        if (
+            self.read_only
+            or not self.owns_clock
+            or self.state.participant(pid) is None
+            or self.state.audio.has_consent(pid) == given
+        ):
+            return None
+        return self.record(ev.CONSENT, {"id": pid, "given": given})
+
+    def recording_started(self, file: str, start_s: float, device: str) -> Event:
+        data = {"action": "start", "file": file, "start_s": round(start_s, 3), "device": device}
+        return self.record(ev.RECORDING, data)
+
+    def recording_stopped(
+        self, file: str, end_s: float, reason: str, overflows: int = 0, message: str = ""
+    ) -> Event:
+        data = {
+            "action": "stop",
+            "file": file,
+            "end_s": round(end_s, 3),
+            "reason": reason,
+            "overflows": overflows,
+            "message": message,
+        }
+        return self.record(ev.RECORDING, data)
+
+    def voice(self, on: bool, t_s: float) -> Event | None:
+        if self.state.audio.speaking() == on:
+            return None
+        return self.record(ev.VOICE, {"on": on, "t_s": round(t_s, 3)})
+
     # --- housekeeping ----------------------------------------------------------------------------
 
     def heartbeat(self) -> None:

@@ -44,6 +44,13 @@ CHECK_ORDER = "check_order"  # {ids: [note ids]}: the order points are read in
 CHECK_SKIP = "check_skip"  # {note, skipped}
 CHECK_INCLUDE = "check_include"  # {kinds: ["theme", "quote"]}: besides the summary points
 CHECK_MARK = "check_mark"  # {note, outcome: confirmed|nuanced|refuted|null, nuance}
+# Audio. The moderator's process owns the recorder: recording and voice events are its own.
+CONSENT = "consent"  # {id, given: bool}: recording consent ticked or withdrawn
+RECORDING = "recording"  # {action: start, file, start_s, device} | {action: stop, file, end_s,
+#                          reason, overflows, message}
+VOICE = "voice"  # {on: bool, t_s}: speech heard or ended (voice activity, never who)
+AUDIO_FILE = "audio_file"  # {path}: an audio export or clip folder written (for the purge)
+AUDIO_PURGED = "audio_purged"  # {files, bytes, wall}: every recording, clip and export deleted
 
 KINDS = frozenset(
     {
@@ -51,6 +58,7 @@ KINDS = frozenset(
         SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
         FOLLOW_UP_TAKEN, CHECK_ORDER, CHECK_SKIP, CHECK_INCLUDE, CHECK_MARK,
+        CONSENT, RECORDING, VOICE, AUDIO_FILE, AUDIO_PURGED,
     }
 )  # fmt: skip
 

@@ -32,11 +32,17 @@ SETTINGS_RANGES: dict[str, tuple[float, float, float]] = {
     "nudge_moderator_share": (0.30, 0.05, 1.0),  # "the moderator talks 30 %" (of all talk)
     "nudge_after_min": (5.0, 0.0, 120.0),  # no nudges in the first minutes of a session
     "nudge_snooze_min": (10.0, 1.0, 180.0),  # a dismissed nudge stays away this long
+    # While recording: the marked speaker quiet this long -> offer to end the turn (0: never)
+    "voice_close_after_s": (20.0, 0.0, 600.0),
+    "voice_auto_close": (0.0, 0.0, 1.0),  # 1: end the turn instead of offering to
+    "voice_assist": (1.0, 0.0, 1.0),  # 0: no voice-activity assist while recording
+    "clip_before_s": (20.0, 0.0, 600.0),  # a quote's audio clip starts this long before the note
+    "clip_after_s": (5.0, 0.0, 600.0),  # ... and ends this long after it
 }
 SETTINGS_KEYS = set(SETTINGS_RANGES)
 PHASE_KEYS = {"id", "title", "kind", "minutes", "stages", "guidance", "checklist", "questions"}
 QUESTION_KEYS = {"id", "text", "probes", "minutes", "stages"}
-CHECKLIST_KEYS = {"id", "text", "audience", "stages"}
+CHECKLIST_KEYS = {"id", "text", "audience", "stages", "consent"}
 
 DEFAULT_ASKED_AFTER_S = 10.0
 
@@ -49,6 +55,11 @@ class Settings:
     nudge_moderator_share: float = 0.30
     nudge_after_min: float = 5.0
     nudge_snooze_min: float = 10.0
+    voice_close_after_s: float = 20.0
+    voice_auto_close: float = 0.0
+    voice_assist: float = 1.0
+    clip_before_s: float = 20.0
+    clip_after_s: float = 5.0
 
     def to_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SETTINGS_RANGES}
@@ -73,6 +84,7 @@ class ChecklistItem:
     text: str
     audience: str = "all"
     stages: tuple[int, ...] = ()
+    consent: bool = False  # the recording consent: ticked for each participant present
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,7 @@ class Guide:
                             "text": c.text,
                             "audience": c.audience,
                             "stages": list(c.stages),
+                            "consent": c.consent,
                         }
                         for c in p.checklist
                     ],
@@ -248,6 +261,7 @@ class Guide:
                             text=c["text"],
                             audience=c.get("audience", "all"),
                             stages=tuple(c.get("stages", ())),
+                            consent=bool(c.get("consent", False)),
                         )
                         for c in p.get("checklist", ())
                     ),
@@ -257,11 +271,26 @@ class Guide:
         )
 
 
+# Characters that would break a problem's one line, or hide or reorder what it says in a
+# terminal: line breaks and other controls, and bidirectional overrides.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 @dataclass(frozen=True)
 class GuideProblem:
     file: str
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        # A message may quote the guide (an unknown key, a wrong value): one problem, one line.
+        object.__setattr__(self, "message", _printable(self.message))
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -282,6 +311,19 @@ _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
 
 
+def _toml_lines(text: str) -> list[str]:
+    """The file's lines as TOML and an editor number them: split at newlines only.
+
+    ``str.splitlines`` also splits at characters such as U+2028, U+0085 or a form feed,
+    which may stand inside a TOML string or comment; counting them would put every problem
+    after one on the wrong line, or past the end of the file.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 class _LineFinder:
     """Finds the source line of a value in a guide, from the file's text.
 
@@ -292,7 +334,7 @@ class _LineFinder:
     """
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = _toml_lines(text)
         # (line number, header name) for every [[...]] or [...] header
         self.headers: list[tuple[int, str]] = []
         for number, line in enumerate(self.lines, start=1):
@@ -469,7 +511,7 @@ def parse_guide(text: str, file: str = "<guide>") -> Guide:
         line = int(match.group(1)) if match else 1
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         if "end of document" in str(error) and not match:
-            line = max(1, len(text.splitlines()))
+            line = max(1, len(_toml_lines(text)))
         raise GuideError(
             [GuideProblem(file, line, _("not valid TOML: {detail}", detail=detail))]
         ) from None
@@ -743,7 +785,14 @@ def _validate_phase(
             c_label,
             stage_count,
         )
-        checklist.append(ChecklistItem(c_id, text, audience, c_stages))
+        consent = raw_c.get("consent", False)
+        if not isinstance(consent, bool):
+            v.problem(
+                lines.child(index, "checklist", c_index, "consent"),
+                _("{what}: consent must be true or false", what=c_label),
+            )
+            consent = False
+        checklist.append(ChecklistItem(c_id, text, audience, c_stages, consent))
 
     if minutes is None or phase_id is None:
         return None

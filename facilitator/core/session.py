@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from facilitator.core import events as ev
+from facilitator.core.audio import AudioLedger
 from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
@@ -63,6 +64,7 @@ class SessionInfo:
     previous: str = ""  # the id of the session of the stage before, in the same study
     carried: tuple[CarriedFollowUp, ...] = ()  # open follow-ups from earlier stages
     full_guide: Guide | None = None  # every stage of the guide, for the next stage
+    consent: tuple[str, ...] = ()  # participants who consented to recording in writing
 
 
 OUTCOMES = ("confirmed", "nuanced", "refuted")
@@ -141,6 +143,7 @@ class SessionState:
     taken_up: dict[str, bool] = field(default_factory=dict)  # carried follow-up id -> taken
     check: MemberCheck = field(default_factory=lambda: MemberCheck())
     reflections: list[Reflection] = field(default_factory=list)
+    audio: AudioLedger = field(default_factory=AudioLedger)
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -158,8 +161,10 @@ class SessionState:
         events: list[Event],
         roster: tuple[Participant, ...] | list = (),
         absent: tuple[str, ...] = (),
+        consent: tuple[str, ...] = (),
     ) -> SessionState:
         state = cls(guide, list(roster), tuple(absent))
+        state.audio.written_consent = frozenset(consent)
         for event in sorted(events, key=ev.event_order):
             state.apply(event)
         return state
@@ -491,6 +496,36 @@ class SessionState:
         elif outcome is None:
             self.check.marks.pop(note, None)
 
+    # --- audio ----------------------------------------------------------------------------------
+
+    def _consent(self, event: Event, at: float) -> None:
+        pid = event.data.get("id")
+        if isinstance(pid, str) and self.participant(pid) is not None:
+            self.audio.set_consent(pid, bool(event.data.get("given", True)))
+
+    def _recording(self, event: Event, at: float) -> None:
+        action = event.data.get("action")
+        now_s = self.session_s(at) if self.started_at is not None else 0.0
+        if action == "start":
+            self.audio.start(event.id, event.data, now_s)
+        elif action == "stop":
+            self.audio.stop(event.data, now_s)
+
+    def _voice(self, event: Event, at: float) -> None:
+        t_s = event.data.get("t_s")
+        if not isinstance(t_s, int | float) or isinstance(t_s, bool):
+            t_s = self.session_s(at)
+        if event.data.get("on"):
+            self.audio.voice_on(float(t_s))
+        else:
+            self.audio.voice_off(float(t_s), self.talk)
+
+    def _audio_file(self, event: Event, at: float) -> None:
+        self.audio.export(event.data)
+
+    def _audio_purged(self, event: Event, at: float) -> None:
+        self.audio.purge(event.data, self.session_s(at) if self.started_at is not None else 0.0)
+
     def check_points(self) -> list[Note]:
         """The read-back, in the order it is read: summary points (and the kinds the
         moderator added), grouped by question in guide order unless reordered."""
@@ -657,12 +692,19 @@ _HANDLERS = {
     ev.CHECK_SKIP: SessionState._check_skip,
     ev.CHECK_INCLUDE: SessionState._check_include,
     ev.CHECK_MARK: SessionState._check_mark,
+    ev.CONSENT: SessionState._consent,
+    ev.RECORDING: SessionState._recording,
+    ev.VOICE: SessionState._voice,
+    ev.AUDIO_FILE: SessionState._audio_file,
+    ev.AUDIO_PURGED: SessionState._audio_purged,
 }
 
 
 def state_of(info: SessionInfo, events: list[Event]) -> SessionState:
     """The state of a session from its events: the one way every reader folds a session."""
-    return SessionState.from_events(info.guide, events, info.participants, info.absent)
+    return SessionState.from_events(
+        info.guide, events, info.participants, info.absent, info.consent
+    )
 
 
 # --- navigation: where a key press takes the moderator ------------------------------------------

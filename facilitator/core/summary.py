@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from facilitator.core.audio import audio_summary
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
@@ -201,6 +202,7 @@ def build_summary(
             for turn in state.talk.turns
             if turn.who is not None
         ],
+        "audio": audio_summary(state, duration),
         **(
             {
                 "names": {p.id: p.real_name for p in state.roster if p.real_name},

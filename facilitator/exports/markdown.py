@@ -181,7 +181,43 @@ def session_facts(
                 _("{duration} (counted as session time)", duration=clock(s["down_s"])),
             )
         )
+    facts.append((_("Audio"), audio_fact(summary.get("audio"))))
+    audio = summary.get("audio") or {}
+    if audio.get("voice_s"):
+        facts.append(
+            (
+                _("Unattributed speech"),
+                _(
+                    "{duration} of speech while nobody was marked speaking",
+                    duration=clock(audio["unattributed_speech_s"]),
+                ),
+            )
+        )
     return facts
+
+
+def audio_fact(audio: dict[str, Any] | None) -> str:
+    """Whether audio exists and where: one line for every report."""
+    if not audio or not audio["recorded"]:
+        return _("not recorded")
+    parts = len(audio["segments"])
+    if audio["purged"] and not audio["exists"]:
+        return _(
+            "{duration} was recorded; every recording, clip and export was deleted "
+            "(facilitator purge --audio)",
+            duration=clock(audio["seconds"]),
+        )
+    text = _(
+        "{duration} recorded in {parts} part(s), in the folder audio/ of the session folder",
+        duration=clock(audio["seconds"]),
+        parts=parts,
+    )
+    if audio["overflows"]:
+        text += " " + _("({count} dropped blocks)", count=audio["overflows"])
+    lost = [seg for seg in audio["segments"] if seg["ended_by"] in ("lost", "write")]
+    if lost:
+        text += " " + _("({count} stopped by a device or disk problem)", count=len(lost))
+    return text
 
 
 def render_markdown(summary: dict[str, Any]) -> str:

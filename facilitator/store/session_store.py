@@ -29,6 +29,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from facilitator.core.audio import with_consent_item
 from facilitator.core.events import Event, event_order
 from facilitator.core.guide import Guide
 from facilitator.core.notes import CarriedFollowUp
@@ -184,6 +185,7 @@ class SessionStore:
         absent: list[str] = (),  # type: ignore[assignment]
         previous: str = "",
         carried: list[CarriedFollowUp] = (),  # type: ignore[assignment]
+        consent: list[str] = (),  # type: ignore[assignment]
     ) -> SessionStore:
         """A new session folder. ``guide`` is the whole guide (every stage): the stage's view
         is stored for running it, the whole for the next stage. Without ``newcomers`` every
@@ -191,7 +193,11 @@ class SessionStore:
         ids = [p.id for p in participants]
         if newcomers is None:
             newcomers = list(ids)
-        unknown = sorted(set(newcomers) - set(ids)) + sorted(set(absent) - set(ids))
+        unknown = (
+            sorted(set(newcomers) - set(ids))
+            + sorted(set(absent) - set(ids))
+            + sorted(set(consent) - set(ids))
+        )
         if unknown:
             raise ValueError(f"not in the roster: {', '.join(unknown)}")
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -223,6 +229,7 @@ class SessionStore:
                     "newcomers": list(newcomers),
                     "absent": list(absent),
                     "previous": previous,
+                    "consent": list(consent),
                     "format": 1,
                 }
             },
@@ -273,7 +280,7 @@ class SessionStore:
         return SessionInfo(
             id=m["id"],
             title=m["title"],
-            guide=Guide.from_dict(guide[0]),
+            guide=with_consent_item(Guide.from_dict(guide[0])),
             created_at=m["created_at"],
             participants=tuple(Participant.from_dict(p) for p in participants),
             study=m.get("study", ""),
@@ -284,6 +291,7 @@ class SessionStore:
             previous=m.get("previous", ""),
             carried=tuple(CarriedFollowUp.from_dict(c) for c in carried),
             full_guide=Guide.from_dict(full_guide[0]) if full_guide else None,
+            consent=tuple(m.get("consent", ())),
         )
 
     def set_study(self, study: str) -> None:

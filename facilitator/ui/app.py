@@ -57,11 +57,33 @@ class FacilitatorApp(App[int]):
         live: LiveSession | None = None,
         home: tuple[Path, Path] | None = None,
         assist: bool = False,
+        device: str | int | None = None,
     ) -> None:
         super().__init__()
         self.live = live
         self.home = home
         self.assist = assist
+        self.device = device  # the input device to record from (None: the default)
+        self.recording = None  # the moderator's Recording, once a live view runs
+
+    def recording_for(self, live: LiveSession):
+        """The moderator's recording for ``live`` (one per session the app opens)."""
+        from facilitator.recording import Recording
+
+        if self.recording is None or self.recording.live is not live:
+            self.close_recording()
+            self.recording = Recording(live, self.device)
+        return self.recording
+
+    def close_recording(self) -> None:
+        """Stop a recording as the view closes: the segment ends cleanly, audio kept."""
+        if self.recording is not None:
+            from facilitator.store.journal import StorageError
+
+            try:
+                self.recording.close()
+            except StorageError:
+                pass  # the audio is on disk; the next start repairs and closes the segment
 
     def on_mount(self) -> None:
         # Pushed (not returned as the default screen) so that switch_screen works from it.
@@ -79,7 +101,7 @@ class FacilitatorApp(App[int]):
                 return AssistScreen(self.live)
             from facilitator.ui.screens.live import LiveScreen
 
-            return LiveScreen(self.live)
+            return LiveScreen(self.live, self.recording_for(self.live))
         from facilitator.ui.screens.home import HomeScreen
 
         assert self.home is not None
@@ -92,13 +114,16 @@ class FacilitatorApp(App[int]):
 
         previous = self.live
         if previous is not None and previous is not live:
+            self.close_recording()
             previous.close()
         self.live = live
-        self.switch_screen(SummaryScreen(live) if live.state.ended else LiveScreen(live))
+        self.switch_screen(
+            SummaryScreen(live) if live.state.ended else LiveScreen(live, self.recording_for(live))
+        )
 
 
-def make_app(live: LiveSession) -> FacilitatorApp:
-    return FacilitatorApp(live=live)
+def make_app(live: LiveSession, device: str | int | None = None) -> FacilitatorApp:
+    return FacilitatorApp(live=live, device=device)
 
 
 def make_assist_app(live: LiveSession) -> FacilitatorApp:

@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from facilitator.core.audio import missing_consent, present_ids, voice_nudges
 from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
 from facilitator.core.talk_figures import nudges, talk_figures
 from facilitator.core.timefmt import clock, minutes
@@ -27,8 +28,11 @@ from facilitator.ui.widgets.guide_panels import (
 )
 from facilitator.ui.widgets.notes import NoteBar, NoteInput, RecentNotes
 from facilitator.ui.widgets.quiet import QuietStatic
+from facilitator.ui.widgets.record_line import RecordLine
 from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
+AUDIO_TICK_S = 0.1  # the level meter and the voice activity, while recording
+CONSENT_ROW = "consent:"  # a checklist row for one participant's recording consent
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
 HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
 CHECKPOINT_S = 300.0  # how often the TinyDB copy of the events is refreshed (the journals
@@ -188,6 +192,15 @@ class LiveScreen(Screen[None]):
             tooltip=_("Start or end a break: the clocks stop while paused"),
         ),
         Binding(
+            "r",
+            "record",
+            _("Record"),
+            id="live.record",
+            tooltip=_(
+                "Start or stop the audio recording (only with every present participant's consent)"
+            ),
+        ),
+        Binding(
             "c",
             "checklist",
             _("Checklist"),
@@ -233,9 +246,11 @@ class LiveScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, live: LiveSession) -> None:
+    def __init__(self, live: LiveSession, recording=None) -> None:
         super().__init__()
         self.live = live
+        self.recording = recording  # the moderator's Recording; None in the assistant's view
+        self.audio_problem: str | None = None
         self.storage_problem: str | None = None
         self._parts: dict = {}
         self.scope_mode = "all"  # "all", "phase" or "question": what the talk board counts
@@ -248,6 +263,7 @@ class LiveScreen(Screen[None]):
         with Vertical(id="top"):
             yield QuietStatic(id="title-line")
             yield ClockBar(id="clocks")
+            yield RecordLine(id="record-line")
         yield QuietStatic(id="banner")
         with Horizontal(id="body"):
             with VerticalScroll(id="guide"):
@@ -274,6 +290,12 @@ class LiveScreen(Screen[None]):
         self.set_interval(HEARTBEAT_S, self.live.heartbeat)
         self.set_interval(CHECKPOINT_S, self.checkpoint)
         self.live.heartbeat()
+        if self.recording is not None:
+            self.set_interval(AUDIO_TICK_S, self.audio_tick)
+            self.run_worker(self._check_audio, thread=True, group="audio-check")
+            recovered = self._act(self.recording.recover)
+            for message in recovered or ():
+                self.notify(message, severity="warning", timeout=12)
         if self.live.started_now and self.live.info.stage > 1 and self.live.owns_clock:
             self.call_after_refresh(self.action_recap)  # a follow-up stage opens with the recap
         for problem in self.live.problems:
@@ -289,6 +311,55 @@ class LiveScreen(Screen[None]):
                 ),
                 timeout=8,
             )
+
+    def _check_audio(self) -> None:
+        """In a thread, after the first frame: can this machine record? (PortAudio)"""
+        assert self.recording is not None
+        problem = self.recording.problem()
+        self.app.call_from_thread(self._audio_checked, problem)
+
+    def _audio_checked(self, problem: str | None) -> None:
+        self.audio_problem = problem
+        self._show_record_line()
+
+    def audio_tick(self) -> None:
+        """Ten times a second while recording: the meter, voice activity, device news."""
+        recording = self.recording
+        if recording is None or not (recording.recording or recording.resume_after_pause):
+            return
+        notices = self._act(recording.poll)
+        for notice in notices or ():
+            self.notify(notice, severity="warning", timeout=12)
+        if notices:
+            self.refresh_view()
+        else:
+            self._show_record_line()
+
+    def _show_record_line(self) -> None:
+        state = self.live.state
+        now_s = state.session_s(self.live.now())
+        unattributed = state.audio.live_unattributed_s(state.talk, now_s)
+        line = self.part(RecordLine)
+        if self.recording is None:  # the assistant's view: what the moderator's records
+            segment = state.audio.current
+            if segment is not None:
+                from facilitator.recording import Meter
+
+                line.show(Meter(True, segment.seconds(now_s)), None, unattributed)
+            else:
+                line.show(None, _("Not recording"), unattributed)
+            return
+        line.show(self.recording.meter(), self.audio_problem, unattributed)
+
+    def action_record(self) -> None:
+        if self.recording is None:
+            self.notify(_("Only the moderator's view records."), timeout=3)
+            return
+        message = self._act(self.recording.toggle)
+        if message:
+            recording = self.recording.recording
+            self.notify(message, severity="information" if recording else "warning", timeout=6)
+        self.refresh_view()
 
     def part(self, selector, expect_type=None):
         """``query_one``, remembered: the live view's widgets never change, and a DOM query on
@@ -353,6 +424,7 @@ class LiveScreen(Screen[None]):
         self.part(ClockBar).show(state, now)
         self.part(CoveragePanel).show(state, now)
         self.part(RecentNotes).show(state)
+        self._show_record_line()
         self._show_board(now)
         self._show_banner(now)
 
@@ -370,7 +442,9 @@ class LiveScreen(Screen[None]):
         now_s = state.session_s(now)
         figures = talk_figures(state.talk, state.roster, now_s, self.scope)
         whole = figures if self.scope == ALL else talk_figures(state.talk, state.roster, now_s)
-        reminders = nudges(whole, state.guide.settings, now_s, state.dismissed)
+        reminders = voice_nudges(state, now_s) + nudges(
+            whole, state.guide.settings, now_s, state.dismissed
+        )
         self.shown_nudges = [n.key for n in reminders]
         self.part(TalkBoard).show(
             figures,
@@ -589,17 +663,54 @@ class LiveScreen(Screen[None]):
                     remark[item.id] = _("for {names}", names=", ".join(newcomers))
                 elif item.audience == "returning" and returning:
                     remark[item.id] = _("returning participants")
-        self.part("#checklist", TickList).show_items(
-            [(i.id, i.text, state.checklist.get(i.id, False)) for i in items], remark
-        )
+        rows: list[tuple[str, str, bool]] = []
+        for item in items:
+            if not item.consent:
+                rows.append((item.id, item.text, state.checklist.get(item.id, False)))
+                continue
+            # the recording consent: one line for each participant present
+            present = present_ids(state)
+            missing = missing_consent(state)
+            rows.append((item.id, item.text, not missing))
+            remark[item.id] = _(
+                "{given} of {present} present",
+                given=len(present) - len(missing),
+                present=len(present),
+            )
+            for person in state.roster:
+                if person.id in present:
+                    rows.append(
+                        (
+                            CONSENT_ROW + person.id,
+                            f"  {person.id} {person.label}",
+                            state.audio.has_consent(person.id),
+                        )
+                    )
+        self.part("#checklist", TickList).show_items(rows, remark)
         self.part("#checklist-title").display = bool(items)
 
     def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
         if message.list_id == "follow-ups":
             taken = self.live.state.taken_up.get(message.item_id, False)
             self._act(lambda: self.live.set_taken_up(message.item_id, not taken))
+        elif message.item_id.startswith(CONSENT_ROW):
+            pid = message.item_id.removeprefix(CONSENT_ROW)
+            given = self.live.state.audio.has_consent(pid)
+            self._act(lambda: self.live.set_consent(pid, not given))
+        elif any(i.id == message.item_id and i.consent for i in self.live.state.phase.checklist):
+            self.tick_all_consent()
         else:
             self.toggle_item(message.item_id)
+
+    def tick_all_consent(self) -> None:
+        """On the consent item itself: everyone present consents (or, if all had, none)."""
+        state = self.live.state
+        missing = missing_consent(state)
+        present = [p.id for p in state.roster if p.id in present_ids(state)]
+        targets = [p.id for p in missing] if missing else present
+        for pid in targets:
+            if self._act(lambda pid=pid: self.live.set_consent(pid, bool(missing))) is None:
+                break
 
     def _focus_list(self, selector: str, empty: str) -> None:
         """Give a tick list the keys (escape gives them back), or say why there is none."""

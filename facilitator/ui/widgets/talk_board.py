@@ -71,6 +71,17 @@ def nudge_text(nudge: Nudge) -> str:
             label=nudge.label,
             minutes=f"{nudge.minutes:.0f}",
         )
+    if nudge.text_id == "quiet":
+        return _(
+            "{label} has been quiet for {seconds} s: space ends the turn",
+            label=nudge.label,
+            seconds=f"{nudge.minutes * 60:.0f}",
+        )
+    if nudge.text_id == "unattributed":
+        return _(
+            "speech for {seconds} s with nobody marked: press who is speaking",
+            seconds=f"{nudge.minutes * 60:.0f}",
+        )
     if nudge.text_id == "share":
         return _(
             "{label} has {share} % of the talk", label=nudge.label, share=f"{nudge.share * 100:.0f}"

@@ -1,0 +1,309 @@
+"""The command line's audio commands: list devices, convert the recording, clip quotes, purge.
+
+Every audio file written outside the recorder is recorded as an event *before* it is
+written (``audio_file``), so that ``purge --audio`` finds it, a half-written one too;
+the purge itself is recorded (``audio_purged``), and every summary then says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from facilitator.core import events as ev
+from facilitator.core.audio import AUDIO_DIR
+from facilitator.core.clock import SystemClock
+from facilitator.i18n import _
+
+if TYPE_CHECKING:
+    from facilitator.core.session import SessionState
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+AUDIO_EXPORTS = ("flac", "mp3", "opus")
+CLIPS = "clips"
+ADMIN = "admin"  # the writer name of command-line changes to a session (exports, purge)
+# What an audio file starts with: RIFF (WAV), fLaC, OggS (Opus), ID3 or an MPEG frame (MP3).
+AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+
+
+def _fail(message: str) -> int:
+    print(_("error: {message}", message=message), file=sys.stderr)
+    return EXIT_ERROR
+
+
+def add_arguments(sub, export: argparse.ArgumentParser, new, run, next_) -> None:
+    """The audio options of existing commands, and the audio commands."""
+    new.add_argument(
+        "--consent",
+        metavar="IDS",
+        help=_("participants who consented to audio recording in writing beforehand: P1,P2 or all"),
+    )
+    next_.add_argument(
+        "--consent",
+        metavar="IDS",
+        help=_("participants who consented to recording this stage in writing: P1,P2 or all"),
+    )
+    run.add_argument(
+        "--device",
+        metavar="DEVICE",
+        help=_(
+            "the microphone to record from: a number or part of a name from "
+            "'facilitator devices' (default: the system's default input)"
+        ),
+    )
+    export.add_argument(
+        "--before",
+        type=float,
+        metavar="S",
+        help=_("clips: seconds before each quote's note (default: the guide's clip_before_s)"),
+    )
+    export.add_argument(
+        "--after",
+        type=float,
+        metavar="S",
+        help=_("clips: seconds after each quote's note (default: the guide's clip_after_s)"),
+    )
+    devices = sub.add_parser("devices", help=_("list the microphones (input devices)"))
+    devices.set_defaults(func=cmd_devices)
+    purge = sub.add_parser(
+        "purge", help=_("delete a session's recordings, clips and audio exports; keep the rest")
+    )
+    purge.add_argument("session", metavar="SESSION")
+    purge.add_argument(
+        "--audio",
+        action="store_true",
+        required=True,
+        help=_("delete every recording, segment, clip and audio export of the session"),
+    )
+    purge.set_defaults(func=cmd_purge)
+
+
+def consent_ids(spec: str | None, roster_ids: list[str]) -> list[str]:
+    """``--consent P1,P2`` or ``--consent all`` as ids; ValueError names an unknown id."""
+    if not spec:
+        return []
+    if spec.strip().lower() in ("all", "alle"):
+        return list(roster_ids)
+    ids = [part.strip() for part in spec.split(",") if part.strip()]
+    unknown = [i for i in ids if i not in roster_ids]
+    if unknown:
+        raise ValueError(
+            _("--consent names someone not in the roster: {ids}", ids=", ".join(unknown))
+        )
+    return ids
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from facilitator.audio.devices import AudioUnavailable, input_devices, portaudio_problem
+
+    problem = portaudio_problem()
+    if problem:
+        return _fail(problem)
+    try:
+        found = input_devices()
+    except AudioUnavailable as error:
+        return _fail(str(error))
+    if not found:
+        return _fail(_("no microphone (input device) found"))
+    for device in found:
+        mark = "*" if device.is_default else " "
+        print(f"{mark} {device.index:>3}  {device.name}  ({device.hostapi})")
+    print(_("* the default; choose another with: facilitator run SESSION --device NUMBER"))
+    return EXIT_OK
+
+
+# --- the session's recording ---------------------------------------------------------------------
+
+
+def segments_on_disk(store, state: SessionState):
+    """The recording's segments that exist, each with its start on the session clock."""
+    from facilitator.audio.convert import Segment
+
+    found = []
+    for segment in state.audio.segments:
+        path = store.path / segment.file
+        if path.exists():
+            found.append(Segment(path, segment.start_s))
+    return found
+
+
+def record_admin(store, kind: str, data: dict) -> None:
+    """Record one event from the command line, in its own journal, after every other."""
+    from facilitator.store.journal import JournalLocked
+
+    for _attempt in range(50):
+        try:
+            journal = store.open_writer(ADMIN)
+            break
+        except JournalLocked:
+            time.sleep(0.1)
+    else:
+        raise JournalLocked(_("another facilitator command is changing this session"))
+    try:
+        loaded = store.read_events().events
+        last_at = max((e.at for e in loaded), default=0.0)
+        last_lc = max((e.lc for e in loaded), default=0)
+        journal.append(max(SystemClock().now(), last_at), kind, data, lc=last_lc + 1)
+    finally:
+        journal.close()
+
+
+def cmd_export_audio(args: argparse.Namespace, store, info, state: SessionState) -> int:
+    from facilitator.audio.convert import AudioExportError, ffmpeg_problem
+
+    problem = ffmpeg_problem()
+    if problem:
+        return _fail(problem)
+    segments = segments_on_disk(store, state)
+    if not segments:
+        if state.audio.purged:
+            return _fail(_("this session's audio was deleted (facilitator purge --audio)"))
+        return _fail(_("this session has no recording"))
+    if state.audio.recording:
+        print(_("note: the session is still recording; the export holds the audio so far"))
+    try:
+        if args.format == CLIPS:
+            return _export_clips(args, store, info, state, segments)
+        return _export_file(args, store, info, state, segments)
+    except AudioExportError as error:
+        return _fail(str(error))
+
+
+def _export_file(args, store, info, state: SessionState, segments) -> int:
+    from facilitator.audio.convert import export_recording
+    from facilitator.store.session_store import make_private_dir
+
+    target = (
+        Path(args.output)
+        if args.output
+        else store.path / AUDIO_DIR / "exports" / f"{info.id}.{args.format}"
+    )
+    target = target.absolute()
+    if target.parent.resolve().is_relative_to(store.path.resolve()):
+        make_private_dir(target.parent)
+    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})  # before: a crash leaves a .part
+    total_s = state.session_s(SystemClock().now()) if state.ended else None
+    result = export_recording(segments, target, args.format, total_s=total_s)
+    print(str(result.path))
+    return EXIT_OK
+
+
+def _export_clips(args, store, info, state: SessionState, segments) -> int:
+    from facilitator.audio.convert import Quote, export_clips
+    from facilitator.ui.screens.notes import question_codes
+
+    settings = info.guide.settings
+    before = settings.clip_before_s if args.before is None else args.before
+    after = settings.clip_after_s if args.after is None else args.after
+    codes = question_codes(state)
+    quotes = [
+        Quote(
+            number=number,
+            t_s=note.t_s,
+            speaker=note.speaker or "",
+            question="q" + codes[note.question] if note.question in codes else "",
+            text=note.text,
+        )
+        for number, note in enumerate(state.live_notes(), start=1)
+        if "quote" in note.tags
+    ]
+    if not quotes:
+        return _fail(_("no note is tagged #quote: there is nothing to clip"))
+    target = (Path(args.output) if args.output else store.path / AUDIO_DIR / CLIPS).absolute()
+    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
+    result = export_clips(segments, quotes, target, before_s=before, after_s=after)
+    clips = getattr(result, "clips", result)
+    skipped = getattr(result, "skipped", [])
+    print(_("{count} clip(s) in {folder}", count=len(clips), folder=target))
+    for item in skipped:
+        print(_("skipped: {item}", item=item), file=sys.stderr)
+    return EXIT_OK
+
+
+# --- purge ---------------------------------------------------------------------------------------
+
+
+def is_audio_file(path: Path) -> bool:
+    if path.suffix.lower() in (".wav", ".flac", ".mp3", ".opus", ".ogg", ".part"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head.startswith(AUDIO_MAGIC)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from facilitator.cli import _load, _open_store
+    from facilitator.store.journal import JournalLocked
+
+    store = _open_store(args)
+    try:
+        moderator = store.open_writer("moderator")  # is the live view open (and recording)?
+    except JournalLocked:
+        return _fail(
+            _(
+                "session {id} is open in the live view: close it (ctrl+q) before deleting "
+                "its audio",
+                id=store.path.name,
+            )
+        )
+    moderator.close()
+    info, state = _load(store)
+    files = 0
+    size = 0
+    removed: list[str] = []
+
+    def remove(path: Path) -> None:
+        nonlocal files, size
+        try:
+            size += path.stat().st_size
+            path.unlink()
+            files += 1
+            removed.append(str(path))
+        except FileNotFoundError:
+            pass
+
+    audio_dir = store.path / AUDIO_DIR
+    if audio_dir.exists():
+        for path in sorted(audio_dir.rglob("*")):
+            if path.is_file() or path.is_symlink():
+                remove(path)
+        shutil.rmtree(audio_dir, ignore_errors=True)
+    for written in state.audio.exported:
+        path = Path(written)
+        if path.is_dir():  # a clip folder outside the session: its clips and its list
+            for inner in sorted(path.iterdir()):
+                if inner.is_file() and (is_audio_file(inner) or inner.name == "clips.csv"):
+                    remove(inner)
+            try:
+                path.rmdir()
+            except OSError:
+                pass  # something else lives there: left alone
+            continue
+        remove(path)
+        remove(path.with_name(f".{path.name}.part"))
+    record_admin(
+        store,
+        ev.AUDIO_PURGED,
+        {"files": files, "bytes": size, "wall": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+    )
+    print(
+        _(
+            "deleted {files} audio file(s) ({megabytes:.1f} MB) of session {id}; "
+            "notes, talk times and summaries are kept",
+            files=files,
+            megabytes=size / 1e6,
+            id=info.id,
+        )
+    )
+    return EXIT_OK
