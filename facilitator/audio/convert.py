@@ -388,8 +388,17 @@ def _move_into_place(part: Path, out_path: Path) -> None:
 
 
 def _last_line(text: str) -> str:
+    """ffmpeg's last line; after the last line a component wrote (``[libopus @ 0x...] ...``)
+    when there is one before it, since the very last is often only "Error initializing
+    output stream"."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    if not lines:
+        return ""
+    cause = next((line for line in reversed(lines[:-1]) if line.startswith("[")), None)
+    if cause is None:
+        return lines[-1]
+    cause = re.sub(r"\[(\S+) @ 0x[0-9a-f]+\]\s*", r"\1: ", cause)
+    return f"{cause} {lines[-1]}"
 
 
 def _encoder_failed(fmt: str, target: Path, detail: str) -> AudioExportError:
