@@ -220,11 +220,12 @@ def _export_clips(args, store, info, state: SessionState, segments) -> int:
     target = (Path(args.output) if args.output else store.path / AUDIO_DIR / CLIPS).absolute()
     record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
     result = export_clips(segments, quotes, target, before_s=before, after_s=after)
-    clips = getattr(result, "clips", result)
-    skipped = getattr(result, "skipped", [])
-    print(_("{count} clip(s) in {folder}", count=len(clips), folder=target))
-    for item in skipped:
-        print(_("skipped: {item}", item=item), file=sys.stderr)
+    print(_("{count} clip(s) in {folder}", count=len(result.clips), folder=target))
+    for item in result.skipped:
+        print(
+            _("quote {number} skipped: {reason}", number=item.quote.number, reason=item.reason),
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -41,6 +41,7 @@ class Meter:
     overflows: int = 0
     speaking: bool = False
     device: str = ""
+    remote: bool = False  # recorded by another process (the moderator's): no level here
 
 
 class Recording:
@@ -82,6 +83,13 @@ class Recording:
             voice = self.live.guide.settings.voice_assist >= 0.5
             self._recorder = Recorder(self.folder, device=self.device, voice=voice)
         return self._recorder
+
+    def set_device(self, device: str | int | None) -> None:
+        """Record from another input device, from the next start on."""
+        if self.recording:
+            raise RuntimeError("stop the recording before changing the device")
+        self.device = device
+        self._recorder = None
 
     # --- after a crash ---------------------------------------------------------------------------
 

@@ -262,14 +262,17 @@ def test_voice_activity_gives_unattributed_speech_and_the_quiet_speaker(
     clock.advance(6)  # 12 s
     recording.poll()
     assert live.state.audio.unattributed_s == pytest.approx(4.0)
-    clock.advance(20)  # 32 s: P1 quiet since 22 s
+    clock.advance(19)  # 31 s: P1 quiet since 22 s, 9 s: under the guide's 20 s
+    recording.poll()
+    assert voice_nudges(live.state, live.state.session_s(clock.now())) == []
+    clock.advance(11)  # 42 s: quiet for 20 s
     recording.poll()
     now_s = live.state.session_s(clock.now())
     reminders = voice_nudges(live.state, now_s)
     assert [n.text_id for n in reminders] == ["quiet"]
-    assert reminders[0].minutes * 60 == pytest.approx(10.0)  # quiet 22 -> 32 s
+    assert reminders[0].minutes * 60 == pytest.approx(20.0)
     assert exact_unattributed_s(live.state.audio, live.state.talk, now_s) == pytest.approx(4.0)
-    live.state.guide.settings  # the default: offer, do not close
+    assert live.state.guide.settings.voice_auto_close == 0  # the default: offer, not close
     assert live.state.talk.current_speaker == "P1"
     assert start_s == pytest.approx(0.0)
 
@@ -323,7 +326,7 @@ def test_the_summary_says_whether_audio_exists_and_where(
     assert audio["recorded"] and audio["exists"] and audio["folder"] == "audio/"
     assert audio["seconds"] == 125.0 and audio["segments"][0]["file"] == "audio/rec-001.wav"
     assert audio["consent"] == ["P1", "P2", "P3", "P4", "P5"]
-    assert "00:02:05 recorded in 1 part(s), in the folder audio/" in render_markdown(summary)
+    assert "02:05 recorded in 1 part(s), in the folder audio/" in render_markdown(summary)
 
 
 def test_the_meter_reads_the_recorder(
@@ -349,3 +352,84 @@ def test_closing_the_view_ends_the_segment_cleanly(
     segment = live.state.audio.segments[-1]
     assert (segment.end_s, segment.ended_by) == (7.0, "closed")
     assert audio_summary(live.state, 7.0)["seconds"] == 7.0
+
+
+# --- the live view ---------------------------------------------------------------------------
+
+
+def app_with(live: LiveSession, recording: Recording):
+    from facilitator.ui.app import make_app
+
+    app = make_app(live)
+    app.recording = recording  # the app's recording for this session: the stand-in device
+    return app
+
+
+def screen_text(app) -> str:
+    from facilitator.ui.widgets.record_line import RecordLine
+
+    return str(app.screen.query_one(RecordLine).render())
+
+
+async def test_r_refuses_without_consent_then_records_after_the_checklist(
+    live: LiveSession, recording: Recording, recorder: FakeRecorder, clock: FakeClock
+) -> None:
+    app = app_with(live, recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "Not recording" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert recorder.starts == 0
+        assert any("no recording consent from P1" in n.message for n in app._notifications)
+        # the checklist: the consent item opens into one line per participant present
+        from facilitator.ui.widgets.guide_panels import TickList
+
+        ticks = app.screen.query_one("#checklist", TickList)
+        ids = [ticks.get_option_at_index(i).id for i in range(ticks.option_count)]
+        assert ids[-6:] == ["lydopptak"] + [f"consent:P{n}" for n in range(1, 6)]
+        await pilot.press("c")
+        ticks.highlighted = ids.index("consent:P2")
+        await pilot.press("space")  # one participant
+        await pilot.pause()
+        assert live.state.audio.has_consent("P2") and not live.state.audio.has_consent("P1")
+        ticks.highlighted = ids.index("lydopptak")
+        await pilot.press("space")  # the item itself: everyone present
+        await pilot.press("escape")
+        await pilot.pause()
+        assert missing_consent(live.state) == []
+        await pilot.press("r")
+        await pilot.pause()
+        assert recorder.starts == 1 and recording.recording
+        clock.advance(65)
+        app.screen.audio_tick()
+        await pilot.pause()
+        line = screen_text(app)
+        assert "REC 01:05" in line and "-20 dB" in line and "0 dropped" in line
+        await pilot.press("r")
+        await pilot.pause()
+        assert not recording.recording
+        assert live.state.audio.segments[0].seconds(0) == 65.0
+
+
+async def test_the_assistants_view_shows_the_moderators_recording(
+    live: LiveSession, recording: Recording, clock: FakeClock
+) -> None:
+    from facilitator.live import ASSISTANT
+    from facilitator.ui.app import make_assist_app
+
+    consent_all(live)
+    recording.toggle()
+    clock.advance(30)
+    assistant = LiveSession(live.store, writer=ASSISTANT, clock=clock)
+    try:
+        app = make_assist_app(assistant)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert "REC 00:30  in the moderator's view" in screen_text(app)
+            await pilot.press("escape")
+            await pilot.press("r")  # not the assistant's to press
+            await pilot.pause()
+            assert len(live.state.audio.segments) == 1
+    finally:
+        assistant.journal.close()

@@ -67,7 +67,31 @@ class SessionCommands(Provider):
         commands.append(
             (_("Roster"), _("Add, rename, reorder, here or away"), screen.action_roster)
         )
+        if screen.recording is not None:
+            commands.append(
+                (
+                    _("Stop recording") if screen.recording.recording else _("Start recording"),
+                    _("Only with every present participant's consent (r)"),
+                    screen.action_record,
+                )
+            )
+            commands.append(
+                (
+                    _("Choose the microphone"),
+                    _("The input device to record from"),
+                    screen.action_choose_device,
+                )
+            )
         for item in state.phase.checklist:
+            if item.consent:
+                commands.append(
+                    (
+                        _("Everyone present consents to recording"),
+                        _("Ticks the recording consent for each participant present"),
+                        screen.tick_all_consent,
+                    )
+                )
+                continue
             done = state.checklist.get(item.id, False)
             commands.append(
                 (

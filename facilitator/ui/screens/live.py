@@ -345,7 +345,7 @@ class LiveScreen(Screen[None]):
             if segment is not None:
                 from facilitator.recording import Meter
 
-                line.show(Meter(True, segment.seconds(now_s)), None, unattributed)
+                line.show(Meter(True, segment.seconds(now_s), remote=True), None, unattributed)
             else:
                 line.show(None, _("Not recording"), unattributed)
             return
@@ -360,6 +360,24 @@ class LiveScreen(Screen[None]):
             recording = self.recording.recording
             self.notify(message, severity="information" if recording else "warning", timeout=6)
         self.refresh_view()
+
+    def action_choose_device(self) -> None:
+        from facilitator.ui.screens.devices import DevicesScreen
+
+        recording = self.recording
+        if recording is None:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            recording.set_device(index)
+            self.notify(_("Recording will use device {number}.", number=index), timeout=4)
+
+        if recording.recording:
+            self.notify(_("Stop the recording (r) to change the microphone."), timeout=4)
+            return
+        self.app.push_screen(DevicesScreen(recording.device), chosen)
 
     def part(self, selector, expect_type=None):
         """``query_one``, remembered: the live view's widgets never change, and a DOM query on

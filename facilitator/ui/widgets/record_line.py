@@ -47,6 +47,11 @@ def record_text(
         return text
     text.append("● " + _("REC") + " ", style="bold red")
     text.append(clock(meter.seconds), style="bold")
+    if meter.remote:  # the assistant's view: the recorder is the moderator's
+        text.append("  " + _("in the moderator's view"), style="dim")
+        if unattributed_s >= 1:
+            text.append("  " + _("unattributed speech {time}", time=clock(unattributed_s)))
+        return text
     level = meter.level_db
     style = "green" if level < -6 else ("#e0a526" if level < -1 else "bold red")
     text.append("  ")
