@@ -607,9 +607,7 @@ def _make_private_dir(out_dir: Path) -> None:
         if not existed:
             os.chmod(out_dir, DIR_MODE)  # whatever the umask
     except OSError as error:
-        raise AudioExportError(
-            _("Cannot write {file}: {error}", file=str(out_dir), error=error.strerror or error)
-        ) from error
+        raise _cannot_write(out_dir, error) from error
 
 
 def export_clips(
@@ -656,7 +654,5 @@ def export_clips(
     try:
         _write_csv(csv_path, clips)
     except OSError as error:
-        raise AudioExportError(
-            _("Cannot write {file}: {error}", file=str(csv_path), error=error.strerror or error)
-        ) from error
+        raise _cannot_write(csv_path, error) from error
     return ClipsResult(tuple(clips), tuple(skipped), csv_path)
