@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,15 @@ from facilitator.audio.wav import (
     repair,
     wav_info,
 )
-from tests.helpers.pulse import PulseServer, pulse  # noqa: F401
+from tests.helpers.pulse import PulseServer, serve_pulse
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pulse_server() -> Iterator[PulseServer]:
+    yield from serve_pulse()
+
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_PROC = Path(__file__).parent / "helpers" / "record_proc.py"
@@ -249,8 +256,10 @@ writer.close()
 # --- real audio ---------------------------------------------------------------------------
 
 
-def test_recording_is_true_to_time_level_and_speech(pulse: PulseServer, tmp_path: Path) -> None:
-    speech = pulse.speech_wav(SPEECH)
+def test_recording_is_true_to_time_level_and_speech(
+    pulse_server: PulseServer, tmp_path: Path
+) -> None:
+    speech = pulse_server.speech_wav(SPEECH)
     recorder = Recorder(tmp_path / "audio")
     started = recorder.start("segment-1.wav")
     began = time.monotonic()
@@ -261,7 +270,7 @@ def test_recording_is_true_to_time_level_and_speech(pulse: PulseServer, tmp_path
     def play() -> None:
         time.sleep(2.0)
         played["start"] = time.monotonic() - began
-        pulse.play(speech)
+        pulse_server.play(speech)
         played["end"] = time.monotonic() - began
 
     player = threading.Thread(target=play)
@@ -310,13 +319,13 @@ def test_recording_is_true_to_time_level_and_speech(pulse: PulseServer, tmp_path
 
 
 def test_a_killed_recorder_leaves_a_file_that_repair_makes_whole(
-    pulse: PulseServer, tmp_path: Path
+    pulse_server: PulseServer, tmp_path: Path
 ) -> None:
-    speech = pulse.speech_wav(SHORT_SPEECH)
+    speech = pulse_server.speech_wav(SHORT_SPEECH)
     folder = tmp_path / "audio"
     process = subprocess.Popen(
         [sys.executable, str(RECORD_PROC), str(folder), "killed.wav"],
-        env=pulse.env,
+        env=pulse_server.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -326,7 +335,7 @@ def test_a_killed_recorder_leaves_a_file_that_repair_makes_whole(
         line = process.stdout.readline()
         began = time.monotonic()
         assert line.startswith("recording "), line + process.stderr.read()  # type: ignore[union-attr]
-        player = pulse.play(speech, block=False)
+        player = pulse_server.play(speech, block=False)
         time.sleep(3.0)
         process.send_signal(signal.SIGKILL)
         killed_s = time.monotonic() - began
@@ -350,13 +359,13 @@ def test_a_killed_recorder_leaves_a_file_that_repair_makes_whole(
 
 
 def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
-    pulse: PulseServer, tmp_path: Path
+    pulse_server: PulseServer, tmp_path: Path
 ) -> None:
     recorder = Recorder(tmp_path / "audio")
     first = recorder.start("before.wav")
     time.sleep(1.5)
     try:
-        pulse.unload_sink()
+        pulse_server.unload_sink()
         unplugged = time.monotonic()
         while recorder.status().error is None and time.monotonic() - unplugged < 3.0:
             time.sleep(0.05)
@@ -368,8 +377,8 @@ def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
         recorder._thread.join(2.0)
         assert not recorder._thread.is_alive()
     finally:
-        if pulse.sink_module is None:
-            pulse.load_sink()
+        if pulse_server.sink_module is None:
+            pulse_server.load_sink()
     frames = assert_header_true(first.path)
     assert frames >= 1.2 * RATE
     stopped = recorder.stop()
@@ -386,7 +395,7 @@ def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
 
 
 def test_a_full_disk_stops_the_recording_with_a_true_header(
-    pulse: PulseServer, tmp_path: Path
+    pulse_server: PulseServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "audio"
     limit = HEADER_BYTES + 2 * RATE * 2  # two seconds fit
@@ -396,7 +405,7 @@ def test_a_full_disk_stops_the_recording_with_a_true_header(
 
     done = subprocess.run(
         [sys.executable, str(RECORD_PROC), str(folder), "full.wav", "--seconds", "6"],
-        env=pulse.env,
+        env=pulse_server.env,
         capture_output=True,
         text=True,
         timeout=30,
@@ -413,7 +422,7 @@ def test_a_full_disk_stops_the_recording_with_a_true_header(
 
 
 def test_a_device_name_that_matches_nothing_lists_the_names(
-    pulse: PulseServer, tmp_path: Path
+    pulse_server: PulseServer, tmp_path: Path
 ) -> None:
     assert portaudio_problem() is None
     names = {device.name for device in devices.input_devices()}

@@ -231,10 +231,10 @@ def _restore(saved: dict[str, str | None]) -> None:
             os.environ[name] = value
 
 
-@pytest.fixture(scope="module")
-def pulse() -> Iterator[PulseServer]:
-    """A private PulseAudio with a null sink, this process pointed at it; fails (never skips)
-    when the system packages are missing."""
+def serve_pulse() -> Iterator[PulseServer]:
+    """The body of the ``pulse`` fixture, for a module that wants the fixture by another name
+    (``yield from serve_pulse()``): a private PulseAudio with a null sink, this process
+    pointed at it. Fails (never skips) when the system packages are missing."""
     missing = missing_tools()
     if missing:
         pytest.fail(f"Missing for the real-audio tests: {', '.join(missing)}. {MAKE_TEST}")
@@ -255,3 +255,6 @@ def pulse() -> Iterator[PulseServer]:
         server.stop()
         _restore(saved)
         restart_portaudio()
+
+
+pulse = pytest.fixture(scope="module", name="pulse")(serve_pulse)
