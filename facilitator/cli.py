@@ -399,6 +399,85 @@ def cmd_home(args: argparse.Namespace) -> int:
     return app.return_code or EXIT_OK
 
 
+# --- simulate (issue 8): a scripted session played through the live session ------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from facilitator import simulate as sim
+    from facilitator.core.clock import FakeClock
+    from facilitator.live import LiveSession
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged, SessionNotFound
+
+    if args.speed is not None and not args.speed > 0:
+        return _fail(_("--speed must be more than 0"))
+    try:
+        if args.generate:
+            plan = sim.GeneratorPlan(
+                args.minutes, args.participants, args.seed, args.changes, args.notes, args.title
+            )
+            guide_file = args.guide or str(_bundled_guides() / "seed-en.toml")
+            sim.write_generated(Path(args.generate), guide_file, plan)
+            print(args.generate)
+            return EXIT_OK
+        if not args.script:
+            return _fail(_("name a script to play, or --generate OUT to write one"))
+        speed = args.speed if args.speed or not args.view else 1.0  # headless: None, at once
+        store, playback = sim.prepare(
+            args.script, _sessions_dir(args), args.guide, args.resume, speed, SystemClock().now()
+        )
+        print(store.path.name, flush=True)
+        start = playback.resumed_from or playback.started_at
+        clock = (
+            sim.ScaledClock(start, speed or 1.0, hold=playback.first_at)
+            if args.view
+            else FakeClock(start)
+        )
+        live = LiveSession(store, clock=clock)
+    except (sim.ScriptError, GuideError) as error:
+        for problem in error.problems:
+            print(str(problem), file=sys.stderr)
+        return EXIT_ERROR
+    except (SessionNotFound, SessionDamaged, ValueError) as error:
+        return _fail(str(error))
+    except JournalLocked:
+        return _fail(
+            _(
+                "session {id} is already open in another facilitator window; close that one first",
+                id=args.resume,
+            )
+        )
+    except (StorageError, OSError) as error:
+        return _fail(_("cannot write to the session: {reason}", reason=error))
+    if args.view:
+        from facilitator.ui.simulation import make_simulation_app
+
+        ack_log = os.environ.get("FACILITATOR_ACK_LOG")  # for the crash harness, see the docs
+        app = make_simulation_app(live, playback, clock, Path(ack_log) if ack_log else None)
+        return _run_app(app, live)
+    if live.read_only:
+        return _fail(_("session {id} has ended: nothing more can be played", id=store.path.name))
+    try:
+        assert isinstance(clock, FakeClock)
+        result = sim.play_headless(live, clock, playback, args.speed)
+    finally:
+        live.close()
+    if result.no_effect:
+        lines = ", ".join(str(n) for n in result.no_effect[:20])
+        print(
+            _(
+                "warning: {n} line(s) changed nothing: {lines}",
+                n=len(result.no_effect),
+                lines=lines,
+            ),
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+# --- end of simulate ---------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facilitator",
@@ -566,6 +645,53 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("include the moderator's private reflexivity log (left out by default)"),
     )
     summary.set_defaults(func=cmd_summary)
+
+    # --- simulate (issue 8) ---
+    simulate = sub.add_parser(
+        "simulate",
+        help=_("play a scripted session (docs/simulation.md), headless or in the live view"),
+    )
+    simulate.add_argument("script", metavar="SCRIPT", nargs="?", help=_("the script to play"))
+    simulate.add_argument(
+        "--guide", help=_("the guide to use instead of the script's (and for --generate)")
+    )
+    simulate.add_argument(
+        "--view",
+        action="store_true",
+        help=_("play it in the moderator's live view (the keys work as usual)"),
+    )
+    simulate.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help=_("X times real time (default: at once headless, 1 in the live view)"),
+    )
+    simulate.add_argument(
+        "--resume",
+        metavar="SESSION",
+        help=_("go on with the script in this session, after the last moment it recorded"),
+    )
+    simulate.add_argument(
+        "--generate", metavar="OUT", help=_("write a random, plausible script to OUT")
+    )
+    simulate.add_argument(
+        "--minutes", type=float, default=60.0, help=_("--generate: session length (default 60)")
+    )
+    simulate.add_argument(
+        "--participants", type=int, default=5, help=_("--generate: how many (default 5)")
+    )
+    simulate.add_argument("--seed", type=int, default=1, help=_("--generate: random seed"))
+    simulate.add_argument(
+        "--changes",
+        type=int,
+        help=_("--generate: about how many speaker changes (default: about one per 20 s)"),
+    )
+    simulate.add_argument(
+        "--notes", type=int, help=_("--generate: how many notes (default: one per 90 s)")
+    )
+    simulate.add_argument("--title", default="", help=_("--generate: the session's title"))
+    simulate.set_defaults(func=cmd_simulate)
+    # --- end of simulate ---
 
     from facilitator.cli_audio import add_arguments as add_audio_arguments
 

@@ -73,7 +73,8 @@ class SimulationApp(FacilitatorApp):
             return
         at = self.playback.at(self.pending[0])
         self.sim_clock.hold = at
-        self.set_timer(self.sim_clock.seconds_until(at), self._advance)
+        # (a Textual timer of 0 s divides by zero: the next line is due at once, or soon)
+        self.set_timer(max(0.001, self.sim_clock.seconds_until(at)), self._advance)
 
     def _advance(self) -> None:
         assert self.live is not None
