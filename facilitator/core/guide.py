@@ -273,9 +273,7 @@ class Guide:
 
 # Characters that would break a problem's one line, or hide or reorder what it says in a
 # terminal: line breaks and other controls, and bidirectional overrides.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]"
-)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _printable(text: str) -> str:
@@ -324,6 +322,18 @@ def _toml_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+def _key_name(token: str) -> str:
+    """A key as written on its line (bare, "quoted" or 'literal') to the key TOML reads."""
+    if token.startswith('"') and "\\" in token:  # escapes, as in "a\\u00e5": TOML decodes them
+        import tomllib
+
+        try:
+            return str(tomllib.loads(f"k = {token}")["k"])
+        except tomllib.TOMLDecodeError:
+            pass
+    return token.strip("\"'")
+
+
 class _LineFinder:
     """Finds the source line of a value in a guide, from the file's text.
 
@@ -353,7 +363,7 @@ class _LineFinder:
         end = self._section_end(start)
         for number in range(start + 1 if start else 1, end):
             match = _KEY.match(self.lines[number - 1])
-            if match and match.group(1).strip("\"'") == key:
+            if match and _key_name(match.group(1)) == key:
                 return number
         return None
 
@@ -363,7 +373,7 @@ class _LineFinder:
         first_header = self.headers[0][0] if self.headers else len(self.lines) + 1
         for number in range(1, first_header):
             match = _KEY.match(self.lines[number - 1])
-            if match and match.group(1).strip("\"'") == key:
+            if match and _key_name(match.group(1)) == key:
                 return number
         for number, name in self.headers:
             if name == key:
