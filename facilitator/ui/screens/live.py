@@ -321,6 +321,14 @@ class LiveScreen(Screen[None]):
     def _audio_checked(self, problem: str | None) -> None:
         self.audio_problem = problem
         self._show_record_line()
+        self.repaint_all()
+
+    def repaint_all(self) -> None:
+        """Paint the whole terminal again. Starting PortAudio with PulseAudio's client
+        library disturbs what a terminal shows (seen under tmux): after each start of it
+        (the check, a stream opened or closed) the screen is drawn whole, not in parts."""
+        self.app.screen.refresh(repaint=True)
+        self.app.refresh(repaint=True)
 
     def audio_tick(self) -> None:
         """Ten times a second while recording: the meter, voice activity, device news."""
@@ -332,6 +340,7 @@ class LiveScreen(Screen[None]):
             self.notify(notice, severity="warning", timeout=12)
         if notices:
             self.refresh_view()
+            self.repaint_all()
         else:
             self._show_record_line()
 
@@ -360,6 +369,7 @@ class LiveScreen(Screen[None]):
             recording = self.recording.recording
             self.notify(message, severity="information" if recording else "warning", timeout=6)
         self.refresh_view()
+        self.repaint_all()
 
     def action_choose_device(self) -> None:
         from facilitator.ui.screens.devices import DevicesScreen
