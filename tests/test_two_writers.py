@@ -2,7 +2,7 @@
 
 Each is ``tests/helpers/two_writer.py`` acting through a ``LiveSession`` with the real clock
 (speaker changes, moves through the guide, breaks, notes, edits, deletes, overlaps, undos),
-polling the other as it goes. Released at the same moment, each records a few hundred events;
+polling the other as it goes. Released at the same moment, each records a thousand events;
 then each polls a last time and fingerprints its state. Nothing acknowledged may be lost,
 nothing written twice, and the two views and a fresh fold from disk must be the same.
 
@@ -23,16 +23,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import GUIDES
 
 from facilitator.core.session import SessionState
 from facilitator.store.journal import read_journal
 from facilitator.store.session_store import SessionStore, parse_participant
-from tests.conftest import GUIDES
 
 pytestmark = pytest.mark.slow
 
 HELPER = Path(__file__).parent / "helpers" / "two_writer.py"
-COUNT = 300  # events each process records after opening
+COUNT = 1_000  # events each process records after opening
 KILL_AFTER = 100  # the victim is killed once it has acknowledged this many
 WAIT_S = 40.0
 ROLES = ("moderator", "assistant")
@@ -171,6 +171,20 @@ def start(writers: list[Writer], *args) -> Writer:
     return writer
 
 
+def lost_and_duplicated(store: SessionStore, acked: list[str]) -> tuple[int, int]:
+    """Acknowledged ids missing from every journal, and ids written more than once (counted
+    over the raw lines of all journals, before any reader folds duplicates away)."""
+    written: Counter[str] = Counter()
+    for path in store.journal_paths():
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                written[f"{record['w']}:{record['n']}"] += 1
+    lost = len(set(acked) - set(written))
+    duplicated = sum(n - 1 for n in written.values() if n > 1)
+    return lost, duplicated
+
+
 def check_journals(store: SessionStore) -> dict[str, int]:
     """Every journal: whole lines only, each once, numbered 1..N by its own writer."""
     last: dict[str, int] = {}
@@ -227,6 +241,8 @@ def test_two_processes_write_at_once_and_converge(
     on_disk = [e.id for e in session.read_events().events]
     assert set(acked) - set(on_disk) == set(), "acknowledged events lost"
     assert sorted(on_disk) == sorted(acked), "events on disk that nobody acknowledged"
+    assert lost_and_duplicated(session, acked) == (0, 0), "(lost, duplicated)"
+    assert len(acked) == 2 * COUNT + moderator.ready_seq + assistant.ready_seq
     assert last == {
         "moderator": moderator.ready_seq + COUNT,
         "assistant": assistant.ready_seq + COUNT,
@@ -294,6 +310,7 @@ def test_a_writer_killed_in_mid_run_comes_back_and_loses_nothing(
     last = check_journals(session)
     on_disk_ids = {e.id for e in session.read_events().events}
     assert set(acked) - on_disk_ids == set(), "acknowledged events lost"
+    assert lost_and_duplicated(session, acked) == (0, 0), "(lost, duplicated)"
     assert on_disk_ids - set(acked) <= {f"{victim}:{last_acked + 1}"}
     assert last[survivor.role] == survivor.ready_seq + COUNT
     assert last[victim] == again.ready_seq + len(again.acked)
