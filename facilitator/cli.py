@@ -429,7 +429,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(store.path.name, flush=True)
         start = playback.resumed_from or playback.started_at
         clock = (
-            sim.ScaledClock(start, speed or 1.0, hold=playback.first_at)
+            sim.ScaledClock(start, speed or 1.0, hold=start)  # opened at `start` exactly
             if args.view
             else FakeClock(start)
         )

@@ -39,6 +39,7 @@ class SimulationApp(FacilitatorApp):
         self.playback = playback
         self.sim_clock = clock
         self.pending: deque[ScriptLine] = deque(playback.lines)
+        clock.hold = playback.first_at  # the clock waits there for the first line
         self.played = 0
         self._ack_fd: int | None = None
         self._acked = ""
