@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import wave
 from pathlib import Path
 
@@ -37,13 +36,13 @@ def tone(path: Path, seconds: float, hz: float) -> None:
         out.writeframes(samples.tobytes())
 
 
-def run(sessions: Path, *args: str) -> subprocess.CompletedProcess:
+def run(sessions: Path, *args: str, tmpdir: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [venv_bin("facilitator"), "--sessions", str(sessions), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "FACILITATOR_LANG": "en"},
+        env={**os.environ, "FACILITATOR_LANG": "en", **({"TMPDIR": str(tmpdir)} if tmpdir else {})},
     )
 
 
@@ -118,43 +117,34 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     outside = elsewhere / "session.mp3"
-    started = time.time()
-    assert (
-        run(sessions, "export", recorded.info.id, "--format", "mp3", "-o", str(outside)).returncode
-        == 0
-    )
-    assert run(sessions, "export", recorded.info.id, "--format", "opus").returncode == 0
-    assert run(sessions, "export", recorded.info.id, "--format", "clips", "-o",
-               str(elsewhere / "clips")).returncode == 0  # fmt: skip
+    own_tmp = tmp_path / "tmp"  # the commands' temporary folder (TMPDIR), searched below
+    own_tmp.mkdir()
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return run(sessions, *args, tmpdir=own_tmp)
+
+    assert cli("export", recorded.info.id, "--format", "mp3", "-o", str(outside)).returncode == 0
+    assert cli("export", recorded.info.id, "--format", "opus").returncode == 0
+    clips = elsewhere / "clips"
+    assert cli("export", recorded.info.id, "--format", "clips", "-o", str(clips)).returncode == 0
     (elsewhere / ".session.mp3.part").write_bytes(b"ID3 left by a killed export")
     (elsewhere / "unrelated.txt").write_text("not audio, not ours")
-    before = json.loads(run(sessions, "summary", recorded.info.id, "--format", "json").stdout)
+    before = json.loads(cli("summary", recorded.info.id, "--format", "json").stdout)
     assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 3
 
-    result = run(sessions, "purge", recorded.info.id, "--audio")
+    result = cli("purge", recorded.info.id, "--audio")
     assert result.returncode == 0, result.stderr
     assert "deleted" in result.stdout
 
-    # search the disk: the test's whole folder and the system's temporary folder
+    # search the disk: everything under the test's folder (sessions, the folder written to
+    # with -o, the commands' temporary folder), by content and by name
     found = []
-    for root in (tmp_path, Path("/tmp")):
-        for dirpath, _dirs, files in os.walk(root):
-            for name in files:
-                path = Path(dirpath) / name
-                try:
-                    if root == Path("/tmp") and path.stat().st_mtime < started:
-                        continue
-                    head = path.open("rb").read(4)
-                except OSError:
-                    continue
-                if head.startswith(AUDIO_MAGIC) or path.suffix in (
-                    ".wav",
-                    ".flac",
-                    ".opus",
-                    ".mp3",
-                ):
-                    found.append(path)
-    found = [p for p in found if "pulse" not in str(p)]
+    for dirpath, _dirs, files in os.walk(tmp_path):
+        for name in files:
+            path = Path(dirpath) / name
+            head = path.open("rb").read(4)
+            if head.startswith(AUDIO_MAGIC) or path.suffix in (".wav", ".flac", ".opus", ".mp3"):
+                found.append(path)
     assert found == []
     assert (elsewhere / "unrelated.txt").exists()  # only audio is deleted
     after = json.loads(run(sessions, "summary", recorded.info.id, "--format", "json").stdout)

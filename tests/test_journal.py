@@ -16,6 +16,7 @@ import pytest
 from tinydb import TinyDB
 
 from facilitator.core import events as ev
+from facilitator.core.audio import with_consent_item
 from facilitator.core.events import Event
 from facilitator.core.guide import parse_guide
 from facilitator.store import journal as journal_module
@@ -251,7 +252,10 @@ def test_store_reports_damaged_lines(store):
         writer.append(T0 + 1, ev.OPENED)
     loaded = store.read_events()
     assert [e.kind for e in loaded.events] == [ev.STARTED, ev.OPENED]
-    assert loaded.problems == ["journal-moderator.jsonl: skipped damaged line(s) 2"]
+    assert loaded.problems == [
+        "journal-moderator.jsonl: 1 damaged line(s) skipped (line 2); the lines after them "
+        "were read. Whole events found in them: 0."
+    ]
 
 
 # --- failed writes -----------------------------------------------------------------------------
@@ -405,7 +409,7 @@ def test_create_and_info(store):
     assert info.title == "Families: group 1"
     assert info.id == store.path.name
     assert info.id.startswith("2027-01-15-families-group-1-")
-    assert info.guide == GUIDE.for_stage(1)
+    assert info.guide == with_consent_item(GUIDE.for_stage(1))  # never without consent
     assert [(p.id, p.label, p.role) for p in info.participants] == [
         ("P1", "Anna", "parent"),
         ("P2", "P2", ""),
@@ -430,7 +434,7 @@ def test_atomic_storage_leaves_no_temp_files_and_loads(store):
             writer.append(T0 + n, ev.GOTO, {"phase": "main"})
         assert store.checkpoint() == n + 1
     names = sorted(p.name for p in store.path.iterdir())
-    assert names == ["journal-moderator.jsonl", "session.json"]
+    assert names == ["journal-moderator.jsonl", "session.json", "session.meta.json"]
     document = json.loads(store.db_path.read_text(encoding="utf-8"))
     assert set(document) == {"meta", "guide", "full_guide", "participants", "carried", "events"}
     db = TinyDB(store.db_path, storage=AtomicJSONStorage)
@@ -450,10 +454,13 @@ def test_a_failed_atomic_write_keeps_the_old_file(store, monkeypatch):
         AtomicJSONStorage(store.db_path).write({"meta": {}})
     monkeypatch.undo()
     assert store.db_path.read_bytes() == before
-    assert [p.name for p in store.path.iterdir()] == ["session.json"]  # no temp file left
+    names = sorted(p.name for p in store.path.iterdir())
+    assert names == ["session.json", "session.meta.json"]  # no temp file left
 
 
 def test_damaged_metadata_is_reported(store):
+    # without the copy of the details (see tests/test_damaged_files.py for recovery from it)
+    store.meta_path.unlink()
     store.db_path.write_text('{"meta": {"1": ', encoding="utf-8")
     with pytest.raises(SessionDamaged):
         store.info()
@@ -484,7 +491,7 @@ def test_checkpoint_copies_all_events_into_tinydb(store):
     assert rows[2]["data"] == {"phase": "main", "question": "main.q2"}
     # the rest of the document survives a checkpoint
     info = store.info()
-    assert info.guide == GUIDE and len(info.participants) == 2
+    assert info.guide == with_consent_item(GUIDE) and len(info.participants) == 2
     # and a later checkpoint replaces the copy, never doubling it
     with store.open_writer("moderator") as moderator:
         moderator.append(T0 + 4, ev.ENDED)

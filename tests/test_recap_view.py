@@ -266,13 +266,16 @@ async def test_the_stage_2_checklist_names_the_newcomer(stage_2) -> None:
         await _recap_up(pilot)
         await pilot.press("escape")
         prompts = options(app.screen.query_one("#checklist", TickList))
-        assert len(prompts) == 5
+        assert len(prompts) == 5 + 6  # the recording consent: a line per participant present
         for prompt in prompts[:3]:
             assert prompt.startswith("[ ] Nye deltakere:")
             assert prompt.endswith(" (for Informant 6)")
         assert prompts[3].startswith("[ ] Kort påminnelse:")
         assert prompts[3].endswith(" (returning participants)")
-        assert prompts[4] == "[ ] Alle samtykker til lydopptak av samtalen"
+        assert prompts[4] == (
+            "[ ] Alle samtykker til lydopptak av samtalen (0 of 6 present have consented)"
+        )
+        assert prompts[5:] == [f"[ ]   P{n} Informant {n}" for n in range(1, 7)]
 
 
 async def test_without_newcomers_the_checklist_has_only_the_reminder(stage_2) -> None:
@@ -282,7 +285,7 @@ async def test_without_newcomers_the_checklist_has_only_the_reminder(stage_2) ->
         await _recap_up(pilot)
         await pilot.press("escape")
         prompts = options(app.screen.query_one("#checklist", TickList))
-        assert len(prompts) == 2
+        assert len(prompts) == 2 + 5  # and a consent line per participant
         assert prompts[0].startswith("[ ] Kort påminnelse:")
         assert "Nye deltakere" not in "".join(prompts) and "(for " not in "".join(prompts)
 

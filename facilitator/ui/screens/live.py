@@ -701,7 +701,7 @@ class LiveScreen(Screen[None]):
             missing = missing_consent(state)
             rows.append((item.id, item.text, not missing))
             remark[item.id] = _(
-                "{given} of {present} present",
+                "{given} of {present} present have consented",
                 given=len(present) - len(missing),
                 present=len(present),
             )
