@@ -56,6 +56,7 @@ class Recording:
         self.file = ""
         self.start_s = 0.0
         self.notices: list[str] = []
+        self.device_problem: str | None = None  # why the last start failed (no microphone...)
 
     # --- availability -------------------------------------------------------------------------
 
@@ -164,10 +165,12 @@ class Recording:
         try:
             started = recorder.start(name)
         except AudioUnavailable as error:
-            return str(error)
+            self.device_problem = str(error)
+            return self.device_problem
         except OSError as error:  # the folder could not be made: the disk
             return _("Not recording: {error}", error=error)
         self.file = f"{AUDIO_DIR}/{name}"
+        self.device_problem = None
         self.device_name = str(getattr(started, "device_name", ""))
         self.start_s = state.session_s(self.live.now())
         try:

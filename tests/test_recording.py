@@ -433,3 +433,24 @@ async def test_the_assistants_view_shows_the_moderators_recording(
             assert len(live.state.audio.segments) == 1
     finally:
         assistant.journal.close()
+
+
+async def test_no_microphone_is_said_on_the_record_line_and_the_session_goes_on(
+    live: LiveSession, recorder: FakeRecorder
+) -> None:
+    from facilitator.audio.devices import AudioUnavailable
+
+    def no_device(name: str):
+        raise AudioUnavailable("Recording is off: no microphone was found.")
+
+    recorder.start = no_device  # type: ignore[method-assign]
+    consent_all(live)
+    app = app_with(live, Recording(live, recorder=recorder))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert "no microphone was found" in screen_text(app)
+        await pilot.press("1")  # the session goes on
+        await pilot.pause()
+        assert live.state.talk.current_speaker == "P1"
+        assert live.state.audio.segments == []

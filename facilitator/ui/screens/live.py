@@ -358,7 +358,8 @@ class LiveScreen(Screen[None]):
             else:
                 line.show(None, _("Not recording"), unattributed)
             return
-        line.show(self.recording.meter(), self.audio_problem, unattributed)
+        problem = self.audio_problem or self.recording.device_problem
+        line.show(self.recording.meter(), problem, unattributed)
 
     def action_record(self) -> None:
         if self.recording is None:
