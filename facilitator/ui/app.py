@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from facilitator.i18n import _
 from facilitator.live import LiveSession
+
+if TYPE_CHECKING:
+    from facilitator.recording import Recording
 
 APP_BINDINGS: list[BindingType] = [
     Binding(
@@ -64,7 +68,7 @@ class FacilitatorApp(App[int]):
         self.home = home
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
-        self.recording = None  # the moderator's Recording, once a live view runs
+        self.recording: Recording | None = None  # the moderator's, once a live view runs
 
     def recording_for(self, live: LiveSession):
         """The moderator's recording for ``live`` (one per session the app opens)."""
