@@ -67,6 +67,7 @@ class _CliError(Exception):
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from facilitator.store.journal import StorageError
     from facilitator.store.session_store import SessionStore, parse_participant
 
     try:
@@ -103,6 +104,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         return _fail(str(error))
     except OSError as error:
         return _fail(_("cannot create the session: {reason}", reason=error.strerror or error))
+    except StorageError as error:  # a full disk: nothing is left half made
+        return _fail(_("cannot create the session: {reason}", reason=error))
     print(store.path.name)
     return EXIT_OK
 
@@ -114,10 +117,12 @@ def _load(store):
 
     try:
         info = store.info()
+        loaded = store.read_events()
+        # --- damaged files: copied aside, rebuilt from what can be read, and said so ---
+        repairs = store.repair(loaded)
     except SessionDamaged as error:
         raise _CliError(_("the session cannot be read: {reason}", reason=error)) from None
-    loaded = store.read_events()
-    for problem in loaded.problems:
+    for problem in loaded.problems + repairs:
         print(_("warning: {problem}", problem=problem), file=sys.stderr)
     return info, state_of(info, loaded.events)
 
@@ -220,6 +225,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_next(args: argparse.Namespace) -> int:
     from facilitator.core.guide import GuideError, load_guide
     from facilitator.core.study import plan_next_stage
+    from facilitator.store.journal import StorageError
     from facilitator.store.session_store import SessionStore, parse_participant, slugify
 
     store = _open_store(args)
@@ -266,6 +272,8 @@ def cmd_next(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         return _fail(str(error))
+    except (OSError, StorageError) as error:  # a full disk: nothing is left half made
+        return _fail(_("cannot create the session: {reason}", reason=error))
     if not info.study:  # only once the next stage exists: a refused one changes nothing
         store.set_study(study)
     print(created.path.name)

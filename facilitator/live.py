@@ -22,7 +22,7 @@ from facilitator.core.session import (
     previous_question_target,
     state_of,
 )
-from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter
+from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
 from facilitator.store.session_store import SessionStore
 
 MODERATOR = "moderator"
@@ -55,6 +55,10 @@ class LiveSession:
             self.tail.skip_to_end(path)
         loaded = store.read_events()
         self.problems = list(loaded.problems)
+        # --- damaged files: copied aside and rebuilt from what can be read, before anything
+        # writes to them, and said so with the other problems (SessionStore.repair) ---
+        self.problems.extend(store.repair(loaded))
+        # --- end of damaged files ---
         self.state = self._fold(loaded.events)
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
@@ -406,7 +410,11 @@ class LiveSession:
         try:
             if not self.state.ended:
                 self.record(ev.CLOSED)
-            self.store.checkpoint()
+            # --- a checkpoint that could not be written (a full disk) never raises, as it also
+            # runs in a worker beside the view; at the close it is said (journals hold all) ---
+            if self.store.checkpoint() < 0:
+                raise StorageError(self.store.checkpoint_problem or "")
+            # --- end of the checkpoint at the close ---
         finally:
             self.journal.close()
             self.journal = None

@@ -4,12 +4,18 @@
 
     sessions/<id>/                 0700, owner only
         session.json               TinyDB: meta, guide snapshot, roster, events (a copy)
+        session.meta.json          a second copy of everything in session.json but the events
         journal-<writer>.jsonl     append-only events of one writing process (the truth)
         alive-<writer>             touched every few seconds while that process runs
 
 The journals are the durable record; ``session.json`` is written only atomically
 (temporary file, fsync, rename), at creation and at checkpoints, and always
 holds a complete, loadable document.
+
+A damaged file (a disk error, a sync tool, a hand edit) is never silently replaced: see
+``SessionStore.repair``. It is copied aside first (``<name>.damaged-YYYYmmdd-HHMMSS``, 0600);
+what can be read is kept; the session's details come from ``session.meta.json`` when
+``session.json`` cannot give them, and the events from the journals.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,14 +38,17 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from facilitator.core.audio import with_consent_item
-from facilitator.core.events import Event, event_order
-from facilitator.core.guide import Guide
+from facilitator.core.events import Event, EventFormatError, event_order
+from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
+from facilitator.i18n import _
 from facilitator.store.journal import FILE_MODE, JournalWriter, StorageError, read_journal
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
+META_COPY_NAME = "session.meta.json"
+DAMAGED_MARK = ".damaged-"
 JOURNAL_PREFIX = "journal-"
 ALIVE_PREFIX = "alive-"
 SESSIONS_ENV = "FACILITATOR_SESSIONS"
@@ -160,13 +171,216 @@ class LoadedEvents:
     problems: list[str] = field(default_factory=list)
 
 
+# --- damaged files: reading what can be read -----------------------------------------------------
+
+# The tables of session.json that describe the session (all but the copy of the events); the
+# first two cannot be done without.
+DETAIL_TABLES = ("meta", "guide", "full_guide", "participants", "carried")
+REQUIRED_TABLES = ("meta", "guide")
+
+
+@dataclass
+class Damage:
+    """Why session.json could not be used as it is, and which tables came from the copy."""
+
+    reason: str
+    from_copy: tuple[str, ...] = ()
+
+
+def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object in ``path``, or None and why not (missing, empty, not JSON ...)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, _("the file is missing")
+    except OSError as error:
+        return None, error.strerror or str(error)
+    if not raw.strip():
+        return None, _("the file is empty")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as error:  # a UnicodeDecodeError is a ValueError
+        return None, _("not valid JSON ({detail})", detail=error)
+    if not isinstance(data, dict):
+        return None, _("not a JSON object")
+    return data, ""
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _text_list(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+
+
+def _stage_list(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    )
+
+
+def _check_meta(rows: list[dict[str, Any]]) -> None:
+    if len(rows) != 1:
+        raise ValueError("meta")
+    meta = rows[0]
+    for key in ("id", "title"):
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            raise ValueError(key)
+    if not _number(meta.get("created_at")):
+        raise ValueError("created_at")
+    stage = meta.get("stage", 1)
+    if not isinstance(stage, int) or isinstance(stage, bool) or stage < 1:
+        raise ValueError("stage")
+    for key in ("study", "guide_path", "previous"):
+        if not isinstance(meta.get(key, ""), str):
+            raise ValueError(key)
+    for key in ("newcomers", "absent", "consent"):
+        if not _text_list(meta.get(key, [])):
+            raise ValueError(key)
+
+
+def _check_guide(data: dict[str, Any]) -> None:
+    """A stored guide (``Guide.to_dict``) whose every value has the type the app expects."""
+    guide = Guide.from_dict(data)
+    if not isinstance(guide.title, str) or not guide.phases:
+        raise ValueError("title")
+    if guide.minutes is not None and not _number(guide.minutes):
+        raise ValueError("minutes")
+    if not isinstance(guide.stages, int) or isinstance(guide.stages, bool) or guide.stages < 1:
+        raise ValueError("stages")
+    for phase in guide.phases:
+        if not (
+            isinstance(phase.id, str)
+            and isinstance(phase.title, str)
+            and isinstance(phase.guidance, str)
+            and phase.kind in PHASE_KINDS
+            and _number(phase.minutes)
+            and _stage_list(phase.stages)
+        ):
+            raise ValueError(f"phase {phase.id!r}")
+        for question in phase.questions:
+            if not (
+                isinstance(question.id, str)
+                and isinstance(question.text, str)
+                and _text_list(question.probes)
+                and (question.minutes is None or _number(question.minutes))
+                and _stage_list(question.stages)
+            ):
+                raise ValueError(f"question {question.id!r}")
+        for item in phase.checklist:
+            if not (
+                isinstance(item.id, str)
+                and isinstance(item.text, str)
+                and item.audience in AUDIENCES
+                and _stage_list(item.stages)
+            ):
+                raise ValueError(f"checklist item {item.id!r}")
+    with_consent_item(guide)
+
+
+def table_problem(name: str, table: object) -> str | None:
+    """Why one of the detail tables of session.json cannot be used, or None."""
+    if not isinstance(table, dict) or not all(isinstance(row, dict) for row in table.values()):
+        return _('"{table}" is not a table of records', table=name)
+    rows = list(table.values())
+    try:
+        if name == "meta":
+            _check_meta(rows)
+        elif name in ("guide", "full_guide"):
+            if len(rows) != (1 if name == "guide" else len(rows[:1])):
+                raise ValueError(name)
+            for row in rows:
+                _check_guide(row)
+        elif name == "participants":
+            for row in rows:
+                if not isinstance(row.get("id"), str) or not row["id"]:
+                    raise ValueError("id")
+                for key in ("label", "role", "real_name"):
+                    if not isinstance(row.get(key, ""), str):
+                        raise ValueError(key)
+        elif name == "carried":
+            for row in rows:
+                CarriedFollowUp.from_dict(row)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        detail = error.args[0] if isinstance(error, KeyError | ValueError) and error.args else error
+        return _('"{table}" has a value that cannot be used ({detail})', table=name, detail=detail)
+    return None
+
+
+def keep_damaged_copy(path: Path, appended_only: bool = False) -> Path | None:
+    """Copy ``path`` beside itself as ``<name>.damaged-YYYYmmdd-HHMMSS`` (0600, fsynced), before
+    anything writes over it; None if there is no such file. A copy of the same bytes (or, for
+    a journal, which only grows, of a start of them) is not made twice. Raises ``OSError``."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    for earlier in sorted(path.parent.glob(f"{path.name}{DAMAGED_MARK}*")):
+        try:
+            kept = earlier.read_bytes()
+        except OSError:
+            continue
+        if kept == data or (appended_only and kept and data.startswith(kept)):
+            return earlier
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    copy = path.with_name(f"{path.name}{DAMAGED_MARK}{stamp}")
+    number = 1
+    while True:
+        try:
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            break
+        except FileExistsError:
+            number += 1
+            copy = path.with_name(f"{path.name}{DAMAGED_MARK}{stamp}-{number}")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        try:
+            os.unlink(copy)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+    return copy
+
+
+def salvage_events(line: bytes) -> list[Event]:
+    """The whole events inside a damaged journal line: two lines run together by a lost
+    newline, garbage before or after an event. Bytes that are not UTF-8 become U+FFFD."""
+    text = line.decode("utf-8", "replace")
+    decoder = json.JSONDecoder()
+    found: list[Event] = []
+    at = text.find("{")
+    while at != -1:
+        try:
+            record, end = decoder.raw_decode(text, at)
+            found.append(Event.from_record(record))
+        except (ValueError, EventFormatError, RecursionError):
+            at = text.find("{", at + 1)
+            continue
+        at = text.find("{", end)
+    return found
+
+
+def _events_table(events: list[Event]) -> dict[str, dict[str, Any]]:
+    return {str(i + 1): {"id": e.id, **e.to_record()} for i, e in enumerate(events)}
+
+
 class SessionStore:
     """One session folder on disk."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db_path = path / DB_NAME
-        self._lock = threading.Lock()
+        self.meta_path = path / META_COPY_NAME
+        self._lock = threading.RLock()
+        self.damage: Damage | None = None  # what ``details`` found wrong with session.json
+        self.damaged_journals: list[Path] = []  # journals with damaged lines, at the last read
+        self.checkpoint_problem: str | None = None  # why the last checkpoint was not written
 
     # --- creating and finding -------------------------------------------------------------------
 
@@ -239,17 +453,25 @@ class SessionStore:
             "participants": {str(i + 1): p.to_dict() for i, p in enumerate(participants)},
             "events": {},
         }
-        AtomicJSONStorage(store.db_path).write(document)
+        try:
+            store._save_details_copy(document)
+            AtomicJSONStorage(store.db_path).write(document)
+        except (OSError, StorageError) as error:
+            # a full disk: no half-made session folder is left behind
+            shutil.rmtree(path, ignore_errors=True)
+            if isinstance(error, StorageError):
+                raise
+            raise StorageError(error.strerror or str(error)) from error
         return store
 
     @classmethod
     def open(cls, sessions_dir: Path, ref: str) -> SessionStore:
         """Find a session by id, by a unique id prefix, or by the path of its folder."""
         candidate = Path(ref)
-        if (candidate / DB_NAME).exists():
+        if is_session_dir(candidate):
             return cls(candidate)
         direct = sessions_dir / ref
-        if (direct / DB_NAME).exists():
+        if is_session_dir(direct):
             return cls(direct)
         matches = [p for p in list_session_dirs(sessions_dir) if p.name.startswith(ref)]
         if len(matches) == 1:
@@ -265,17 +487,12 @@ class SessionStore:
         return TinyDB(self.db_path, storage=AtomicJSONStorage)
 
     def info(self) -> SessionInfo:
-        try:
-            db = self._db()
-            meta = db.table("meta").all()
-            guide = db.table("guide").all()
-            participants = db.table("participants").all()
-            full_guide = db.table("full_guide").all()
-            carried = db.table("carried").all()
-        except (SessionDamaged, OSError, ValueError) as error:
-            raise SessionDamaged(str(error)) from error
-        if not meta or not guide:
-            raise SessionDamaged(f"{self.db_path}: the session's metadata is missing")
+        # what cannot be read in session.json comes from its copy (see ``details``)
+        document = self.details()
+        meta, guide, participants, full_guide, carried = (
+            list(document.get(name, {}).values())
+            for name in ("meta", "guide", "participants", "full_guide", "carried")
+        )
         m = meta[0]
         return SessionInfo(
             id=m["id"],
@@ -297,10 +514,184 @@ class SessionStore:
     def set_study(self, study: str) -> None:
         """Give a session made without a study its study (when its next stage is made)."""
         with self._lock:
-            db = self._db()
-            document = db.storage.read() or {}
-            document["meta"]["1"]["study"] = study
-            db.storage.write(document)
+            document = self.details()
+            if self.damage is not None:
+                self._keep_copy_of_damaged_db()
+            next(iter(document["meta"].values()))["study"] = study
+            AtomicJSONStorage(self.db_path).write(document)
+            self._save_details_copy(document)
+
+    # --- damaged files ----------------------------------------------------------------------------
+
+    def details(self) -> dict[str, Any]:
+        """session.json as it should be: as read, with each table of the session's details that
+        cannot be read (or a whole unreadable file) taken from session.meta.json. Writes
+        nothing. Sets ``damage`` when anything had to come from the copy; raises
+        ``SessionDamaged`` when the title, guide or meta cannot be recovered at all."""
+        self.damage = None
+        document, reason = read_json_object(self.db_path)
+        broken: dict[str, str] = {}
+        if document is not None:
+            for name in DETAIL_TABLES:
+                if name not in document:
+                    if name in REQUIRED_TABLES:
+                        broken[name] = _('"{table}" is missing', table=name)
+                    continue
+                problem = table_problem(name, document[name])
+                if problem:
+                    broken[name] = problem
+            if not isinstance(document.get("events", {}), dict):
+                document["events"] = {}  # only a copy: the journals hold the events
+        if document is not None and not broken:
+            return document
+        copy, copy_reason = read_json_object(self.meta_path)
+        if document is None:
+            # nothing of session.json can be read: every table comes from the copy
+            document = {name: table for name, table in (copy or {}).items() if name != "events"}
+            wanted = [name for name in DETAIL_TABLES if name in document or name in REQUIRED_TABLES]
+        else:
+            reason = "; ".join(broken.values())
+            wanted = list(broken)
+        lost: list[str] = []
+        for name in wanted:
+            table = copy.get(name) if copy is not None else None
+            if table is not None and table_problem(name, table) is None:
+                document[name] = table
+            elif name in REQUIRED_TABLES:
+                lost.append(name)
+            else:
+                document.pop(name, None)  # the roster, carried follow-ups: left out, not guessed
+        if lost:
+            if copy is not None:
+                copy_reason = "; ".join(
+                    table_problem(name, copy[name]) or ""
+                    if name in copy
+                    else _('"{table}" is missing', table=name)
+                    for name in lost
+                )
+            raise SessionDamaged(
+                _(
+                    "{file} is damaged ({reason}), and its copy {copy} cannot replace it "
+                    "({copy_reason}): the session's details cannot be recovered. Both files "
+                    "were left as they are.",
+                    file=self.db_path,
+                    reason=reason,
+                    copy=self.meta_path.name,
+                    copy_reason=copy_reason,
+                )
+            )
+        self.damage = Damage(reason, tuple(wanted))
+        return document
+
+    def _keep_copy_of_damaged_db(self) -> Path | None:
+        try:
+            return keep_damaged_copy(self.db_path)
+        except OSError as error:
+            raise StorageError(
+                _(
+                    "{file} is damaged and could not be copied aside ({reason}), so it was "
+                    "left as it is",
+                    file=self.db_path,
+                    reason=error.strerror or error,
+                )
+            ) from error
+
+    def _save_details_copy(self, document: dict[str, Any]) -> None:
+        """Write session.meta.json (atomically) if it is missing or differs. Raises
+        ``OSError``."""
+        data = json.dumps(
+            {name: table for name, table in document.items() if name != "events"},
+            ensure_ascii=False,
+        ).encode()
+        try:
+            if self.meta_path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        atomic_write(self.meta_path, data)
+
+    def repair(self, loaded: LoadedEvents | None = None) -> list[str]:
+        """Make the session folder whole after damage, and say what was found and done.
+
+        - session.json unreadable, or with a table of details that cannot be used: copied
+          aside first, then rebuilt from what it still holds, the copy of the details
+          (session.meta.json) and the events of the journals;
+        - a journal with damaged lines: copied aside (a journal is never rewritten; the
+          lines after the damage are read, and new events go after it);
+        - session.meta.json written if it is missing, damaged or out of date.
+
+        ``loaded``: the events as just read (``read_events``), to save reading them again.
+        Returns one message per file acted on (none when all is well). Raises
+        ``SessionDamaged``, having written nothing, when the details cannot be recovered.
+        """
+        notes: list[str] = []
+        with self._lock:
+            document = self.details()
+            damage = self.damage
+            if loaded is None:
+                loaded = self.read_events()
+            if damage is not None:
+                parts = [_("{file} is damaged: {reason}.", file=self.db_path, reason=damage.reason)]
+                try:
+                    backup = self._keep_copy_of_damaged_db()
+                except StorageError as error:
+                    parts.append(str(error) + ".")
+                    backup = None
+                    rebuild = False
+                else:
+                    rebuild = True
+                    if backup is not None:
+                        parts.append(
+                            _("A copy of it as it was is kept as {backup}.", backup=backup.name)
+                        )
+                parts.append(
+                    _(
+                        "What could not be read in it was taken from {copy}, and the events "
+                        "from the journals ({count}).",
+                        copy=self.meta_path.name,
+                        count=len(loaded.events),
+                    )
+                )
+                if rebuild:
+                    document["events"] = _events_table(loaded.events)
+                    try:
+                        AtomicJSONStorage(self.db_path).write(document)
+                    except StorageError as error:
+                        parts.append(
+                            _(
+                                "It could not be rebuilt ({reason}); the next checkpoint tries "
+                                "again.",
+                                reason=error,
+                            )
+                        )
+                    else:
+                        parts.append(_("{file} was rebuilt from them.", file=self.db_path.name))
+                notes.append(" ".join(parts))
+            try:
+                self._save_details_copy(document)
+            except OSError:
+                pass  # a missing copy is made again at the next checkpoint
+            for path in self.damaged_journals:
+                try:
+                    backup = keep_damaged_copy(path, appended_only=True)
+                except OSError as error:
+                    notes.append(
+                        _(
+                            "{file} could not be copied aside ({reason}); it is left as it is.",
+                            file=path.name,
+                            reason=error.strerror or error,
+                        )
+                    )
+                    continue
+                if backup is not None:
+                    notes.append(
+                        _(
+                            "A copy of {file} as it was is kept as {backup}.",
+                            file=path.name,
+                            backup=backup.name,
+                        )
+                    )
+        return notes
 
     # --- events (journals) ----------------------------------------------------------------------
 
@@ -308,7 +699,13 @@ class SessionStore:
         return self.path / f"{JOURNAL_PREFIX}{writer}.jsonl"
 
     def open_writer(self, writer: str) -> JournalWriter:
-        return JournalWriter(self.journal_path(writer), writer)
+        journal = JournalWriter(self.journal_path(writer), writer)
+        if journal.damaged_lines:
+            # an event on a damaged line (read from it, or from the checkpoint) keeps its
+            # number: the next one must not take it again
+            known = [e.seq for e in self.read_events().events if e.writer == writer]
+            journal.seq = max([journal.seq, *known])
+        return journal
 
     def journal_paths(self) -> list[Path]:
         return sorted(self.path.glob(f"{JOURNAL_PREFIX}*.jsonl"))
@@ -317,25 +714,88 @@ class SessionStore:
         """Every event of every journal, once each, in the order they are applied."""
         by_id: dict[str, Event] = {}
         problems: list[str] = []
+        damaged: list[tuple[Path, list[int], list[Event]]] = []
         for path in self.journal_paths():
             read = read_journal(path)
             for event in read.events:
                 by_id.setdefault(event.id, event)
             if read.damaged_lines:
-                lines = ", ".join(str(n) for n in read.damaged_lines[:10])
-                problems.append(f"{path.name}: skipped damaged line(s) {lines}")
+                # what a damaged line still holds: whole events run together or among garbage
+                lines = path.read_bytes().split(b"\n")
+                found = [e for n in read.damaged_lines for e in salvage_events(lines[n - 1])]
+                damaged.append((path, read.damaged_lines, found))
+        self.damaged_journals = [path for path, _lines, _found in damaged]
+        from_checkpoint = 0
+        if damaged:
+            # the events a damaged line held may be in the last checkpoint's copy, intact:
+            # taken before what could be read out of the damage (a byte may be wrong there)
+            for event in self._checkpointed_events():
+                if event.id not in by_id:
+                    by_id[event.id] = event
+                    from_checkpoint += 1
+        for path, numbers, found in damaged:
+            salvaged = 0
+            for event in found:
+                if event.id not in by_id:
+                    by_id[event.id] = event
+                    salvaged += 1
+            shown = ", ".join(str(n) for n in numbers[:10]) + (", ..." if len(numbers) > 10 else "")
+            problems.append(
+                _(
+                    "{file}: {count} damaged line(s) skipped (line {lines}); the lines after "
+                    "them were read. Whole events found in them: {salvaged}.",
+                    file=path.name,
+                    count=len(numbers),
+                    lines=shown,
+                    salvaged=salvaged,
+                )
+            )
+        if from_checkpoint:
+            problems.append(
+                _(
+                    "{count} event(s) missing from the damaged journals were taken from the "
+                    "copy in {file}.",
+                    count=from_checkpoint,
+                    file=self.db_path.name,
+                )
+            )
         return LoadedEvents(sorted(by_id.values(), key=event_order), problems)
 
+    def _checkpointed_events(self) -> list[Event]:
+        """The copy of the events in session.json (what the last checkpoint saw)."""
+        document, _reason = read_json_object(self.db_path)
+        table = (document or {}).get("events")
+        events: list[Event] = []
+        if isinstance(table, dict):
+            for record in table.values():
+                try:
+                    events.append(Event.from_record(record))
+                except EventFormatError:
+                    continue
+        return events
+
     def checkpoint(self) -> int:
-        """Copy every journal event into the TinyDB ``events`` table, atomically."""
-        loaded = self.read_events()
-        with self._lock:
-            db = self._db()
-            document = db.storage.read() or {}
-            document["events"] = {
-                str(i + 1): {"id": e.id, **e.to_record()} for i, e in enumerate(loaded.events)
-            }
-            db.storage.write(document)
+        """Copy every journal event into the TinyDB ``events`` table, atomically, and keep
+        session.meta.json up to date. Returns the number of events copied.
+
+        A checkpoint that cannot be written (a full disk) leaves session.json as it was and
+        loses nothing (the journals hold every event): it returns -1 and says why in
+        ``checkpoint_problem``, and the next one tries again. It never raises for that, as it
+        runs in a worker beside the live view. A damaged session.json is copied aside before
+        it is written over (``repair`` says so at the next start)."""
+        try:
+            loaded = self.read_events()
+            with self._lock:
+                document = self.details()
+                if self.damage is not None:
+                    self._keep_copy_of_damaged_db()
+                document["events"] = _events_table(loaded.events)
+                AtomicJSONStorage(self.db_path).write(document)
+                self._save_details_copy(document)
+        except (StorageError, SessionDamaged, OSError) as error:
+            self.checkpoint_problem = str(error)
+            return -1
+        self.checkpoint_problem = None
         return len(loaded.events)
 
     # --- signs of life --------------------------------------------------------------------------
@@ -356,11 +816,16 @@ class SessionStore:
             return None
 
 
+def is_session_dir(path: Path) -> bool:
+    """A session folder: session.json, or its copy of the details if session.json is lost."""
+    return (path / DB_NAME).exists() or (path / META_COPY_NAME).exists()
+
+
 def list_session_dirs(sessions_dir: Path) -> list[Path]:
     if not sessions_dir.is_dir():
         return []
     return sorted(
-        (p for p in sessions_dir.iterdir() if (p / DB_NAME).exists()),
+        (p for p in sessions_dir.iterdir() if is_session_dir(p)),
         key=lambda p: p.name,
     )
 
@@ -382,7 +847,7 @@ def study_sessions(sessions_dir: Path, study: str) -> list[SessionStore]:
 def previous_stage_store(sessions_dir: Path, info: SessionInfo) -> SessionStore | None:
     """The session of the stage before ``info`` in its study: the one ``next`` made it from,
     else the latest readable session of the stage before in the same study."""
-    if info.previous and (sessions_dir / info.previous / DB_NAME).exists():
+    if info.previous and is_session_dir(sessions_dir / info.previous):
         return SessionStore(sessions_dir / info.previous)
     if not info.study or info.stage < 2:
         return None
