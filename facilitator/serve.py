@@ -11,6 +11,9 @@ websocket. Around it:
   or the browser dies: asked to quit first, then SIGTERM, then SIGKILL, so no served
   process is left running (abrupt browser exits have left them spinning at full CPU).
 - Nothing of the session's content is logged: only the command, the address and errors.
+  A served app's own error output (a crash report shows the values of local variables, such
+  as a note being saved) goes to ``serve-errors.log`` in the session folder, owner only, and
+  the server's log says only that a tab's view ended with an error.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from facilitator.i18n import _
 
 log = logging.getLogger("facilitator.serve")
 TOKEN_COOKIE = "facilitator_token"
+ERRORS_NAME = "serve-errors.log"  # in the session folder: the served apps' error output
 QUIT_GRACE_S = 3.0  # time an app gets to quit on its own before it is terminated
 
 
@@ -117,9 +121,12 @@ class GuardedAppService(AppService):
 
 
 class SessionServer(Server):
-    def __init__(self, command: str, host: str, port: int, token: str | None) -> None:
+    def __init__(
+        self, command: str, host: str, port: int, token: str | None, errors: Path | None = None
+    ) -> None:
         super().__init__(command, host=host, port=port, title="facilitator")
         self.token = token
+        self.errors = errors  # where the served apps' error output goes (see assist_command)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -174,6 +181,14 @@ class SessionServer(Server):
         finally:
             if service is not None:
                 await service.stop()
+                process = service._process
+                if process is not None and process.returncode and process.returncode > 0:
+                    log.error(
+                        "the assistant's view of a browser tab ended with an error (exit code "
+                        "%s); the details are in %s",
+                        process.returncode,
+                        self.errors or "its error output",
+                    )
         return websocket
 
     async def _end_apps(self, app: web.Application) -> None:
@@ -184,15 +199,32 @@ class SessionServer(Server):
 
 
 def assist_command(session_path: Path) -> str:
-    """The command each browser tab runs: this interpreter, so the served app is this one."""
-    return "exec " + shlex.join(
-        [sys.executable, "-m", "facilitator", "assist", str(session_path.resolve())]
+    """The command each browser tab runs: this interpreter, so the served app is this one.
+
+    Its error output goes to the session folder, not to the server's: textual-serve copies a
+    served app's stderr into its own output, and a crash report holds session content."""
+    errors = session_path.resolve() / ERRORS_NAME
+    return (
+        "exec "
+        + shlex.join([sys.executable, "-m", "facilitator", "assist", str(session_path.resolve())])
+        + " 2>>"
+        + shlex.quote(str(errors))
     )
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` owner-only if it is not there (whatever the umask), for appending."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError:
+        pass  # the shell's own redirection reports it
 
 
 def serve(session_path: Path, session_id: str, host: str, port: int) -> int:
     token = None if is_loopback(host) else secrets.token_urlsafe(24)
-    server = SessionServer(assist_command(session_path), host, port, token)
+    errors = session_path.resolve() / ERRORS_NAME
+    _private_file(errors)
+    server = SessionServer(assist_command(session_path), host, port, token, errors)
     if token is None:
         urls = [f"http://{host}:{port}/"]
         print(_("Serving the assistant's view of session {id}", id=session_id))
