@@ -403,7 +403,12 @@ def cmd_home(args: argparse.Namespace) -> int:
     finally:
         app.close_recording()
         if app.live is not None:  # a session opened from the start screen
-            app.live.close()
+            from facilitator.store.journal import StorageError
+
+            try:
+                app.live.close()
+            except StorageError as error:  # a full disk at the close: said, as after run
+                print(_("warning: {problem}", problem=error), file=sys.stderr)
     return app.return_code or EXIT_OK
 
 

@@ -326,6 +326,38 @@ def test_next_on_a_full_disk_says_so_and_leaves_stage_1_as_it_was(
     assert disk.files() == files  # stage 1 untouched
 
 
+def test_closing_the_app_on_a_full_disk_warns_and_does_not_crash(
+    disk: SmallDisk, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A bare ``facilitator`` (the start screen) whose session cannot be closed cleanly: the
+    closing event and the checkpoint fail, the command says so in one line."""
+    from facilitator import cli
+
+    store = create(disk.sessions, clock)
+    live = LiveSession(store, clock=clock)
+
+    class StartScreen:  # the app as the start screen leaves it: a session open in it
+        return_code = 0
+
+        def __init__(self, *args: object) -> None:
+            self.live = live
+
+        def run(self) -> None:
+            disk.fill()  # the disk fills up while the session runs
+
+        def close_recording(self) -> None:
+            pass
+
+    monkeypatch.setattr("facilitator.ui.app.make_home_app", StartScreen)
+    live.speak_position(1)
+    code = cli.main(["--sessions", str(disk.sessions)])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.startswith("warning: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert_nothing_corrupted(store)
+
+
 # --- where no tmpfs can be mounted: a file size limit -------------------------------------------
 
 
