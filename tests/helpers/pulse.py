@@ -48,6 +48,17 @@ def missing_tools(tools: tuple[str, ...] = TOOLS) -> list[str]:
     return [tool for tool in tools if shutil.which(tool) is None]
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the process that started it dies (Linux), so a test run
+    killed half-way does not leave a daemon behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class PulseServer:
     """One private PulseAudio daemon with the null sink ``vsink`` (default source: its monitor)."""
 
@@ -88,6 +99,7 @@ class PulseServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while True:
@@ -158,6 +170,7 @@ class PulseServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         # The sink's 2 s block under way when the keeper connects ends within 2 s; after it,
         # the sink runs in small blocks.

@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             samples.append((round(elapsed, 3), status.level_db, status.seconds))
         if not status.recording:
             break  # stopped by itself: device lost, disk full
+    ran_s = time.monotonic() - began  # from start() returned to stop() called
     stopped = recorder.stop()
-    ran_s = time.monotonic() - began
     status = recorder.status()
     transitions += recorder.drain_voice()
     print(
