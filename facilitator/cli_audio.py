@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from facilitator.core import events as ev
 from facilitator.core.audio import AUDIO_DIR
-from facilitator.core.clock import SystemClock
 from facilitator.i18n import _
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 AUDIO_EXPORTS = ("flac", "mp3", "opus")
 CLIPS = "clips"
-ADMIN = "admin"  # the writer name of command-line changes to a session (exports, purge)
 # What an audio file starts with: RIFF (WAV), fLaC, OggS (Opus), ID3 or an MPEG frame (MP3).
 AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
 
@@ -123,109 +121,30 @@ def cmd_devices(args: argparse.Namespace) -> int:
 # --- the session's recording ---------------------------------------------------------------------
 
 
-def segments_on_disk(store, state: SessionState):
-    """The recording's segments that exist, each with its start on the session clock."""
-    from facilitator.audio.convert import Segment
-
-    found = []
-    for segment in state.audio.segments:
-        path = store.path / segment.file
-        if path.exists():
-            found.append(Segment(path, segment.start_s))
-    return found
-
-
-def record_admin(store, kind: str, data: dict) -> None:
-    """Record one event from the command line, in its own journal, after every other."""
-    from facilitator.store.journal import JournalLocked
-
-    for _attempt in range(50):
-        try:
-            journal = store.open_writer(ADMIN)
-            break
-        except JournalLocked:
-            time.sleep(0.1)
-    else:
-        raise JournalLocked(_("another facilitator command is changing this session"))
-    try:
-        loaded = store.read_events().events
-        last_at = max((e.at for e in loaded), default=0.0)
-        last_lc = max((e.lc for e in loaded), default=0)
-        journal.append(max(SystemClock().now(), last_at), kind, data, lc=last_lc + 1)
-    finally:
-        journal.close()
-
-
 def cmd_export_audio(args: argparse.Namespace, store, info, state: SessionState) -> int:
-    from facilitator.audio.convert import AudioExportError, ffmpeg_problem
+    from facilitator.audio.convert import AudioExportError
+    from facilitator.exporting import write_audio, write_clips
 
-    problem = ffmpeg_problem()
-    if problem:
-        return _fail(problem)
-    segments = segments_on_disk(store, state)
-    if not segments:
-        if state.audio.purged:
-            return _fail(_("this session's audio was deleted (facilitator purge --audio)"))
-        return _fail(_("this session has no recording"))
     if state.audio.recording:
         print(_("note: the session is still recording; the export holds the audio so far"))
+    output = Path(args.output) if args.output else None
     try:
         if args.format == CLIPS:
-            return _export_clips(args, store, info, state, segments)
-        return _export_file(args, store, info, state, segments)
+            result = write_clips(store, info, state, output, args.before, args.after)
+            print(_("{count} clip(s) in {folder}", count=len(result.clips), folder=result.folder))
+            for item in result.skipped:
+                print(
+                    _(
+                        "quote {number} skipped: {reason}",
+                        number=item.quote.number,
+                        reason=item.reason,
+                    ),
+                    file=sys.stderr,
+                )
+            return EXIT_OK
+        print(str(write_audio(store, info, state, args.format, output)))
     except AudioExportError as error:
         return _fail(str(error))
-
-
-def _export_file(args, store, info, state: SessionState, segments) -> int:
-    from facilitator.audio.convert import export_recording
-    from facilitator.store.session_store import make_private_dir
-
-    target = (
-        Path(args.output)
-        if args.output
-        else store.path / AUDIO_DIR / "exports" / f"{info.id}.{args.format}"
-    )
-    target = target.absolute()
-    if target.parent.resolve().is_relative_to(store.path.resolve()):
-        make_private_dir(target.parent)
-    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})  # before: a crash leaves a .part
-    total_s = state.session_s(SystemClock().now()) if state.ended else None
-    result = export_recording(segments, target, args.format, total_s=total_s)
-    print(str(result.path))
-    return EXIT_OK
-
-
-def _export_clips(args, store, info, state: SessionState, segments) -> int:
-    from facilitator.audio.convert import Quote, export_clips
-    from facilitator.ui.screens.notes import question_codes
-
-    settings = info.guide.settings
-    before = settings.clip_before_s if args.before is None else args.before
-    after = settings.clip_after_s if args.after is None else args.after
-    codes = question_codes(state)
-    quotes = [
-        Quote(
-            number=number,
-            t_s=note.t_s,
-            speaker=note.speaker or "",
-            question="q" + codes[note.question] if note.question in codes else "",
-            text=note.text,
-        )
-        for number, note in enumerate(state.live_notes(), start=1)
-        if "quote" in note.tags
-    ]
-    if not quotes:
-        return _fail(_("no note is tagged #quote: there is nothing to clip"))
-    target = (Path(args.output) if args.output else store.path / AUDIO_DIR / CLIPS).absolute()
-    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
-    result = export_clips(segments, quotes, target, before_s=before, after_s=after)
-    print(_("{count} clip(s) in {folder}", count=len(result.clips), folder=target))
-    for item in result.skipped:
-        print(
-            _("quote {number} skipped: {reason}", number=item.quote.number, reason=item.reason),
-            file=sys.stderr,
-        )
     return EXIT_OK
 
 
@@ -245,6 +164,7 @@ def is_audio_file(path: Path) -> bool:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from facilitator.cli import _load, _open_store
+    from facilitator.exporting import record_admin
     from facilitator.store.journal import JournalLocked
 
     store = _open_store(args)

@@ -7,6 +7,7 @@ from pathlib import Path
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
+from facilitator.i18n import _
 from facilitator.store.session_store import SessionStore, atomic_write, make_private_dir
 
 
@@ -38,3 +39,130 @@ def write_export(
         make_private_dir(target.parent)
     atomic_write(target, data)
     return target
+
+
+# --- audio: the recording as one file, and clips of quotes ------------------------------------
+
+ADMIN = "admin"  # the writer name of changes made outside a live view (exports, purge)
+
+
+def record_admin(store: SessionStore, kind: str, data: dict) -> None:
+    """Record one event from outside a live view, in its own journal, after every other."""
+    import time
+
+    from facilitator.core.clock import SystemClock
+    from facilitator.store.journal import JournalLocked
+
+    for _attempt in range(50):
+        try:
+            journal = store.open_writer(ADMIN)
+            break
+        except JournalLocked:
+            time.sleep(0.1)
+    else:
+        raise JournalLocked(_("another facilitator command is changing this session"))
+    try:
+        loaded = store.read_events().events
+        last_at = max((e.at for e in loaded), default=0.0)
+        last_lc = max((e.lc for e in loaded), default=0)
+        journal.append(max(SystemClock().now(), last_at), kind, data, lc=last_lc + 1)
+    finally:
+        journal.close()
+
+
+def _segments(store: SessionStore, state: SessionState):
+    """The recording's parts that exist on disk, each with its start on the session clock;
+    AudioExportError says why there is nothing to convert."""
+    from facilitator.audio.convert import AudioExportError, Segment, ffmpeg_problem
+
+    problem = ffmpeg_problem()
+    if problem:
+        raise AudioExportError(problem)
+    found = [
+        Segment(store.path / s.file, s.start_s)
+        for s in state.audio.segments
+        if (store.path / s.file).exists()
+    ]
+    if not found:
+        if state.audio.purged:
+            raise AudioExportError(
+                _("this session's audio was deleted (facilitator purge --audio)")
+            )
+        raise AudioExportError(_("this session has no recording"))
+    return found
+
+
+def write_audio(
+    store: SessionStore,
+    info: SessionInfo,
+    state: SessionState,
+    fmt: str,
+    output: Path | None = None,
+    progress=None,
+) -> Path:
+    """The recording as one flac, mp3 or opus file on the session clock (silence where
+    nothing was recorded). Default: the session's ``audio/exports/`` folder."""
+    from facilitator.audio.convert import export_recording
+    from facilitator.core import events as ev
+    from facilitator.core.audio import AUDIO_DIR
+    from facilitator.core.clock import SystemClock
+
+    segments = _segments(store, state)
+    target = (output or store.path / AUDIO_DIR / "exports" / f"{info.id}.{fmt}").absolute()
+    if target.parent.resolve().is_relative_to(store.path.resolve()):
+        make_private_dir(target.parent.parent)
+        make_private_dir(target.parent)
+    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})  # first: purge finds a .part too
+    total_s = state.session_s(SystemClock().now()) if state.ended else None
+    return export_recording(segments, target, fmt, total_s=total_s, progress=progress).path
+
+
+def write_clips(
+    store: SessionStore,
+    info: SessionInfo,
+    state: SessionState,
+    output: Path | None = None,
+    before_s: float | None = None,
+    after_s: float | None = None,
+):
+    """A clip around each note tagged #quote, and clips.csv; default ``audio/clips/``.
+    Returns the converter's result with ``folder`` set."""
+    from dataclasses import dataclass
+
+    from facilitator.audio.convert import AudioExportError, ClipsResult, Quote, export_clips
+    from facilitator.core import events as ev
+    from facilitator.core.audio import AUDIO_DIR
+    from facilitator.core.notes import question_codes
+
+    segments = _segments(store, state)
+    settings = info.guide.settings
+    before = settings.clip_before_s if before_s is None else before_s
+    after = settings.clip_after_s if after_s is None else after_s
+    codes = question_codes(state.guide)
+    quotes = [
+        Quote(
+            number=number,
+            t_s=note.t_s,
+            speaker=note.speaker or "",
+            question="q" + codes[note.question] if note.question in codes else "",
+            text=note.text,
+        )
+        for number, note in enumerate(state.live_notes(), start=1)
+        if "quote" in note.tags
+    ]
+    if not quotes:
+        raise AudioExportError(_("no note is tagged #quote: there is nothing to clip"))
+    target = (output or store.path / AUDIO_DIR / "clips").absolute()
+    if target.parent.resolve().is_relative_to(store.path.resolve()):
+        make_private_dir(target.parent)
+    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
+    result = export_clips(segments, quotes, target, before_s=before, after_s=after)
+
+    @dataclass(frozen=True)
+    class Written:
+        clips: tuple
+        skipped: tuple
+        folder: Path
+
+    assert isinstance(result, ClipsResult)
+    return Written(result.clips, result.skipped, target)

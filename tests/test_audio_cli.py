@@ -177,3 +177,24 @@ def test_new_takes_written_consent_and_refuses_an_unknown_id(tmp_path: Path) -> 
     assert ok.returncode == 0
     summary = json.loads(run(sessions, "summary", ok.stdout.strip(), "--format", "json").stdout)
     assert summary["audio"]["consent"] == ["P1", "P2"]
+
+
+async def test_the_summary_screen_writes_the_audio_and_the_clips(recorded: LiveSession) -> None:
+    import asyncio
+
+    from facilitator.ui.app import make_app
+
+    live = LiveSession(recorded.store, clock=recorded.clock)  # ended: opens on the summary
+    app = make_app(live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        folder = recorded.store.path / "audio"
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if (folder / "clips" / "clips.csv").exists():
+                break
+        await pilot.pause()
+        flac = folder / "exports" / f"{recorded.info.id}.flac"
+        assert flac.exists() and (folder / "clips" / "clips.csv").exists()
+        assert abs(len(AudioSegment.from_file(flac)) - 40_000) <= 5
+        assert any("clip(s) in" in n.message for n in app._notifications)

@@ -158,3 +158,12 @@ class CarriedFollowUp:
 def author_of(writer: str) -> str:
     """The role behind a writer name ("assistant-2" is an assistant)."""
     return "assistant" if writer.startswith("assistant") else "moderator"
+
+
+def question_codes(guide) -> dict[str, str]:
+    """A short code per question, phase and question number: "2.1" is phase 2, question 1."""
+    codes: dict[str, str] = {}
+    for p_number, phase in enumerate(guide.phases, start=1):
+        for q_number, question in enumerate(phase.questions, start=1):
+            codes[question.id] = f"{p_number}.{q_number}"
+    return codes

@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.notes import Note, parse_note
+from facilitator.core.notes import question_codes as guide_question_codes
 from facilitator.i18n import _
 from facilitator.ui.widgets.notes import note_text
 
@@ -26,12 +27,8 @@ if TYPE_CHECKING:
 
 
 def question_codes(state) -> dict[str, str]:
-    """A short code per question, phase and question number: "2.1" is phase 2, question 1."""
-    codes: dict[str, str] = {}
-    for p_number, phase in enumerate(state.guide.phases, start=1):
-        for q_number, question in enumerate(phase.questions, start=1):
-            codes[question.id] = f"{p_number}.{q_number}"
-    return codes
+    """A short code per question (see ``core.notes.question_codes``)."""
+    return guide_question_codes(state.guide)
 
 
 _QUESTION_FILTER = re.compile(r"(?<!\S)q:?(\d+(?:\.\d+)?)(?!\S)", re.IGNORECASE)

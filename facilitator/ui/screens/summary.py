@@ -54,6 +54,16 @@ class SummaryScreen(Screen[None]):
             tooltip=_("Write a speaker-prefixed transcript skeleton"),
         ),
         Binding("a", "export_all", _("All"), id="summary.all", tooltip=_("Write every export")),
+        Binding(
+            "f",
+            "export_audio",
+            _("Audio"),
+            id="summary.audio",
+            tooltip=_(
+                "Write the recording as one flac file on the session clock, and a clip around "
+                "each #quote note"
+            ),
+        ),
         Binding("q", "quit", _("Quit"), id="summary.quit", tooltip=_("Close the app")),
         Binding(
             "question_mark,f1",
@@ -134,6 +144,37 @@ class SummaryScreen(Screen[None]):
             ),
             timeout=10,
         )
+
+    def action_export_audio(self) -> None:
+        self.notify(_("Writing the audio ..."), timeout=3)
+        self.run_worker(self._audio_in_thread, thread=True, group="export")
+
+    def _audio_in_thread(self) -> None:
+        from facilitator.audio.convert import AudioExportError
+        from facilitator.exporting import write_audio, write_clips
+
+        live = self.live
+        shown = [0.0]
+
+        def progress(done_s: float, total_s: float) -> None:
+            if total_s and done_s - shown[0] >= total_s / 4:  # a calm word now and then
+                shown[0] = done_s
+                self.app.call_from_thread(
+                    self.notify, _("Audio: {percent} %", percent=round(100 * done_s / total_s))
+                )
+
+        try:
+            path = write_audio(live.store, live.info, live.state, "flac", progress=progress)
+            message = _("Saved the recording: {path}", path=path)
+            if any("quote" in note.tags for note in live.state.live_notes()):
+                clips = write_clips(live.store, live.info, live.state)
+                message += "\n" + _(
+                    "{count} clip(s) in {folder}", count=len(clips.clips), folder=clips.folder
+                )
+        except AudioExportError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, message, timeout=12)
 
     def action_quit(self) -> None:
         self.app.exit()
