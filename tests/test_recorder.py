@@ -5,7 +5,8 @@ while espeak-ng speech plays into it (tests/helpers/pulse.py, shared/TESTING.md)
   no overflow, and voice activity where the speech was;
 - a recorder killed with SIGKILL leaves a file that ``repair`` makes whole, which Python's
   ``wave`` and ffmpeg read, holding the speech played before the kill;
-- the sound card unplugged (the sink unloaded) stops the segment cleanly with an error, and
+- the sound card unplugged (the sink unloaded), or silent without an error (the sink
+  suspended: the watchdog), stops the segment cleanly with an error, and
   a new segment starts once it is back;
 - a full disk (a file size limit) stops the segment with an error and a true header;
 - a device name that matches nothing, or PortAudio missing, says what there is or what to do.
@@ -45,7 +46,7 @@ from facilitator.audio.wav import (
     repair,
     wav_info,
 )
-from tests.helpers.pulse import PulseServer, serve_pulse
+from tests.helpers.pulse import SINK, PulseServer, serve_pulse
 
 pytestmark = pytest.mark.slow
 
@@ -392,6 +393,29 @@ def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
     assert again.path == second.path and again.frames >= 1.2 * RATE
     assert recorder.status().error is None
     assert_header_true(second.path)
+
+
+def test_a_device_that_stops_delivering_is_noticed_by_the_watchdog(
+    pulse_server: PulseServer, tmp_path: Path
+) -> None:
+    """The stream stays open but no block comes (the sink suspended): after 2 s, an error."""
+    recorder = Recorder(tmp_path / "audio")
+    started = recorder.start("stalled.wav")
+    time.sleep(1.0)
+    try:
+        pulse_server.pactl("suspend-sink", SINK, "1")
+        stalled = time.monotonic()
+        while recorder.status().error is None and time.monotonic() - stalled < 4.0:
+            time.sleep(0.05)
+        waited = time.monotonic() - stalled
+    finally:
+        pulse_server.pactl("suspend-sink", SINK, "0")
+    status = recorder.status()
+    assert status.error is not None and "stopped delivering sound" in status.error
+    assert 1.5 < waited < 3.5, waited
+    stopped = recorder.stop()
+    assert stopped.path == started.path
+    assert assert_header_true(started.path) == stopped.frames >= 0.8 * RATE
 
 
 def test_a_full_disk_stops_the_recording_with_a_true_header(
