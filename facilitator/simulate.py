@@ -264,7 +264,7 @@ def parse_script(text: str, file: str = "<script>") -> Script:
     if not script.participants:
         problem(0, _("no participants: add lines like 'participant: P1 Informant 1 | NAV'"))
     if len(script.participants) > MAX_PARTICIPANTS:
-        problem(0, _("at most {n} participants", n=MAX_PARTICIPANTS))
+        problem(0, _("at most 12 participants"))  # MAX_PARTICIPANTS
     if problems:
         raise ScriptError(problems)
     return script
@@ -876,9 +876,10 @@ def generate_script(guide: Guide, guide_ref: str, plan: GeneratorPlan) -> str:
                     who = MODERATOR
                 else:
                     who = rng.choices(choices, [weights[p] for p in choices])[0]
-            if rng.random() < 0.015 and who not in (NOBODY, MODERATOR):
+            others = [p for p in sorted(present) if p not in (who, current)]
+            if rng.random() < 0.015 and who not in (NOBODY, MODERATOR) and others:
                 # a wrong key, undone at once
-                wrong = rng.choice([p for p in ids if p not in (who, current)] or [MODERATOR])
+                wrong = rng.choice(others)
                 lines.append((t + offset, f"speak {wrong}"))
                 lines.append((t + offset + 0.5, "undo"))
                 t += 1.0

@@ -34,12 +34,15 @@ class SimulationApp(FacilitatorApp):
         playback: Playback,
         clock: ScaledClock,
         ack_log: Path | None = None,
+        autoplay: bool = True,
     ) -> None:
         super().__init__(live=live)
+        self.autoplay = autoplay  # False: the caller plays each line (``play_line``)
         self.playback = playback
         self.sim_clock = clock
         self.pending: deque[ScriptLine] = deque(playback.lines)
-        clock.hold = playback.first_at  # the clock waits there for the first line
+        if autoplay:
+            clock.hold = playback.first_at  # the clock waits there for the first line
         self.played = 0
         self._ack_fd: int | None = None
         self._acked = ""
@@ -49,6 +52,8 @@ class SimulationApp(FacilitatorApp):
     # FacilitatorApp.on_mount (which pushes the live screen) runs too: Textual calls the
     # handler of every class in the MRO, this one first.
     def on_mount(self) -> None:
+        if not self.autoplay:
+            return
         name = Path(self.playback.script.file).name
         if self.pending and not self.live_state_ended():
             self.notify(
@@ -83,8 +88,7 @@ class SimulationApp(FacilitatorApp):
         while self.pending and self.playback.at(self.pending[0]) <= now:
             line = self.pending.popleft()
             self.sim_clock.hold = self.playback.at(line)  # recorded at exactly its moment
-            self._play(line)
-            self.played += 1
+            self.play_line(line)
             if self.live.read_only:  # ended, by the script or by the moderator
                 self.pending.clear()
         self._schedule()
@@ -95,8 +99,11 @@ class SimulationApp(FacilitatorApp):
                 return screen
         return None
 
-    def _play(self, line: ScriptLine) -> None:
+    def play_line(self, line: ScriptLine) -> None:
+        """Play one line through the live screen, as its key would (the caller has set the
+        clock to the line's moment)."""
         assert self.live is not None
+        self.played += 1
         action = action_for(self.live, line)
         screen = self._live_screen()
         if screen is None:  # not on screen yet: it shows the state once it is mounted
@@ -135,6 +142,12 @@ class SimulationApp(FacilitatorApp):
 
 
 def make_simulation_app(
-    live: LiveSession, playback: Playback, clock, ack_log: Path | None = None
+    live: LiveSession,
+    playback: Playback,
+    clock,
+    ack_log: Path | None = None,
+    autoplay: bool = True,
 ) -> SimulationApp:
-    return SimulationApp(live, playback, clock, ack_log)
+    """The live app playing ``playback`` on ``clock`` (a ``ScaledClock``); with ``autoplay``
+    False, on any clock: the caller steps the clock and calls ``play_line`` (benchmarks)."""
+    return SimulationApp(live, playback, clock, ack_log, autoplay)
