@@ -688,21 +688,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--generate", metavar="OUT", help=_("write a random, plausible script to OUT")
     )
     simulate.add_argument(
-        "--minutes", type=float, default=60.0, help=_("--generate: session length (default 60)")
+        "--minutes",
+        type=float,
+        default=60.0,
+        metavar="M",
+        help=_("--generate: session length (default 60)"),
     )
     simulate.add_argument(
-        "--participants", type=int, default=5, help=_("--generate: how many (default 5)")
+        "--participants",
+        type=int,
+        default=5,
+        metavar="N",
+        help=_("--generate: how many (default 5)"),
     )
-    simulate.add_argument("--seed", type=int, default=1, help=_("--generate: random seed"))
+    simulate.add_argument(
+        "--seed", type=int, default=1, metavar="S", help=_("--generate: random seed")
+    )
     simulate.add_argument(
         "--changes",
         type=int,
+        metavar="N",
         help=_("--generate: about how many speaker changes (default: about one per 20 s)"),
     )
     simulate.add_argument(
-        "--notes", type=int, help=_("--generate: how many notes (default: one per 90 s)")
+        "--notes",
+        type=int,
+        metavar="N",
+        help=_("--generate: how many notes (default: one per 90 s)"),
     )
-    simulate.add_argument("--title", default="", help=_("--generate: the session's title"))
+    simulate.add_argument(
+        "--title", default="", metavar="T", help=_("--generate: the session's title")
+    )
     simulate.set_defaults(func=cmd_simulate)
     # --- end of simulate ---
 
