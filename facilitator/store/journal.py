@@ -107,7 +107,7 @@ class JournalWriter:
         try:
             written = os.write(self._fd, line)
             if written != len(line):
-                raise OSError(errno.ENOSPC, "short write")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # the disk filled up
             os.fsync(self._fd)
         except OSError as error:
             # Leave no half line behind: the next append must start on a clean line.

@@ -407,7 +407,23 @@ class LiveScreen(Screen[None]):
         self.call_after_refresh(self.redraw)
 
     def checkpoint(self) -> None:
-        self.run_worker(self.live.store.checkpoint, thread=True, exclusive=True, group="checkpoint")
+        self.run_worker(self._checkpoint, thread=True, exclusive=True, group="checkpoint")
+
+    def _checkpoint(self) -> None:
+        """The TinyDB copy of the events, in a thread. Its failing loses nothing (the journals
+        hold every event) but is said, so that a filling disk is noticed."""
+        store = self.live.store
+        if store.checkpoint() < 0 and store.checkpoint_problem:
+            self.app.call_from_thread(
+                self.notify,
+                _(
+                    "The session's copy in session.json could not be updated ({reason}); "
+                    "nothing is lost, the journals hold every event. Free disk space.",
+                    reason=store.checkpoint_problem,
+                ),
+                severity="warning",
+                timeout=15,
+            )
 
     # --- showing state ---------------------------------------------------------------------------
 
