@@ -57,12 +57,24 @@ def rescan() -> None:
     this process is open: restarting PortAudio closes them.
     """
     sd = _sounddevice()
-    sd._terminate()
-    sd._initialize()
+    try:
+        if getattr(sd, "_initialized", 1) > 0:  # not after an _initialize that failed
+            sd._terminate()
+        sd._initialize()
+    except sd.PortAudioError as error:
+        raise AudioUnavailable(
+            _("Recording is off: PortAudio cannot start: {reason}", reason=error)
+        ) from None
 
 
-def input_devices() -> list[InputDevice]:
-    """The devices with at least one input channel, in PortAudio's order."""
+def input_devices(rescan_first: bool = False) -> list[InputDevice]:
+    """The devices with at least one input channel, in PortAudio's order.
+
+    PortAudio lists the devices as they were when it started; ``rescan_first`` reads them
+    afresh (only while nothing records: see ``rescan``).
+    """
+    if rescan_first:
+        rescan()
     sd = _sounddevice()
     hostapis = sd.query_hostapis()
     try:
@@ -104,9 +116,7 @@ def resolve_device(spec: str | int | None, rescan_first: bool = False) -> InputD
     exact name wins over a part of one). ``AudioUnavailable`` says which names exist when
     nothing (or more than one device) matches, or when there is no input device at all.
     """
-    if rescan_first:
-        rescan()
-    devices = input_devices()
+    devices = input_devices(rescan_first)
     if not devices:
         raise AudioUnavailable(_("Recording is off: no microphone was found."))
     if isinstance(spec, str):

@@ -2,15 +2,16 @@
 
 The PortAudio callback only copies each block (100 ms) into a queue and counts overflows.
 A writer thread of the recorder's own drains the queue into a ``SegmentWriter`` (flushed
-about once a second, so a crash loses at most about a second), and per block measures the
-level (RMS and peak in dBFS) and, per 30 ms frame, voice activity (WebRTC's VAD, smoothed
-by ``VoiceSmoother``). The UI reads ``status()`` (a snapshot, thread-safe) and
-``drain_voice()`` as often as it likes; nothing here ever blocks it for long or raises
-into it once a segment has started: a lost device or a full disk stop the segment cleanly,
-keep what was recorded, and show in ``status().error``.
+about once a second, so a crash loses at most about a second). It wakes five times a
+second: it measures the level of the last block (RMS and peak in dBFS), and every 0.4 s
+decides voice activity per 30 ms frame (WebRTC's VAD, smoothed by ``VoiceSmoother``,
+dated by frame in the segment). The UI reads ``status()`` (a snapshot, thread-safe) and
+``drain_voice()`` as often as it likes; nothing here blocks it for long or raises into it
+once a segment has started: a lost device or a full disk stop the segment cleanly, keep
+what was recorded, and show in ``status().error``.
 
 ``latency='high'`` and blocks of a tenth of a second: PortAudio's defaults burn a fifth of
-a core and lose frames (shared/TESTING.md), these use well under one percent.
+a core and lose frames (shared/TESTING.md); these use well under one percent.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from facilitator.audio.devices import AudioUnavailable, portaudio_problem, resolve_device
+from facilitator.audio.devices import (
+    AudioUnavailable,
+    InputDevice,
+    portaudio_problem,
+    resolve_device,
+)
 from facilitator.audio.wav import AudioWriteError, SegmentWriter
 from facilitator.core.voice import VoiceSmoother
 from facilitator.i18n import _
@@ -234,6 +240,7 @@ class Recorder:
         self._transitions: list[tuple[float, bool]] = []
         self._status = RecorderStatus(False, None, 0.0, SILENT_DB, SILENT_DB, 0, False, None)
         self._result: Stopped | None = None
+        self._rescan_next = False  # read PortAudio's device list again before the next start
 
     # --- the UI's side ------------------------------------------------------------------
 
@@ -256,17 +263,15 @@ class Recorder:
         problem = portaudio_problem()
         if problem is not None:
             raise AudioUnavailable(problem)
-        import sounddevice as sd
-
-        try:
-            device = resolve_device(self.device, rescan_first=True)
-        except sd.PortAudioError as error:
-            raise AudioUnavailable(_cannot_open(str(self.device or ""), error)) from None
+        analyser = _Analyser(self.samplerate, self.voice)  # numpy and the VAD, imported
+        capture = _Capture()
+        capture.stream, device = self._open_stream(capture)
         path = self.folder / segment_name
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             writer = SegmentWriter(path, self.samplerate)
         except (OSError, AudioWriteError) as error:
+            capture.close_stream(abort=True)
             reason = error.strerror if isinstance(error, OSError) else str(error)
             raise AudioUnavailable(
                 _(
@@ -275,22 +280,6 @@ class Recorder:
                     reason=reason or error,
                 )
             ) from None
-        capture = _Capture()
-        analyser = _Analyser(self.samplerate, self.voice)
-        try:
-            capture.stream = sd.RawInputStream(
-                device=device.index,
-                channels=1,
-                dtype="int16",
-                samplerate=self.samplerate,
-                blocksize=self.samplerate // 10,
-                latency="high",
-                callback=capture.callback,
-                finished_callback=capture.finished,
-            )
-        except (sd.PortAudioError, ValueError) as error:
-            _discard(writer)
-            raise AudioUnavailable(_cannot_open(device.name, error)) from None
         thread = threading.Thread(
             target=self._write_loop,
             args=(capture, writer, analyser),
@@ -321,6 +310,42 @@ class Recorder:
                 )
             raise AudioUnavailable(_cannot_open(device.name, error)) from None
         return Started(path, device.name, self.samplerate)
+
+    def _open_stream(self, capture: _Capture) -> tuple[Any, InputDevice]:
+        """Open the input stream (not started) on the device the setting names.
+
+        PortAudio's list of devices is read again only when it may be stale: the device was
+        lost last time, or the setting names nothing in the list, or the device will not
+        open. (Restarting PortAudio silences the process's stderr for some 30 ms, which is
+        where Textual draws.)
+        """
+        import sounddevice as sd
+
+        rescanned = self._rescan_next
+        while True:
+            name = str(self.device if self.device is not None else "")
+            try:
+                device = resolve_device(self.device, rescan_first=rescanned)
+                name = device.name
+                stream = sd.RawInputStream(
+                    device=device.index,
+                    channels=1,
+                    dtype="int16",
+                    samplerate=self.samplerate,
+                    blocksize=self.samplerate // 10,
+                    latency="high",
+                    callback=capture.callback,
+                    finished_callback=capture.finished,
+                )
+            except (AudioUnavailable, sd.PortAudioError, ValueError) as error:
+                if not rescanned:
+                    rescanned = True
+                    continue
+                if isinstance(error, AudioUnavailable):
+                    raise
+                raise AudioUnavailable(_cannot_open(name, error)) from None
+            self._rescan_next = False
+            return stream, device
 
     def status(self) -> RecorderStatus:
         with self._lock:
@@ -434,6 +459,8 @@ class Recorder:
             error = error or _write_failed(failure)
         transitions = analyser.end()
         with self._lock:
+            if error is not None and not capture.stopping:
+                self._rescan_next = True  # the device may be gone, or back as another
             self._transitions.extend(transitions)
             self._result = Stopped(writer.path, writer.seconds, writer.frames, capture.overflows)
             self._status = RecorderStatus(
