@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitator.core.audio import audio_summary
+from facilitator.core.audio import audio_summary, missing_consent
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
@@ -55,6 +55,10 @@ def _note_dict(note, labels: dict[str, str], questions: dict[str, str]) -> dict[
         "text": note.text,
         "edited": note.edited,
     }
+
+
+def _consented(state: SessionState) -> bool:
+    return bool(state.roster) and not missing_consent(state)
 
 
 def build_summary(
@@ -104,7 +108,14 @@ def build_summary(
                     for question in phase.questions
                 ],
                 "checklist": [
-                    {"id": item.id, "text": item.text, "done": state.checklist.get(item.id, False)}
+                    {
+                        "id": item.id,
+                        "text": item.text,
+                        # the recording consent is ticked per participant: done when all were
+                        "done": _consented(state)
+                        if item.consent
+                        else state.checklist.get(item.id, False),
+                    }
                     for item in phase.checklist
                 ],
                 "talk": _scope_talk(
