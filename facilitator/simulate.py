@@ -335,7 +335,7 @@ def _arguments(action: str, rest: str, ids: set[str], number: int, problem):
             return None
         return tuple(words)
     if len(words) > 1:
-        problem(number, _("'{action}' takes one {what}", action=action, what=_what(kind)))
+        problem(number, _("'{action}' takes one argument: {what}", action=action, what=_what(kind)))
         return None
     word = words[0]
     if kind == "item":
