@@ -713,7 +713,8 @@ class LiveScreen(Screen[None]):
             if not item.consent:
                 rows.append((item.id, item.text, state.checklist.get(item.id, False)))
                 continue
-            # the recording consent: one line for each participant present
+            # the recording consent: one line for each participant present, while the
+            # checklist has the keys (c); else one line that says how many have consented
             present = present_ids(state)
             missing = missing_consent(state)
             rows.append((item.id, item.text, not missing))
@@ -722,6 +723,8 @@ class LiveScreen(Screen[None]):
                 given=len(present) - len(missing),
                 present=len(present),
             )
+            if not self.part("#checklist", TickList).has_focus:
+                continue
             for person in state.roster:
                 if person.id in present:
                     rows.append(
@@ -756,6 +759,14 @@ class LiveScreen(Screen[None]):
         for pid in targets:
             if self._act(lambda pid=pid: self.live.set_consent(pid, bool(missing))) is None:
                 break
+
+    def on_descendant_focus(self, event) -> None:
+        if getattr(event.widget, "id", None) == "checklist":
+            self._show_checklist()  # the consent opens into a line per participant
+
+    def on_descendant_blur(self, event) -> None:
+        if getattr(event.widget, "id", None) == "checklist":
+            self._show_checklist()
 
     def _focus_list(self, selector: str, empty: str) -> None:
         """Give a tick list the keys (escape gives them back), or say why there is none."""
