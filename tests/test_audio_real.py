@@ -171,3 +171,36 @@ def test_r_records_real_speech_on_the_session_clock_and_survives_a_kill(
     # every audio file is the owner's only
     for path in (sessions / session_id / "audio").rglob("*"):
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+async def test_the_microphone_is_chosen_from_the_devices_portaudio_sees(
+    live,
+    pulse: PulseServer,  # noqa: F811
+) -> None:
+    import asyncio
+
+    from textual.widgets import OptionList
+
+    from facilitator.audio.devices import input_devices
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.devices import DevicesScreen
+
+    devices = input_devices()
+    default = next(d for d in devices if d.is_default)
+    app = make_app(live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.action_choose_device()
+        await pilot.pause()
+        assert isinstance(app.screen, DevicesScreen)
+        options = app.screen.query_one("#devices", OptionList)
+        for _ in range(50):
+            if options.option_count:
+                break
+            await asyncio.sleep(0.1)
+        shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(shown) == len(devices) and any(default.name in s for s in shown)
+        assert shown[options.highlighted].startswith("*")  # the default, marked and chosen
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.recording is not None and app.recording.device == default.index
