@@ -597,9 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=[name for name in FORMATS if name != "md"] + ["flac", "mp3", "opus", "clips"],
-        help=", ".join(
-            f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md"
-        )
+        help=", ".join(f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md")
         + ", "
         + _(
             "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
