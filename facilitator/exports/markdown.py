@@ -29,11 +29,15 @@ def _percent(value: float) -> str:
 
 def _talk_section(summary: dict[str, Any]) -> list[str]:
     out = ["", f"## {_('Talk time')}", ""]
+    names = summary.get("names") or {} if summary.get("with_names") else {}
+    if summary.get("with_names"):
+        out += [f"*{_('This report contains real names.')}*", ""]
     rows = []
     for p in summary["participants"]:
+        real = f" — {names[p['id']]}" if p["id"] in names else ""
         rows.append(
             [
-                f"{p['label']} ({p['id']})" + (f", {p['role']}" if p["role"] else ""),
+                f"{p['label']} ({p['id']})" + real + (f", {p['role']}" if p["role"] else ""),
                 clock(p["talk_s"]),
                 f"`{text_bar(p['share'])}` {_percent(p['share'])}",
                 _percent(p["fair_share"]),
