@@ -458,3 +458,22 @@ async def test_no_microphone_is_said_on_the_record_line_and_the_session_goes_on(
         await pilot.pause()
         assert live.state.talk.current_speaker == "P1"
         assert live.state.audio.segments == []
+
+
+async def test_ending_the_session_ends_the_recording(
+    live: LiveSession, recording: Recording, recorder: FakeRecorder, clock: FakeClock
+) -> None:
+    consent_all(live)
+    app = app_with(live, recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        clock.advance(42)
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert live.state.ended and not recording.recording
+        assert recorder.started_at is None  # the device is closed, not left running
+        segment = live.state.audio.segments[-1]
+        assert (segment.ended_by, segment.seconds(0)) == ("end", 42.0)

@@ -815,6 +815,9 @@ class LiveScreen(Screen[None]):
 
         def ended(confirmed: bool | None) -> None:
             if confirmed:
+                recording = self.recording
+                if recording is not None and recording.recording:
+                    self._act(lambda: recording.stop("end"))  # no recording past the end
                 self._act(self.live.end)
                 if self.live.state.ended:
                     # switch only once the dialog is gone from the screen stack
