@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +71,37 @@ class FacilitatorApp(App[int]):
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
         self.recording: Recording | None = None  # the moderator's, once a live view runs
+
+    def get_driver_class(self):
+        """Textual's terminal driver, drawing through a copy of stderr's descriptor.
+
+        PortAudio's start (``import sounddevice``, a device list read again) points
+        descriptor 2 at /dev/null for some 30 ms to hide ALSA's chatter; a frame Textual
+        wrote then was lost, and parts of the screen stayed blank under tmux. Drawing
+        through a duplicate of the terminal's descriptor keeps every frame.
+        """
+        base = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if not issubclass(base, LinuxDriver):
+            return base  # the served view, Windows, tests: not a terminal of ours
+
+        class TerminalDriver(base):  # type: ignore[valid-type, misc]
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                stderr = sys.__stderr__
+                if stderr is not None:
+                    try:
+                        self._file = open(  # noqa: SIM115 (lives as long as the app)
+                            os.dup(stderr.fileno()),
+                            "w",
+                            encoding=stderr.encoding,
+                            errors=stderr.errors,
+                        )
+                    except (OSError, ValueError):
+                        pass  # no descriptor to copy: draw on stderr itself
+
+        return TerminalDriver
 
     def recording_for(self, live: LiveSession):
         """The moderator's recording for ``live`` (one per session the app opens)."""

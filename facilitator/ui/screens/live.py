@@ -324,9 +324,9 @@ class LiveScreen(Screen[None]):
         self.repaint_all()
 
     def repaint_all(self) -> None:
-        """Paint the whole terminal again. Starting PortAudio with PulseAudio's client
-        library disturbs what a terminal shows (seen under tmux): after each start of it
-        (the check, a stream opened or closed) the screen is drawn whole, not in parts."""
+        """Paint the whole terminal again after PortAudio was started, or a stream opened,
+        closed or lost: PortAudio and ALSA may print to stderr, which is the terminal (the
+        app itself draws through a copy of it, see ``FacilitatorApp.get_driver_class``)."""
         self.app.screen.refresh(repaint=True)
         self.app.refresh(repaint=True)
 
