@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from facilitator.i18n import _
+from facilitator.store.journal import fsync_dir
 
 HEADER_BYTES = 44
 _MAX_DATA_BYTES = 0xFFFF_FFFF - (HEADER_BYTES - 8)  # the RIFF size field is 32 bits
@@ -116,7 +117,7 @@ class SegmentWriter:
             raise _write_error(self.path, error) from error
         self._fd = fd
         self._flushed_bytes = 0
-        _fsync_dir(self.path.parent)  # the new name itself survives a power cut
+        fsync_dir(self.path.parent)  # the new name itself survives a power cut
 
     @property
     def frames(self) -> int:
@@ -204,19 +205,6 @@ class SegmentWriter:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class _Layout(NamedTuple):

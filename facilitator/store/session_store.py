@@ -43,7 +43,13 @@ from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
 from facilitator.i18n import _
-from facilitator.store.journal import FILE_MODE, JournalWriter, StorageError, read_journal
+from facilitator.store.journal import (
+    FILE_MODE,
+    JournalWriter,
+    StorageError,
+    fsync_dir,
+    read_journal,
+)
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -66,19 +72,6 @@ def default_sessions_dir() -> Path:
     return Path(os.environ.get(SESSIONS_ENV) or "sessions")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -95,7 +88,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 class AtomicJSONStorage(Storage):
@@ -344,7 +337,7 @@ def keep_damaged_copy(path: Path, appended_only: bool = False) -> Path | None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return copy
 
 
