@@ -204,3 +204,15 @@ async def test_the_microphone_is_chosen_from_the_devices_portaudio_sees(
         await pilot.press("enter")
         await pilot.pause()
         assert app.recording is not None and app.recording.device == default.index
+
+
+def test_devices_lists_the_microphones_with_the_default_marked(
+    sessions: Path,  # noqa: F811
+    audio_env: dict[str, str],
+) -> None:
+    result = facilitator(sessions, audio_env, "devices")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    marked = [line for line in lines if line.startswith("*")]
+    assert len(marked) == 2  # the default device, and the line that explains the mark
+    assert "facilitator run SESSION --device NUMBER" in lines[-1]
