@@ -32,6 +32,7 @@ from facilitator.ui.widgets.record_line import RecordLine
 from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 AUDIO_TICK_S = 0.1  # the level meter and the voice activity, while recording
+AUDIO_CHECK_AFTER_S = 1.0  # can this machine record? asked once the screen is up
 CONSENT_ROW = "consent:"  # a checklist row for one participant's recording consent
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
 HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
@@ -292,7 +293,12 @@ class LiveScreen(Screen[None]):
         self.live.heartbeat()
         if self.recording is not None:
             self.set_interval(AUDIO_TICK_S, self.audio_tick)
-            self.run_worker(self._check_audio, thread=True, group="audio-check")
+            # after the first frames: PortAudio's start (tens of ms, holding the GIL at
+            # times) would otherwise delay the first frame the moderator sees
+            self.set_timer(
+                AUDIO_CHECK_AFTER_S,
+                lambda: self.run_worker(self._check_audio, thread=True, group="audio-check"),
+            )
             recovered = self._act(self.recording.recover)
             for message in recovered or ():
                 self.notify(message, severity="warning", timeout=12)
