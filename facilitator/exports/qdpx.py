@@ -54,11 +54,12 @@ from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import xml_text
 from facilitator.exports.subtitles import (
     MODERATOR,
+    clock_line,
     one_line,
     recording_offset,
     session_line,
     speaker_label,
-    voices,
+    speaker_legend,
 )
 from facilitator.i18n import _
 
@@ -149,18 +150,7 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
         out.line()
     out.line(session_line(summary))
     out.line(_("Guide: {guide}", guide=one_line(session["guide"])))
-    if offset:
-        out.line(
-            _(
-                "Times are positions in the recording, which started {offset} s into the "
-                "session (breaks not counted).",
-                offset=f"{offset:g}",
-            )
-        )
-    else:
-        out.line(
-            _("Times are on the session clock, from the start of the session (breaks not counted).")
-        )
+    out.line(clock_line(summary))
     out.line(
         _(
             "One line per speaker turn, for the words said; the notes taken during the "
@@ -169,12 +159,7 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
     )
     out.line()
     out.line(_("Speakers:"))
-    for pid, label, role in voices(summary):
-        entry = label
-        if names.get(pid):
-            entry += f" = {one_line(names[pid])}"
-        if role:
-            entry += f" ({role})"
+    for entry in speaker_legend(summary, names):
         out.line(f"- {entry}")
 
     phases = {p["id"]: p for p in summary["phases"]}

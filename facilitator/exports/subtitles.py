@@ -122,18 +122,32 @@ def session_line(summary: dict[str, Any]) -> str:
     return ", ".join(part for part in (s["title"], place, date) if part)
 
 
-def _header(summary: dict[str, Any]) -> list[str]:
+def clock_line(summary: dict[str, Any]) -> str:
+    """How the times are counted, as every file with times in it says it."""
     offset = recording_offset(summary)
     if offset:
-        clock_line = _(
+        return _(
             "Times are positions in the recording, which started {offset} s into the "
             "session (breaks not counted).",
             offset=f"{offset:g}",
         )
-    else:
-        clock_line = _(
-            "Times are on the session clock, from the start of the session (breaks not counted)."
-        )
+    return _("Times are on the session clock, from the start of the session (breaks not counted).")
+
+
+def speaker_legend(summary: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """``Informant 1 = <real name> (role)`` per voice; the name only where ``names`` has it."""
+    out = []
+    for pid, label, role in voices(summary):
+        entry = label
+        if names.get(pid):
+            entry += f" = {one_line(names[pid])}"
+        if role:
+            entry += f" ({role})"
+        out.append(entry)
+    return out
+
+
+def _header(summary: dict[str, Any]) -> list[str]:
     blocks = [
         _comment(
             [
@@ -144,7 +158,7 @@ def _header(summary: dict[str, Any]) -> list[str]:
                     "words.",
                     placeholder=PLACEHOLDER,
                 ),
-                clock_line,
+                clock_line(summary),
             ]
         )
     ]

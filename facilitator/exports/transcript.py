@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from facilitator.exports.csv_matrix import BOM
-from facilitator.exports.subtitles import cues, recording_offset, session_line, voices
+from facilitator.exports.subtitles import clock_line, cues, session_line, speaker_legend
 from facilitator.i18n import _
 
 
@@ -58,32 +58,15 @@ def render_transcript(summary: dict[str, Any]) -> str:
     lines: list[str] = []
     if with_names:
         lines += [_("THIS FILE CONTAINS REAL NAMES. Keep it safe; do not share it."), ""]
-    offset = recording_offset(summary)
-    if offset:
-        clock_line = _(
-            "Times are positions in the recording, which started {offset} s into the "
-            "session (breaks not counted).",
-            offset=f"{offset:g}",
-        )
-    else:
-        clock_line = _(
-            "Times are on the session clock, from the start of the session (breaks not counted)."
-        )
     lines += [
         session_line(summary),
         _("Guide – {guide}", guide=summary["session"]["guide"]),
         _("Transcript, one paragraph per speaker turn, each with the time it began."),
-        clock_line,
+        clock_line(summary),
         "",
         _("Speakers"),
     ]
-    for pid, label, role in voices(summary):
-        entry = label
-        if names.get(pid):
-            entry += f" = {names[pid]}"
-        if role:
-            entry += f" ({role})"
-        lines.append(entry)
+    lines += speaker_legend(summary, names)
     out = [no_colon(line) for line in lines]
     for start, _end, speaker in cues(summary):
         out += ["", f"{no_colon(speaker)}: {f4_time(start)}"]
