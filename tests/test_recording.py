@@ -477,3 +477,23 @@ async def test_ending_the_session_ends_the_recording(
         assert recorder.started_at is None  # the device is closed, not left running
         segment = live.state.audio.segments[-1]
         assert (segment.ended_by, segment.seconds(0)) == ("end", 42.0)
+
+
+def test_speech_after_space_is_offered_to_whoever_speaks(
+    live: LiveSession, recording: Recording, recorder: FakeRecorder, clock: FakeClock
+) -> None:
+    consent_all(live)
+    recording.toggle()
+    live.speak("P1")
+    clock.advance(5)
+    live.speak(None)  # space: nobody is speaking (an open turn of nobody)
+    recorder.voice = [(8.0, True)]
+    clock.advance(4)  # 9 s: speech for 1 s
+    recording.poll()
+    assert voice_nudges(live.state, live.state.session_s(clock.now())) == []
+    clock.advance(6)  # 15 s: speech for 7 s with nobody marked
+    recording.poll()
+    reminders = voice_nudges(live.state, live.state.session_s(clock.now()))
+    assert [n.text_id for n in reminders] == ["unattributed"]
+    assert reminders[0].minutes * 60 == pytest.approx(7.0)
+

@@ -225,8 +225,9 @@ class AudioLedger:
         last = talk.turns[-1] if talk.turns else None
         since = self.voice_on_since
         if last is not None:
-            ended = last.end_s if last.end_s is not None else now_s
-            since = max(since, ended)
+            # nobody marked since: the open "nobody" turn's start (space), or the end of the
+            # last turn (a break closed it)
+            since = max(since, last.start_s if last.who is None else (last.end_s or now_s))
         return max(0.0, now_s - since)
 
 
