@@ -17,10 +17,10 @@ speech": time in which someone spoke while nobody was marked as speaking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from facilitator.core.guide import ChecklistItem, Guide, Phase
+from facilitator.core.guide import ChecklistItem, Guide
 from facilitator.core.talk import MODERATOR, TalkLedger
 from facilitator.i18n import _
 
@@ -54,23 +54,8 @@ def with_consent_item(guide: Guide) -> Guide:
     item = ChecklistItem(
         CONSENT_ITEM_ID, _("Everyone present consents to audio recording"), consent=True
     )
-    phase = Phase(
-        id=first.id,
-        title=first.title,
-        kind=first.kind,
-        minutes=first.minutes,
-        questions=first.questions,
-        checklist=(*first.checklist, item),
-        guidance=first.guidance,
-        stages=first.stages,
-    )
-    return _replace_phases(guide, (phase, *guide.phases[1:]))
-
-
-def _replace_phases(guide: Guide, phases: tuple[Phase, ...]) -> Guide:
-    from dataclasses import replace
-
-    return replace(guide, phases=phases)
+    phase = replace(first, checklist=(*first.checklist, item))
+    return replace(guide, phases=(phase, *guide.phases[1:]))
 
 
 @dataclass
@@ -113,12 +98,9 @@ class AudioLedger:
     written_consent: frozenset[str] = frozenset()
     consent: dict[str, bool] = field(default_factory=dict)  # ticked or unticked in the session
     segments: list[Segment] = field(default_factory=list)
-    by_key: dict[str, int] = field(default_factory=dict)
     voice: list[tuple[float, float]] = field(default_factory=list)  # closed speech stretches
     voice_on_since: float | None = None
-    voice_s: float = 0.0  # speech heard, closed stretches
-    unattributed_s: float = 0.0  # of which nobody was marked speaking (at the time it ended)
-    last_voice_end_s: float | None = None
+    unattributed_s: float = 0.0  # speech with nobody marked speaking (at the time it ended)
     exported: list[str] = field(default_factory=list)  # audio files written, since any purge
     purged: list[dict[str, Any]] = field(default_factory=list)
     purged_keys: set[str] = field(default_factory=set)  # segments deleted by a purge
@@ -149,7 +131,6 @@ class AudioLedger:
             self.stop({"reason": "crash"}, at_s)
         start_s = _number(data.get("start_s"), at_s)
         self.segments.append(Segment(key, file, start_s, None, str(data.get("device", ""))))
-        self.by_key[key] = len(self.segments) - 1
 
     def stop(self, data: dict[str, Any], at_s: float) -> None:
         file = data.get("file")
@@ -160,8 +141,9 @@ class AudioLedger:
                 break
         if segment is None:
             return
-        self.voice_off(_number(data.get("end_s"), at_s), None)
-        segment.end_s = max(segment.start_s, _number(data.get("end_s"), at_s))
+        end_s = _number(data.get("end_s"), at_s)
+        self.voice_off(end_s, None)
+        segment.end_s = max(segment.start_s, end_s)
         segment.overflows = int(_number(data.get("overflows"), 0))
         reason = data.get("reason")
         segment.ended_by = reason if reason in END_REASONS else "stop"
@@ -203,13 +185,20 @@ class AudioLedger:
         start, end = self.voice_on_since, max(at_s, self.voice_on_since)
         self.voice_on_since = None
         self.voice.append((start, end))
-        self.voice_s += end - start
-        self.last_voice_end_s = end
         if talk is not None:
             self.unattributed_s += unattributed_in(talk, start, end, end)
 
     def speaking(self) -> bool:
         return self.voice_on_since is not None
+
+    @property
+    def last_voice_end_s(self) -> float | None:
+        return self.voice[-1][1] if self.voice else None
+
+    def voice_s(self, now_s: float) -> float:
+        """Speech heard up to now, the stretch going on included."""
+        going_on = 0.0 if self.voice_on_since is None else max(0.0, now_s - self.voice_on_since)
+        return sum(end - start for start, end in self.voice) + going_on
 
     def live_unattributed_s(self, talk: TalkLedger, now_s: float) -> float:
         """Unattributed speech up to now, counting the stretch of speech going on."""
@@ -346,19 +335,15 @@ def audio_summary(state: SessionState, now_s: float) -> dict[str, Any]:
         "recorded": bool(audio.segments),
         "exists": bool(kept) or bool(audio.exported),
         "folder": "audio/" if kept else None,
-        "seconds": round(sum(s.seconds(now_s) for s in audio.segments), 3),
+        "seconds": round(audio.recorded_s(now_s), 3),
         "segments": [s.to_dict() for s in audio.segments],
         "overflows": audio.overflows,
         "consent": sorted(p.id for p in state.roster if audio.has_consent(p.id)),
-        "voice_s": round(audio.voice_s + _open_voice(audio, now_s), 3),
+        "voice_s": round(audio.voice_s(now_s), 3),
         "unattributed_speech_s": round(exact_unattributed_s(audio, state.talk, now_s), 3),
         "exports": list(audio.exported),
         "purged": purged,
     }
-
-
-def _open_voice(audio: AudioLedger, now_s: float) -> float:
-    return 0.0 if audio.voice_on_since is None else max(0.0, now_s - audio.voice_on_since)
 
 
 def _number(value: object, default: float) -> float:
