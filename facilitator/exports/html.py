@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from facilitator.core.timefmt import clock
-from facilitator.exports.markdown import session_facts
+from facilitator.exports.markdown import outcome_text, session_facts
 from facilitator.i18n import _, language
 
 MODERATOR = "moderator"
@@ -1112,15 +1112,12 @@ def _member_check_section(summary: dict[str, Any]) -> list[str]:
     points = summary.get("member_check") or []
     if not points:
         return []
-    names = {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}
     rows = []
     for point in points:
         if point["skipped"]:
             verdict, cls = _("skipped"), "skipped"
-        elif point["outcome"] in names:
-            verdict, cls = names[point["outcome"]], point["outcome"]
         else:
-            verdict, cls = _("not checked"), "none"
+            verdict, cls = outcome_text(point["outcome"]), point["outcome"] or "none"
         question = (
             f'<br><span class="muted">{_e(point["question_text"])}</span>'
             if point.get("question_text")

@@ -129,17 +129,20 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def outcome_text(outcome: str | None, unmarked: str | None = None) -> str:
+    """The group's verdict on a member-check point in words; without one, ``unmarked``
+    (by default "not checked")."""
+    names = {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}
+    return names.get(outcome or "") or unmarked or _("not checked")
+
+
 def _member_check_section(summary: dict[str, Any]) -> list[str]:
     points = summary.get("member_check") or []
     if not points:
         return []
-    names = {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}
     out = ["", f"## {_('Member check')}", ""]
     for point in points:
-        if point["skipped"]:
-            verdict = _("skipped")
-        else:
-            verdict = names.get(point["outcome"], _("not checked"))
+        verdict = _("skipped") if point["skipped"] else outcome_text(point["outcome"])
         nuance = f": {point['nuance']}" if point.get("nuance") else ""
         out.append(f"- {point['text']} — **{verdict}**{nuance}")
     return out

@@ -5,18 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from facilitator.core.timefmt import clock
-from facilitator.exports.markdown import _table, text_bar
+from facilitator.exports.markdown import _table, outcome_text, text_bar
 from facilitator.i18n import _
-
-OUTCOMES = {"confirmed": "✓", "nuanced": "~", "refuted": "✗"}
-
-
-def outcome_text(outcome: str | None) -> str:
-    if outcome is None:
-        return _("not checked")
-    return {"confirmed": _("confirmed"), "nuanced": _("nuanced"), "refuted": _("refuted")}.get(
-        outcome, outcome
-    )
 
 
 def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.notes import Note
+from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import _
 from facilitator.ui.widgets.bigtext import BigText
 
@@ -35,11 +36,7 @@ MARK_STYLE = {
 
 
 def verdict_name(outcome: str | None) -> str:
-    return {
-        "confirmed": _("confirmed"),
-        "nuanced": _("nuanced"),
-        "refuted": _("refuted"),
-    }.get(outcome or "", _("not read yet"))
+    return outcome_text(outcome, _("not read yet"))
 
 
 class _Marking:
