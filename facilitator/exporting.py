@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
 from facilitator.i18n import _
 from facilitator.store.session_store import SessionStore, atomic_write, make_private_dir
+
+if TYPE_CHECKING:
+    from facilitator.audio.convert import ClipsResult
 
 
 def render_export(
@@ -124,12 +128,9 @@ def write_clips(
     output: Path | None = None,
     before_s: float | None = None,
     after_s: float | None = None,
-):
-    """A clip around each note tagged #quote, and clips.csv; default ``audio/clips/``.
-    Returns the converter's result with ``folder`` set."""
-    from dataclasses import dataclass
-
-    from facilitator.audio.convert import AudioExportError, ClipsResult, Quote, export_clips
+) -> ClipsResult:
+    """A clip around each note tagged #quote, and clips.csv; default ``audio/clips/``."""
+    from facilitator.audio.convert import AudioExportError, Quote, export_clips
     from facilitator.core import events as ev
     from facilitator.core.audio import AUDIO_DIR
     from facilitator.core.notes import question_codes
@@ -156,13 +157,4 @@ def write_clips(
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent)
     record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
-    result = export_clips(segments, quotes, target, before_s=before, after_s=after)
-
-    @dataclass(frozen=True)
-    class Written:
-        clips: tuple
-        skipped: tuple
-        folder: Path
-
-    assert isinstance(result, ClipsResult)
-    return Written(result.clips, result.skipped, target)
+    return export_clips(segments, quotes, target, before_s=before, after_s=after)

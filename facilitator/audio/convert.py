@@ -123,6 +123,11 @@ class ClipsResult:
     skipped: tuple[SkippedQuote, ...]
     csv_path: Path
 
+    @property
+    def folder(self) -> Path:
+        """Where the clips and their list are."""
+        return self.csv_path.parent
+
 
 # --- ffmpeg ---------------------------------------------------------------------------------
 
