@@ -215,6 +215,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         remove(path.with_name(f".{path.name}.part"))
     record_admin(
         store,
+        state,
         ev.AUDIO_PURGED,
         {"files": files, "bytes": size, "wall": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
     )

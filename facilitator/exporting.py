@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facilitator.core.clock import SystemClock
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
 from facilitator.i18n import _
+from facilitator.store.journal import JournalLocked
 from facilitator.store.session_store import SessionStore, atomic_write, make_private_dir
 
 if TYPE_CHECKING:
@@ -50,13 +53,9 @@ def write_export(
 ADMIN = "admin"  # the writer name of changes made outside a live view (exports, purge)
 
 
-def record_admin(store: SessionStore, kind: str, data: dict) -> None:
-    """Record one event from outside a live view, in its own journal, after every other."""
-    import time
-
-    from facilitator.core.clock import SystemClock
-    from facilitator.store.journal import JournalLocked
-
+def record_admin(store: SessionStore, state: SessionState, kind: str, data: dict) -> None:
+    """Record one event from outside a live view, in its own journal, after every event
+    ``state`` holds: stamped and counted past them, as ``LiveSession.record`` does."""
     for _attempt in range(50):
         try:
             journal = store.open_writer(ADMIN)
@@ -66,10 +65,8 @@ def record_admin(store: SessionStore, kind: str, data: dict) -> None:
     else:
         raise JournalLocked(_("another facilitator command is changing this session"))
     try:
-        loaded = store.read_events().events
-        last_at = max((e.at for e in loaded), default=0.0)
-        last_lc = max((e.lc for e in loaded), default=0)
-        journal.append(max(SystemClock().now(), last_at), kind, data, lc=last_lc + 1)
+        at = max(SystemClock().now(), state.last_at)
+        journal.append(at, kind, data, lc=state.max_lc + 1)
     finally:
         journal.close()
 
@@ -109,14 +106,15 @@ def write_audio(
     from facilitator.audio.convert import export_recording
     from facilitator.core import events as ev
     from facilitator.core.audio import AUDIO_DIR
-    from facilitator.core.clock import SystemClock
 
     segments = _segments(store, state)
     target = (output or store.path / AUDIO_DIR / "exports" / f"{info.id}.{fmt}").absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent.parent)
         make_private_dir(target.parent)
-    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})  # first: purge finds a .part too
+    record_admin(
+        store, state, ev.AUDIO_FILE, {"path": str(target)}
+    )  # first: purge finds a .part too
     total_s = state.session_s(SystemClock().now()) if state.ended else None
     return export_recording(segments, target, fmt, total_s=total_s, progress=progress).path
 
@@ -156,5 +154,5 @@ def write_clips(
     target = (output or store.path / AUDIO_DIR / "clips").absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent)
-    record_admin(store, ev.AUDIO_FILE, {"path": str(target)})
+    record_admin(store, state, ev.AUDIO_FILE, {"path": str(target)})
     return export_clips(segments, quotes, target, before_s=before, after_s=after)
