@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facilitator.cli import EXIT_OK, _fail
 from facilitator.core import events as ev
 from facilitator.core.audio import AUDIO_DIR
 from facilitator.i18n import _
@@ -21,17 +22,10 @@ from facilitator.i18n import _
 if TYPE_CHECKING:
     from facilitator.core.session import SessionState
 
-EXIT_OK = 0
-EXIT_ERROR = 1
 AUDIO_EXPORTS = ("flac", "mp3", "opus")
 CLIPS = "clips"
 # What an audio file starts with: RIFF (WAV), fLaC, OggS (Opus), ID3 or an MPEG frame (MP3).
 AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
-
-
-def _fail(message: str) -> int:
-    print(_("error: {message}", message=message), file=sys.stderr)
-    return EXIT_ERROR
 
 
 def add_arguments(sub, export: argparse.ArgumentParser, new, run, next_) -> None:
@@ -163,13 +157,15 @@ def is_audio_file(path: Path) -> bool:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from facilitator.cli import _load, _open_store
-    from facilitator.exporting import record_admin
+    from facilitator.cli import _open_store
+    from facilitator.live import MODERATOR
     from facilitator.store.journal import JournalLocked
 
     store = _open_store(args)
     try:
-        moderator = store.open_writer("moderator")  # is the live view open (and recording)?
+        # The moderator's journal is locked while the live view is open (and may record);
+        # held through the purge, so that the view cannot open and record meanwhile.
+        moderator = store.open_writer(MODERATOR)
     except JournalLocked:
         return _fail(
             _(
@@ -178,7 +174,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
                 id=store.path.name,
             )
         )
-    moderator.close()
+    with moderator:
+        return _purge_audio(store)
+
+
+def _purge_audio(store) -> int:
+    from facilitator.cli import _load
+    from facilitator.exporting import record_admin
+
     info, state = _load(store)
     files = 0
     size = 0
