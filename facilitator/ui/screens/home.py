@@ -147,16 +147,8 @@ class HomeScreen(Screen[None]):
         sessions = self.query_one("#sessions", OptionList)
         guides = self.query_one("#guides", OptionList)
         for options in (sessions, guides):
-            if options.option_count and options.highlighted is None:
-                first = next(
-                    (
-                        i
-                        for i in range(options.option_count)
-                        if not options.get_option_at_index(i).disabled
-                    ),
-                    None,
-                )
-                options.highlighted = first
+            if options.highlighted is None:
+                options.action_first()  # the first option that is not disabled, if any
         # with no session yet, start where the moderator will act: the guides
         (sessions if sessions.highlighted is not None else guides).focus()
 
