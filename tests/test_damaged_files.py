@@ -32,6 +32,7 @@ from facilitator.core.events import Event
 from facilitator.core.guide import load_guide
 from facilitator.core.session import SessionInfo, state_of
 from facilitator.live import LiveSession
+from facilitator.store import session_store
 from facilitator.store.journal import read_journal
 from facilitator.store.session_store import (
     DAMAGED_MARK,
@@ -495,6 +496,34 @@ def test_a_checkpoint_keeps_a_damaged_session_json_aside_before_writing_over_it(
     assert store.checkpoint() == len(recorded.events)
     assert_kept_aside(store.db_path, damaged)
     assert_recovered(recorded)
+
+
+def test_a_session_json_damaged_after_it_was_read_is_still_found(recorded: Recorded) -> None:
+    """The details of a session.json read before are reused for the very same bytes only:
+    damage after the read (in place, the same size) is found and kept aside as ever."""
+    store = recorded.store
+    store.info()
+    data = store.db_path.read_bytes()
+    damaged = data.replace(b'"stage": 1', b'"stage": 0', 1)
+    assert len(damaged) == len(data) and damaged != data
+    store.db_path.write_bytes(damaged)
+    assert store.checkpoint() == len(recorded.events)
+    assert_kept_aside(store.db_path, damaged)
+    assert_recovered(recorded)
+
+
+def test_opening_a_session_parses_session_json_once(
+    recorded: Recorded, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``info`` and ``repair`` both need the details: the file (megabytes in a long session,
+    with its copy of the events) is parsed for the first only."""
+    parsed: list[bytes] = []
+    parse = session_store._json_object
+    monkeypatch.setattr(session_store, "_json_object", lambda raw: parse(parsed.append(raw) or raw))
+    live = LiveSession(SessionStore(recorded.store.path), clock=clock)
+    assert len(parsed) == 1
+    live.close()  # the checkpoint's read of the details, unchanged since, is not parsed either
+    assert len(parsed) == 1
 
 
 # --- journals -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ what can be read is kept; the session's details come from ``session.meta.json`` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -180,14 +181,23 @@ class Damage:
     from_copy: tuple[str, ...] = ()
 
 
-def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str]:
-    """The JSON object in ``path``, or None and why not (missing, empty, not JSON ...)."""
+def _read_bytes(path: Path) -> tuple[bytes | None, str]:
+    """The bytes of ``path``, or None and why not."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes(), ""
     except FileNotFoundError:
         return None, _("the file is missing")
     except OSError as error:
         return None, error.strerror or str(error)
+
+
+def read_json_object(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """The JSON object in ``path``, or None and why not (missing, empty, not JSON ...)."""
+    raw, reason = _read_bytes(path)
+    return _json_object(raw) if raw is not None else (None, reason)
+
+
+def _json_object(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if not raw.strip():
         return None, _("the file is empty")
     try:
@@ -374,6 +384,9 @@ class SessionStore:
         self.damage: Damage | None = None  # what ``details`` found wrong with session.json
         self.damaged_journals: list[Path] = []  # journals with damaged lines, at the last read
         self.checkpoint_problem: str | None = None  # why the last checkpoint was not written
+        # the details of the last session.json read that needed nothing from the copy, by a
+        # digest of its bytes: the same file is not parsed and checked again (see ``details``)
+        self._clean_details: tuple[bytes, dict[str, Any]] | None = None
 
     # --- creating and finding -------------------------------------------------------------------
 
@@ -508,23 +521,34 @@ class SessionStore:
         """Give a session made without a study its study (when its next stage is made)."""
         with self._lock:
             document = self.details()
-            if self.damage is not None:
-                self._keep_copy_of_damaged_db()
-            next(iter(document["meta"].values()))["study"] = study
-            AtomicJSONStorage(self.db_path).write(document)
-            self._save_details_copy(document)
+            ((key, meta),) = document["meta"].items()
+            document["meta"] = {key: {**meta, "study": study}}  # the tables read are shared
+            self._write(document, self.read_events().events)
 
     # --- damaged files ----------------------------------------------------------------------------
 
     def details(self) -> dict[str, Any]:
-        """session.json as it should be: as read, with each table of the session's details that
-        cannot be read (or a whole unreadable file) taken from session.meta.json. Writes
-        nothing. Sets ``damage`` when anything had to come from the copy; raises
-        ``SessionDamaged`` when the title, guide or meta cannot be recovered at all."""
+        """The tables of session.json but its copy of the events, as they should be: as read,
+        with each table of the session's details that cannot be read (or a whole unreadable
+        file) taken from session.meta.json. Writes nothing. Sets ``damage`` when anything had
+        to come from the copy; raises ``SessionDamaged`` when the title, guide or meta cannot
+        be recovered at all.
+
+        The tables are shared with later calls: replace one, never change it in place. A
+        session.json the same, byte for byte, as one read before without damage is not
+        parsed again (opening a session reads it for ``info`` and again for ``repair``, and
+        its copy of the events makes it megabytes long in a long session)."""
         self.damage = None
-        document, reason = read_json_object(self.db_path)
+        raw, reason = _read_bytes(self.db_path)
+        document: dict[str, Any] | None = None
+        if raw is not None:
+            digest = hashlib.blake2b(raw, digest_size=16).digest()
+            if self._clean_details is not None and self._clean_details[0] == digest:
+                return dict(self._clean_details[1])
+            document, reason = _json_object(raw)
         broken: dict[str, str] = {}
         if document is not None:
+            document.pop("events", None)  # only a copy: the journals hold the events
             for name in DETAIL_TABLES:
                 if name not in document:
                     if name in REQUIRED_TABLES:
@@ -533,10 +557,9 @@ class SessionStore:
                 problem = table_problem(name, document[name])
                 if problem:
                     broken[name] = problem
-            if not isinstance(document.get("events", {}), dict):
-                document["events"] = {}  # only a copy: the journals hold the events
         if document is not None and not broken:
-            return document
+            self._clean_details = (digest, document)
+            return dict(document)
         copy, copy_reason = read_json_object(self.meta_path)
         if document is None:
             # nothing of session.json can be read: every table comes from the copy
@@ -575,6 +598,16 @@ class SessionStore:
             )
         self.damage = Damage(reason, tuple(wanted))
         return document
+
+    def _write(self, document: dict[str, Any], events: list[Event]) -> None:
+        """session.json from the details (``details``, just called) and the events, and its
+        copy of the details; a damaged session.json is copied aside first. Raises
+        ``StorageError`` or ``OSError``."""
+        if self.damage is not None:
+            self._keep_copy_of_damaged_db()
+        document = {**document, "events": _events_table(events)}
+        AtomicJSONStorage(self.db_path).write(document)
+        self._save_details_copy(document)
 
     def _keep_copy_of_damaged_db(self) -> Path | None:
         try:
@@ -779,12 +812,7 @@ class SessionStore:
         try:
             loaded = self.read_events()
             with self._lock:
-                document = self.details()
-                if self.damage is not None:
-                    self._keep_copy_of_damaged_db()
-                document["events"] = _events_table(loaded.events)
-                AtomicJSONStorage(self.db_path).write(document)
-                self._save_details_copy(document)
+                self._write(self.details(), loaded.events)
         except (StorageError, SessionDamaged, OSError) as error:
             self.checkpoint_problem = str(error)
             return -1
