@@ -26,6 +26,7 @@ from facilitator.core.summary import build_summary
 from facilitator.core.talk import MODERATOR
 from facilitator.exports import renderer
 from facilitator.exports.html import render_html
+from facilitator.exports.markdown import render_markdown
 from facilitator.i18n import set_language
 from facilitator.live import LiveSession
 from facilitator.store.session_store import SessionStore
@@ -371,6 +372,32 @@ def test_a_session_just_opened_renders(live: LiveSession) -> None:
     assert page.errors == []
     assert [b["width"] for b in page.find("rect", data_bar="")] == ["0"] * 5
     assert page.find("rect", data_turn="") == []
+
+
+def test_a_note_off_its_phases_questions_is_in_the_markdown_and_the_report(
+    played: LiveSession,
+) -> None:
+    """A note whose question is not one of its phase's (the guide changed under it, or an
+    assistant's journal disagrees) is listed under "Not tied to a question", in both."""
+    summary = summary_of(played)
+    note = summary["notes"][0]
+    other = next(p for p in summary["phases"] if p["id"] != note["phase"] and p["questions"])
+    elsewhere = {**note, "id": "elsewhere", "tags": [], "text": "Et annet spørsmål"}
+    elsewhere["question"] = other["questions"][0]["id"]
+    gone = {
+        **note,
+        "id": "gone",
+        "tags": [],
+        "question": "gone",
+        "text": "Et spørsmål som er borte",
+    }
+    summary["notes"] += [elsewhere, gone]
+    markdown = render_markdown(summary)
+    shown = "".join(Page(render_html(summary)).text)
+    for n in summary["notes"]:
+        assert n["text"] in markdown, n["text"]
+        assert n["text"] in shown, n["text"]
+    assert "*Not tied to a question*" in markdown and "Not tied to a question" in shown
 
 
 def test_the_page_language_follows_the_interface(

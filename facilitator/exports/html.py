@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from facilitator.core.timefmt import clock
-from facilitator.exports.markdown import outcome_text, session_facts
+from facilitator.exports.markdown import notes_by_question, outcome_text, session_facts
 from facilitator.i18n import _, language
 
 MODERATOR = "moderator"
@@ -1064,30 +1064,22 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     out: list[str] = []
     if notes:
         out.append(f"<h2>{_e(_('Notes'))}</h2>")
-        known = {p["id"] for p in summary["phases"]}
-        for phase in summary["phases"]:
-            in_phase = [n for n in notes if n["phase"] == phase["id"]]
-            if not in_phase:
+        for title, groups in notes_by_question(summary):
+            if title is None:  # one list, each note with its question
+                out.append(f"<h3><em>{_e(_('Not tied to a phase'))}</em></h3>")
+                out.append('<ul class="notes">')
+                out += [_note_item(n, True) for _question, group in groups for n in group]
+                out.append("</ul>")
                 continue
-            out.append(f"<h3>{_e(phase['title'])}</h3>")
-            keys: list[str | None] = [q["id"] for q in phase["questions"]]
-            keys.append(None)
-            texts = {q["id"]: q["text"] for q in phase["questions"]}
-            for key in keys:
-                group = [n for n in in_phase if n["question"] == key]
-                if key is None:  # and those tied to a question no longer in this phase
-                    group += [n for n in in_phase if n["question"] not in texts and n["question"]]
-                if not group:
-                    continue
-                heading = _e(texts[key]) if key else f"<em>{_e(_('Not tied to a question'))}</em>"
+            out.append(f"<h3>{_e(title)}</h3>")
+            for question, group in groups:
+                heading = (
+                    _e(question) if question else f"<em>{_e(_('Not tied to a question'))}</em>"
+                )
                 out.append(f"<h4>{heading}</h4>")
                 out.append('<ul class="notes">')
                 out += [_note_item(n) for n in group]
                 out.append("</ul>")
-        stray = [n for n in notes if n["phase"] not in known]
-        if stray:
-            out.append(f"<h3><em>{_e(_('Not tied to a phase'))}</em></h3>")
-            out += ['<ul class="notes">'] + [_note_item(n, True) for n in stray] + ["</ul>"]
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
         out.append(f"<h2>{_e(_('Quotes'))}</h2>")

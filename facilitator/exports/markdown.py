@@ -101,24 +101,46 @@ def note_line(note: dict[str, Any]) -> str:
     return f"- {clock(note['t_s'])}{who}: {text}" + (f" `{tags}`" if tags else "")
 
 
+NoteGroups = list[tuple[str | None, list[tuple[str | None, list[dict[str, Any]]]]]]
+
+
+def notes_by_question(summary: dict[str, Any]) -> NoteGroups:
+    """The notes as every report lists them: [(phase title, [(question text, notes)])].
+
+    Phases and questions come in the guide's order, notes in time order. Notes not tied to
+    one of their phase's questions come last in the phase, under the question None; notes
+    of a phase the guide does not have come at the very end, under the phase None.
+    """
+    known = {p["id"] for p in summary["phases"]}
+    by_phase: dict[str | None, list[dict[str, Any]]] = {}
+    for note in summary["notes"]:
+        by_phase.setdefault(note["phase"] if note["phase"] in known else None, []).append(note)
+    out: NoteGroups = []
+    for phase in summary["phases"]:
+        if phase["id"] not in by_phase:
+            continue
+        texts: dict[str | None, str] = {q["id"]: q["text"] for q in phase["questions"]}
+        groups: dict[str | None, list[dict[str, Any]]] = {key: [] for key in texts}
+        groups[None] = []
+        for note in by_phase[phase["id"]]:
+            groups[note["question"] if note["question"] in texts else None].append(note)
+        out.append(
+            (phase["title"], [(texts.get(key), notes) for key, notes in groups.items() if notes])
+        )
+    if None in by_phase:
+        out.append((None, [(None, by_phase[None])]))
+    return out
+
+
 def _notes_section(summary: dict[str, Any]) -> list[str]:
     notes = summary["notes"]
     if not notes:
         return []
     out = ["", f"## {_('Notes')}"]
-    titles = {p["id"]: p["title"] for p in summary["phases"]}
-    for phase in summary["phases"]:
-        in_phase = [n for n in notes if n["phase"] == phase["id"]]
-        if not in_phase:
-            continue
-        out += ["", f"### {titles[phase['id']]}"]
-        keys = [q["id"] for q in phase["questions"]] + [None]
-        texts = {q["id"]: q["text"] for q in phase["questions"]}
-        for key in keys:
-            group = [n for n in in_phase if n["question"] == key]
-            if not group:
-                continue
-            out += ["", f"**{texts[key]}**" if key else f"*{_('Not tied to a question')}*", ""]
+    for title, groups in notes_by_question(summary):
+        out += ["", f"### {title}" if title is not None else f"### *{_('Not tied to a phase')}*"]
+        for question, group in groups:
+            out += ["", f"**{question}**" if question else f"*{_('Not tied to a question')}*", ""]
             out += [note_line(n) for n in group]
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
