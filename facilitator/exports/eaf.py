@@ -50,6 +50,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
+from xml.sax.saxutils import escape  # &, < and >: character data as ElementTree writes it
 
 from facilitator.exports.csv_matrix import note_speaker
 from facilitator.exports.subtitles import one_line, recording_offset, voices
@@ -317,7 +318,7 @@ def render_eaf(summary: dict[str, Any]) -> str:
                 f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{number}" '
                 f'TIME_SLOT_REF1="{slot_of[(t, a, 0)]}" TIME_SLOT_REF2="{slot_of[(t, a, 1)]}">\n'
                 + (
-                    f"                <ANNOTATION_VALUE>{_escape_text(text)}</ANNOTATION_VALUE>\n"
+                    f"                <ANNOTATION_VALUE>{escape(text)}</ANNOTATION_VALUE>\n"
                     if text
                     else "                <ANNOTATION_VALUE />\n"
                 )
@@ -360,8 +361,3 @@ def render_eaf(summary: dict[str, Any]) -> str:
 
 
 _BULK = "@@facilitator-bulk-{}@@"  # a place holder no XML text here can contain (@@ ... @@)
-
-
-def _escape_text(text: str) -> str:
-    """Character data as ElementTree writes it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -37,6 +37,7 @@ passed on. WebVTT with real names opens with a comment that says so and lists th
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.i18n import _
@@ -89,11 +90,6 @@ def timestamp(seconds: float, separator: str = ".") -> str:
     minutes, s = divmod(secs, 60)
     hours, m = divmod(minutes, 60)
     return f"{hours:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
-
-
-def escape(text: str) -> str:
-    """Text for a WebVTT cue or a voice annotation: ``&``, ``<`` and ``>`` as references."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _comment_text(text: str) -> str:
