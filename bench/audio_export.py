@@ -101,7 +101,7 @@ def floor_command(fmt: str, source: Path, target: Path) -> list[str]:
     encoder = convert._encoder("ffmpeg", fmt)
     return [
         "ffmpeg", "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(source),
-        *encoder.ffmpeg_args(), "-f", convert._MUXERS[fmt], "-y", str(target),
+        *encoder.ffmpeg_args(), "-f", fmt, "-y", str(target),
     ]  # fmt: skip
 
 

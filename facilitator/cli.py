@@ -208,9 +208,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     store = _open_store(args)
     info, state = _load(store)
-    from facilitator.cli_audio import AUDIO_EXPORTS, CLIPS, cmd_export_audio
+    from facilitator.cli_audio import EXPORT_FORMATS, cmd_export_audio
 
-    if args.format in (*AUDIO_EXPORTS, CLIPS):
+    if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
     now = SystemClock().now()
     if args.output is None and args.format != "qdpx":  # text to the screen
@@ -589,6 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
     next_.set_defaults(func=cmd_next)
 
+    from facilitator.cli_audio import EXPORT_FORMATS
     from facilitator.exports import FORMATS
 
     export = sub.add_parser("export", help=_("exports for analysis and transcription"))
@@ -596,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format",
         required=True,
-        choices=[name for name in FORMATS if name != "md"] + ["flac", "mp3", "opus", "clips"],
+        choices=[name for name in FORMATS if name != "md"] + list(EXPORT_FORMATS),
         help=", ".join(f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md")
         + ", "
         + _(

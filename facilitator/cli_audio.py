@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from facilitator.cli import EXIT_OK, _fail
 from facilitator.core import events as ev
-from facilitator.core.audio import AUDIO_DIR
+from facilitator.core.audio import AUDIO_DIR, AUDIO_FORMATS
 from facilitator.i18n import _
 
 if TYPE_CHECKING:
     from facilitator.core.session import SessionState
 
-AUDIO_EXPORTS = ("flac", "mp3", "opus")
-CLIPS = "clips"
+CLIPS = "clips"  # the export format of clips around quotes
+EXPORT_FORMATS = (*AUDIO_FORMATS, CLIPS)  # what export makes of the recording
 # What an audio file starts with: RIFF (WAV), fLaC, OggS (Opus), ID3 or an MPEG frame (MP3).
 AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
 

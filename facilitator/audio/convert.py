@@ -56,15 +56,15 @@ from typing import IO
 
 from pydub.utils import get_encoder_name, which
 
+from facilitator.core.audio import AUDIO_FORMATS
 from facilitator.exports.csv_matrix import BOM, DELIMITER
 from facilitator.i18n import _
 
 RATE = 48_000
 CHANNELS = 1
 SAMPLE_WIDTH = 2  # bytes: 16-bit PCM
-AUDIO_FORMATS = ("flac", "mp3", "opus")
-SUFFIXES = {"flac": ".flac", "mp3": ".mp3", "opus": ".opus"}  # opus: Ogg Opus (RFC 7845)
-_MUXERS = {"flac": "flac", "mp3": "mp3", "opus": "opus"}  # ffmpeg's "opus" muxer is Ogg
+# A format's name is its file suffix and its ffmpeg muxer ("opus": Ogg Opus, RFC 7845).
+SUFFIXES = {fmt: f".{fmt}" for fmt in AUDIO_FORMATS}
 CHUNK_FRAMES = RATE  # one second (96 kB) per read and per write into the pipe
 PROGRESS_EVERY_S = 0.2  # wall-clock seconds between progress calls (and one at each end)
 FILE_MODE = 0o600
@@ -451,7 +451,7 @@ def _encode(
         "pipe:0",
         *encoder.ffmpeg_args(),
         "-f",
-        _MUXERS[fmt],
+        fmt,
         "-y",
         str(part),
     ]

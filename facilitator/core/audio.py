@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from facilitator.core.talk_figures import Nudge
 
 AUDIO_DIR = "audio"  # the recording's folder inside the session folder
+AUDIO_FORMATS = ("flac", "mp3", "opus")  # what the recording can be exported as
 
 CONSENT_ITEM_ID = "recording-consent"  # the item a guide without one gets
 
