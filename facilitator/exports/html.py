@@ -16,7 +16,12 @@ from html import escape
 from typing import Any
 
 from facilitator.core.timefmt import clock
-from facilitator.exports.markdown import notes_by_question, outcome_text, session_facts
+from facilitator.exports.markdown import (
+    notes_by_question,
+    outcome_text,
+    session_facts,
+    wall_s,
+)
 from facilitator.i18n import _, language
 
 MODERATOR = "moderator"
@@ -949,7 +954,7 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
         if gap["kind"] != "pause":
             continue
         px = x(gap["start_s"])
-        wall = (gap["wall_end"] or gap["wall_start"]) - gap["wall_start"]
+        wall = wall_s(gap)
         tip = _("Break at {at}: {duration}", at=clock(gap["start_s"]), duration=clock(wall))
         out.append(
             f'<g class="break"><title>{_e(tip)}</title>'
@@ -1153,7 +1158,7 @@ def _gaps_section(summary: dict[str, Any]) -> list[str]:
         return []
     rows = []
     for gap in gaps:
-        wall = (gap["wall_end"] or gap["wall_start"]) - gap["wall_start"]
+        wall = wall_s(gap)
         what = _("Break") if gap["kind"] == "pause" else _("App not running (session time went on)")
         rows.append([_e(clock(gap["start_s"])), _e(what), _e(clock(wall))])
     out = [f"<h2>{_e(_('Breaks and gaps'))}</h2>"]

@@ -94,6 +94,11 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def wall_s(gap: dict[str, Any]) -> float:
+    """How long a break or a gap in the timeline lasted on the wall clock (0 while open)."""
+    return (gap["wall_end"] or gap["wall_start"]) - gap["wall_start"]
+
+
 def note_line(note: dict[str, Any]) -> str:
     tags = " ".join(f"#{t}" for t in note["tags"])
     who = f" ({note['speaker']})" if note["speaker"] else ""
@@ -297,7 +302,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if gaps:
         out += ["", f"## {_('Breaks and gaps')}", ""]
         for gap in gaps:
-            wall = (gap["wall_end"] or gap["wall_start"]) - gap["wall_start"]
+            wall = wall_s(gap)
             what = (
                 _("Break")
                 if gap["kind"] == "pause"

@@ -52,6 +52,7 @@ from typing import Any
 from facilitator.core.notes import TAGS
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import xml_text
+from facilitator.exports.markdown import wall_s
 from facilitator.exports.subtitles import (
     MODERATOR,
     clock_line,
@@ -205,7 +206,7 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
                 out.line(f"{stamp(start)} {_('Question')}: {one_line(text)}")
             out.line()
         elif kind == "pause":
-            wall = (item["wall_end"] or item["wall_start"]) - item["wall_start"]
+            wall = wall_s(item)
             what = _(
                 "Break of {duration}. The session clock stood still; a recording that kept "
                 "running is that much ahead from here.",

@@ -40,6 +40,7 @@ from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
 from facilitator.exports.csv_matrix import author_name, note_speaker
+from facilitator.exports.markdown import wall_s
 from facilitator.i18n import _
 
 PLACEHOLDER = "…"
@@ -195,7 +196,7 @@ def _context(summary: dict[str, Any]) -> list[tuple[float, int, str]]:
                 what = _("Phase: {phase}", phase=phase)
             out.append((start, 1, f"NOTE {_short_time(start)} " + _comment_text(what)))
         elif entry["kind"] == "pause":
-            wall = (entry["wall_end"] or entry["wall_start"]) - entry["wall_start"]
+            wall = wall_s(entry)
             what = _(
                 "Break of {duration}. The session clock stood still; a recording that kept "
                 "running is that much ahead from here.",
