@@ -214,7 +214,7 @@ class Recording:
         self._take_voice(recorder)
         status = recorder.status()
         if status.error:
-            reason = "write" if getattr(status, "write_error", False) else "lost"
+            reason = "write" if status.write_error else "lost"
             seconds = self.stop(reason, status.error)
             notices.append(
                 _(

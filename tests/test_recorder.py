@@ -373,7 +373,7 @@ def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
         status = recorder.status()
         assert status.error is not None, "no error 3 s after the device went away"
         assert "stopped delivering sound" in status.error
-        assert not status.recording
+        assert not status.recording and not status.write_error
         assert recorder._thread is not None
         recorder._thread.join(2.0)
         assert not recorder._thread.is_alive()
@@ -440,6 +440,7 @@ def test_a_full_disk_stops_the_recording_with_a_true_header(
     assert lines[0].startswith("recording ")
     report = json.loads(lines[-1])
     assert report["error"] and "largest size" in report["error"], report
+    assert report["write_error"] is True
     assert report["ran_s"] < 4.0  # stopped by itself, not at 6 s
     frames = assert_header_true(folder / "full.wav")
     assert frames == report["frames"] == (limit - HEADER_BYTES) // 2

@@ -41,6 +41,7 @@ class Status:
     overflows: int = 0
     speaking: bool = False
     error: str | None = None
+    write_error: bool = False
 
 
 @dataclass
@@ -68,6 +69,7 @@ class FakeRecorder:
     name: str = ""
     voice: list[tuple[float, bool]] = field(default_factory=list)
     error: str | None = None
+    write_error: bool = False
     overflows: int = 0
     starts: int = 0
 
@@ -90,6 +92,7 @@ class FakeRecorder:
             level_db=-20.0,
             overflows=self.overflows,
             error=self.error,
+            write_error=self.write_error,
         )
 
     def drain_voice(self) -> list[tuple[float, bool]]:
@@ -101,6 +104,7 @@ class FakeRecorder:
         seconds = self._seconds()
         self.started_at = None
         self.error = None
+        self.write_error = False
         return Stopped(self.folder / self.name, seconds, int(seconds * 48000), self.overflows)
 
 
@@ -244,6 +248,20 @@ def test_a_lost_device_stops_with_a_notice_and_recording_can_start_again(
     segment = live.state.audio.segments[-1]
     assert segment.ended_by == "lost" and "unplugged" in segment.message
     assert recording.toggle().startswith("Recording to audio/rec-002.wav")
+
+
+def test_a_full_disk_stops_the_segment_as_a_write_failure(
+    live: LiveSession, recording: Recording, recorder: FakeRecorder, clock: FakeClock
+) -> None:
+    consent_all(live)
+    recording.toggle()
+    clock.advance(20)
+    recorder.error = "No space left on device. Recording stopped."
+    recorder.write_error = True
+    notices = recording.poll()
+    assert not recording.recording and "No space left" in notices[0]
+    segment = live.state.audio.segments[-1]
+    assert segment.ended_by == "write" and "No space left" in segment.message
 
 
 def test_voice_activity_gives_unattributed_speech_and_the_quiet_speaker(
@@ -496,4 +514,3 @@ def test_speech_after_space_is_offered_to_whoever_speaks(
     reminders = voice_nudges(live.state, live.state.session_s(clock.now()))
     assert [n.text_id for n in reminders] == ["unattributed"]
     assert reminders[0].minutes * 60 == pytest.approx(7.0)
-

@@ -74,6 +74,7 @@ class RecorderStatus:
     overflows: int  # blocks PortAudio reported as overflowed (frames lost)
     speaking: bool
     error: str | None  # why the last segment stopped by itself, translated
+    write_error: bool = False  # it stopped because the file could not be written (the disk)
 
 
 def _db(value: float) -> float:
@@ -387,6 +388,7 @@ class Recorder:
 
     def _write_loop(self, capture: _Capture, writer: SegmentWriter, analyser: _Analyser) -> None:
         error: str | None = None
+        write_error = False
         started = time.monotonic()
         last_block: float | None = None
         last_flush = started
@@ -444,7 +446,7 @@ class Recorder:
                 capture.wake.wait(BATCH_S)
                 capture.wake.clear()
         except AudioWriteError as failure:
-            error = _write_failed(failure)
+            error, write_error = _write_failed(failure), True
         except Exception as failure:  # a bug must not leave the file open and the UI blind
             error = _(
                 "Recording stopped by an error: {reason}. The audio recorded until then is kept.",
@@ -456,7 +458,8 @@ class Recorder:
         try:
             writer.close()
         except AudioWriteError as failure:
-            error = error or _write_failed(failure)
+            if error is None:
+                error, write_error = _write_failed(failure), True
         transitions = analyser.end()
         with self._lock:
             if error is not None and not capture.stopping:
@@ -472,6 +475,7 @@ class Recorder:
                 overflows=capture.overflows,
                 speaking=False,
                 error=error,
+                write_error=write_error,
             )
 
     def _write_leftovers(

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                 "overflows": stopped.overflows,
                 "ran_s": ran_s,
                 "error": status.error,
+                "write_error": status.write_error,
                 "transitions": transitions,
                 "loudest_db": loudest,
             }
