@@ -14,6 +14,7 @@ from typing import Any
 from facilitator.core.guide import Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo, SessionState
+from facilitator.core.summary import check_verdict
 from facilitator.core.talk import ALL
 from facilitator.core.talk_figures import talk_figures
 
@@ -84,11 +85,7 @@ def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str,
         "date": _date(state.started_at or info.created_at),
         "summary_points": [
             # the member check's verdict on the point where the group gave one
-            {
-                **item(n),
-                "outcome": state.check.marks.get(n.id, (None, ""))[0],
-                "nuance": state.check.marks.get(n.id, (None, ""))[1] or None,
-            }
+            {**item(n), **check_verdict(state, n.id)}
             for n in notes
             if "summary" in n.tags
         ],

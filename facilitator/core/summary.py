@@ -57,6 +57,13 @@ def _note_dict(note, labels: dict[str, str], questions: dict[str, str]) -> dict[
     }
 
 
+def check_verdict(state: SessionState, note_id: str) -> dict[str, Any]:
+    """The group's verdict on a member-check point: ``outcome`` (None while unmarked) and
+    ``nuance`` (None without one)."""
+    outcome, nuance = state.check.marks.get(note_id, (None, ""))
+    return {"outcome": outcome, "nuance": nuance or None}
+
+
 def _consented(state: SessionState) -> bool:
     return bool(state.roster) and not missing_consent(state)
 
@@ -196,8 +203,7 @@ def build_summary(
                 "question": n.question,
                 "question_text": questions.get(n.question or ""),
                 "skipped": n.id in state.check.skipped,
-                "outcome": state.check.marks.get(n.id, (None, ""))[0],
-                "nuance": state.check.marks.get(n.id, (None, ""))[1] or None,
+                **check_verdict(state, n.id),
             }
             for n in state.check_points()
         ],
