@@ -34,7 +34,15 @@ from pathlib import Path
 
 from facilitator.core.clock import FakeClock
 from facilitator.core.events import Event
-from facilitator.core.guide import Guide, Question, load_guide
+from facilitator.core.guide import (
+    Guide,
+    GuideError,
+    GuideProblem,
+    Question,
+    load_guide,
+    read_source,
+    source_lines,
+)
 from facilitator.core.session import MAX_PARTICIPANTS, Participant, state_of
 from facilitator.core.talk import MODERATOR
 from facilitator.i18n import _
@@ -78,22 +86,12 @@ _TIMED = re.compile(r"^(\S+)\s+(\S+)\s*(.*)$")
 # --- the script ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScriptProblem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+# A script's problems are a guide's: each names its file and line, on one printable line.
+ScriptProblem = GuideProblem
 
 
-class ScriptError(Exception):
+class ScriptError(GuideError):
     """A script that cannot be played; ``problems`` lists each with its file and line."""
-
-    def __init__(self, problems: list[ScriptProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ def parse_script(text: str, file: str = "<script>") -> Script:
     previous_t = 0.0
     paused_at: int | None = None
     ended_at: int | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(source_lines(text), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -363,23 +361,7 @@ def _what(kind: str) -> str:
 
 def load_script(path: str | Path) -> Script:
     """Read and check a script file; raise ``ScriptError`` (never anything else)."""
-    name = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ScriptError(
-            [ScriptProblem(name, 0, _("cannot read the file: {reason}", reason=reason))]
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ScriptError(
-            [
-                ScriptProblem(
-                    name, 0, _("the file is not UTF-8 text (byte {offset})", offset=error.start)
-                )
-            ]
-        ) from None
-    return parse_script(text, name)
+    return parse_script(read_source(path, ScriptError), str(path))
 
 
 def resolve_guide(script: Script, override: str | None = None) -> tuple[Guide, str]:
@@ -577,7 +559,7 @@ def resume_playback(script: Script, store: SessionStore) -> Playback:
     info = store.info()
     state = state_of(info, store.read_events().events)
     if state.started_at is None:
-        return Playback(script, store.info().created_at, list(script.lines))
+        return Playback(script, info.created_at, list(script.lines))
     roster = {p.id for p in state.roster}
     missing = [p.id for p in script.participants if p.id not in roster]
     if missing:

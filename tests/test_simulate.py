@@ -147,6 +147,36 @@ def test_every_mistake_is_reported_at_once() -> None:
     assert [p.line for p in caught.value.problems] == [7, 8]
 
 
+def test_lines_are_numbered_as_an_editor_numbers_them() -> None:
+    """Only a newline ends a line: a line separator, form feed or NEL inside a note is text."""
+    body = "00:00:05 note one\u2028two\x0cthree\x85four\n00:00:06 speak P9\n"
+    with pytest.raises(sim.ScriptError) as caught:
+        sim.parse_script(HEADER + body, "odd.sim")
+    assert [p.line for p in caught.value.problems] == [8]
+    script = sim.parse_script(HEADER + "00:00:05 note one\u2028two\n", "odd.sim")
+    assert script.lines[0].args == ("one\u2028two",)
+
+
+def test_a_problem_is_one_printable_line() -> None:
+    """A problem quoting the script shows an escape sequence, never sends it to the terminal."""
+    with pytest.raises(sim.ScriptError) as caught:
+        sim.parse_script(HEADER + "00:00:05 speak P1\x1b[2J\n", "bad.sim")
+    (problem,) = caught.value.problems
+    assert "\x1b" not in str(problem) and "P1\\x1b[2J" in str(problem)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.sim"
+    path.write_bytes(HEADER.encode() + "00:00:05 note s\u00e6r\n".encode("latin-1"))
+    with pytest.raises(sim.ScriptError) as caught:
+        sim.load_script(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:7: the file is not UTF-8 text (byte {len(HEADER) + 15})"
+    ]
+    with pytest.raises(sim.ScriptError, match="cannot read the file"):
+        sim.load_script(tmp_path / "missing.sim")
+
+
 def test_a_script_without_participants_is_refused() -> None:
     with pytest.raises(sim.ScriptError, match="no participants"):
         sim.parse_script("guide: x.toml\n00:00:01 nobody\n", "bad.sim")

@@ -309,12 +309,13 @@ _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')\s*=")
 
 
-def _toml_lines(text: str) -> list[str]:
-    """The file's lines as TOML and an editor number them: split at newlines only.
+def source_lines(text: str) -> list[str]:
+    """A file's lines as TOML and an editor number them: split at newlines only.
 
     ``str.splitlines`` also splits at characters such as U+2028, U+0085 or a form feed,
-    which may stand inside a TOML string or comment; counting them would put every problem
-    after one on the wrong line, or past the end of the file.
+    which may stand inside a TOML string or comment (or a simulation script's note);
+    counting them would put every problem after one on the wrong line, or past the end of
+    the file.
     """
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -344,7 +345,7 @@ class _LineFinder:
     """
 
     def __init__(self, text: str) -> None:
-        self.lines = _toml_lines(text)
+        self.lines = source_lines(text)
         # (line number, header name) for every [[...]] or [...] header
         self.headers: list[tuple[int, str]] = []
         for number, line in enumerate(self.lines, start=1):
@@ -521,7 +522,7 @@ def parse_guide(text: str, file: str = "<guide>") -> Guide:
         line = int(match.group(1)) if match else 1
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         if "end of document" in str(error) and not match:
-            line = max(1, len(_toml_lines(text)))
+            line = max(1, len(source_lines(text)))
         raise GuideError(
             [GuideProblem(file, line, _("not valid TOML: {detail}", detail=detail))]
         ) from None
@@ -818,32 +819,27 @@ def _validate_phase(
     )
 
 
-def load_guide(path: str | Path) -> Guide:
-    """Read and validate a guide file; raise ``GuideError`` (never anything else)."""
-    path = Path(path)
+def read_source(path: str | Path, error: type[GuideError] = GuideError) -> str:
+    """The text of a guide (or of another file read the same way, such as a simulation
+    script); raise ``error`` when the file cannot be read or is not UTF-8 text."""
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise GuideError(
-            [
-                GuideProblem(
-                    name, 0, _("cannot read the file: {reason}", reason=error.strerror or error)
-                )
-            ]
-        ) from None
+        raw = Path(path).read_bytes()
+    except OSError as failure:
+        reason = failure.strerror or failure
+        problem = GuideProblem(name, 0, _("cannot read the file: {reason}", reason=reason))
+        raise error([problem]) from None
     try:
-        text = raw.decode("utf-8-sig")  # a BOM, as some editors save, is fine
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise GuideError(
-            [
-                GuideProblem(
-                    name, line, _("the file is not UTF-8 text (byte {offset})", offset=error.start)
-                )
-            ]
-        ) from None
-    return parse_guide(text, name)
+        return raw.decode("utf-8-sig")  # a BOM, as some editors save, is fine
+    except UnicodeDecodeError as failure:
+        line = raw[: failure.start].count(b"\n") + 1
+        message = _("the file is not UTF-8 text (byte {offset})", offset=failure.start)
+        raise error([GuideProblem(name, line, message)]) from None
+
+
+def load_guide(path: str | Path) -> Guide:
+    """Read and validate a guide file; raise ``GuideError`` (never anything else)."""
+    return parse_guide(read_source(path), str(path))
 
 
 __all__ = [
@@ -855,4 +851,6 @@ __all__ = [
     "Question",
     "load_guide",
     "parse_guide",
+    "read_source",
+    "source_lines",
 ]
