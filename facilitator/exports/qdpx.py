@@ -224,9 +224,8 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
     return out.value(), spans
 
 
-def _memo_text(summary: dict[str, Any], note: dict[str, Any]) -> str:
-    phases = {p["id"]: p["title"] for p in summary["phases"]}
-    offset = recording_offset(summary)
+def _memo_text(note: dict[str, Any], phases: dict[str, str], offset: float) -> str:
+    """A note's memo: its text, then its time, author, speaker, tags, phase and question."""
     lines = [
         one_line(xml_text(note["text"])),
         "",
@@ -260,6 +259,11 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
     sid = session["id"]
     when = session_date(summary)
     notes = summary["notes"]
+    offset = recording_offset(summary)
+    phases = {p["id"]: p["title"] for p in summary["phases"]}
+    # each note's memo GUID and short name, used by its selection and by its memo
+    memo_guids = {n["id"]: guid(sid, "memo", n["id"]) for n in notes}
+    short_names = {n["id"]: _short(n["text"]) for n in notes}
 
     authors = [MODERATOR] + sorted({n["author"] for n in notes} - {MODERATOR})
     users = {author: guid(sid, "user", author) for author in authors}
@@ -314,7 +318,7 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
             "PlainTextSelection",
             {
                 "guid": guid(sid, "selection", note["id"]),
-                "name": xml_text(_short(note["text"])),
+                "name": short_names[note["id"]],
                 "startPosition": str(start),
                 "endPosition": str(end),
                 "creatingUser": users[note["author"]],
@@ -330,7 +334,7 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
                 },
             )
             _element(coding, "CodeRef", {"targetGUID": codes[tag]})
-        _element(selection, "NoteRef", {"targetGUID": guid(sid, "memo", note["id"])})
+        _element(selection, "NoteRef", {"targetGUID": memo_guids[note["id"]]})
 
     if notes:
         memos = _element(root, "Notes", {})
@@ -339,13 +343,12 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
                 memos,
                 "Note",
                 {
-                    "guid": guid(sid, "memo", note["id"]),
-                    "name": xml_text(f"{stamp(note['t_s'] - recording_offset(summary))} ")
-                    + xml_text(_short(note["text"])),
+                    "guid": memo_guids[note["id"]],
+                    "name": f"{stamp(note['t_s'] - offset)} {short_names[note['id']]}",
                     "creatingUser": users[note["author"]],
                 },
             )
-            _element(memo, "PlainTextContent", {}).text = xml_text(_memo_text(summary, note))
+            _element(memo, "PlainTextContent", {}).text = xml_text(_memo_text(note, phases, offset))
 
     description = [session_line(summary), _("Guide: {guide}", guide=one_line(session["guide"]))]
     if summary.get("with_names"):
