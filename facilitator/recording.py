@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from facilitator.core.audio import AUDIO_DIR, missing_consent, quiet_speaker
+from facilitator.core.timefmt import clock
 from facilitator.i18n import _
 from facilitator.live import LiveSession
 
@@ -114,7 +115,7 @@ class Recording:
         message = _(
             "The recording was interrupted when the app stopped; {duration} of audio "
             "was kept in {file}. Press r to record again.",
-            duration=_clock(seconds),
+            duration=clock(seconds),
             file=segment.file,
         )
         self.notices.append(message)
@@ -127,9 +128,7 @@ class Recording:
         if self.recording:
             file = self.file
             seconds = self.stop("stop")
-            return _(
-                "Recording stopped: {duration} in {file}.", duration=_clock(seconds), file=file
-            )
+            return _("Recording stopped: {duration} in {file}.", duration=clock(seconds), file=file)
         return self.start()
 
     def refusal(self) -> str | None:
@@ -220,7 +219,7 @@ class Recording:
                 _(
                     "{problem} Recording stopped after {duration}; press r to record again.",
                     problem=status.error,
-                    duration=_clock(seconds),
+                    duration=clock(seconds),
                 )
             )
         elif state.ended:
@@ -277,9 +276,3 @@ class Recording:
         """The view closes: the segment ends with it (a clean stop, not a crash)."""
         if self.recording:
             self.stop("closed")
-
-
-def _clock(seconds: float) -> str:
-    from facilitator.core.timefmt import clock
-
-    return clock(seconds)
