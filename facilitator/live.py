@@ -172,15 +172,17 @@ class LiveSession:
         speaker = parsed.speaker if parsed.speaker is not None else state.talk.current_speaker
         return self.record(
             ev.NOTE,
-            {
-                "t_s": round(state.session_s(self.now()), 3),
-                "phase": state.phase_id,
-                "question": state.question_id,
-                "speaker": speaker,
-                "tags": list(parsed.tags),
-                "text": parsed.text,
-            },
+            {**self._moment(), "speaker": speaker, "tags": list(parsed.tags), "text": parsed.text},
         )
+
+    def _moment(self) -> dict:
+        """Where in the session a note or a reflection is written: clock, phase, question."""
+        state = self.state
+        return {
+            "t_s": round(state.session_s(self.now()), 3),
+            "phase": state.phase_id,
+            "question": state.question_id,
+        }
 
     def edit_note(self, note_id: str, raw: str) -> Event | None:
         note = self.state.notes.get(note_id)
@@ -245,16 +247,7 @@ class LiveSession:
         text = text.strip()
         if not text:
             return None
-        state = self.state
-        return self.record(
-            ev.REFLECTION,
-            {
-                "t_s": round(state.session_s(self.now()), 3),
-                "phase": state.phase_id,
-                "question": state.question_id,
-                "text": text,
-            },
-        )
+        return self.record(ev.REFLECTION, {**self._moment(), "text": text})
 
     # --- actions ---------------------------------------------------------------------------------
 
