@@ -341,11 +341,11 @@ class LiveScreen(Screen[None]):
         recording = self.recording
         if recording is None or not (recording.recording or recording.resume_after_pause):
             return
-        notices = self._act(recording.poll)
+        # ``_act`` shows the whole view again for a result that is not None: only on news
+        notices = self._act(lambda: recording.poll() or None)
         for notice in notices or ():
             self.notify(notice, severity="warning", timeout=12)
         if notices:
-            self.refresh_view()
             self.repaint_all()
         else:
             self._show_record_line()
@@ -371,11 +371,10 @@ class LiveScreen(Screen[None]):
         if self.recording is None:
             self.notify(_("Only the moderator's view records."), timeout=3)
             return
-        message = self._act(self.recording.toggle)
+        message = self._act(self.recording.toggle)  # shows the view again once saved
         if message:
             recording = self.recording.recording
             self.notify(message, severity="information" if recording else "warning", timeout=6)
-        self.refresh_view()
         self.repaint_all()
 
     def action_choose_device(self) -> None:
