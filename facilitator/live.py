@@ -23,7 +23,7 @@ from facilitator.core.session import (
     state_of,
 )
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
-from facilitator.store.session_store import SessionStore
+from facilitator.store.session_store import SessionDamaged, SessionStore, previous_stage_store
 
 MODERATOR = "moderator"
 ASSISTANT = "assistant"
@@ -206,8 +206,6 @@ class LiveSession:
 
     def previous_stage(self) -> tuple[SessionInfo, SessionState] | None:
         """The session of the stage before this one in the study (read only), if there is one."""
-        from facilitator.store.session_store import SessionDamaged, previous_stage_store
-
         store = previous_stage_store(self.store.path.parent, self.info)
         if store is None:
             return None
