@@ -9,7 +9,6 @@ with the files in ``tests/golden/``. After a deliberate change, rewrite those wi
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
@@ -26,6 +25,7 @@ from facilitator.exports.eaf import render_eaf
 from facilitator.exports.qdpx import render_qdpx
 from facilitator.live import ASSISTANT, LiveSession
 from tests.conftest import venv_bin
+from tests.test_export_text import check_golden, summary_of, to
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
@@ -52,13 +52,6 @@ FIXED_ID = "2026-01-01-stage-1-test"  # for the golden files: a new session's id
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(PAST)
-
-
-def to(live: LiveSession, clock: FakeClock, session_s: float) -> None:
-    """Move the fake clock on until the session clock reads ``session_s``."""
-    now_s = live.state.session_s(clock.now())
-    assert session_s >= now_s
-    clock.advance(session_s - now_s)
 
 
 def run_session(live: LiveSession, clock: FakeClock) -> None:
@@ -106,23 +99,10 @@ def session(live: LiveSession, clock: FakeClock) -> LiveSession:
     return live
 
 
-def summary_of(live: LiveSession, clock: FakeClock, with_names: bool = False) -> dict[str, Any]:
-    return build_summary(live.info, live.state, clock.now(), with_names=with_names)
-
-
 def golden_summary(live: LiveSession, clock: FakeClock, with_names: bool) -> dict[str, Any]:
     summary = summary_of(live, clock, with_names)
     summary["session"]["id"] = FIXED_ID
     return summary
-
-
-def check_golden(name: str, data: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_bytes(data.encode("utf-8"))
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 to write it"
-    assert data == path.read_bytes().decode("utf-8")
 
 
 @pytest.fixture(scope="module")
