@@ -94,14 +94,11 @@ def consent_ids(spec: str | None, roster_ids: list[str]) -> list[str]:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from facilitator.audio.devices import AudioUnavailable, input_devices, portaudio_problem
+    from facilitator.audio.devices import AudioUnavailable, input_devices
 
-    problem = portaudio_problem()
-    if problem:
-        return _fail(problem)
     try:
         found = input_devices()
-    except AudioUnavailable as error:
+    except AudioUnavailable as error:  # PortAudio missing (what to install), or not starting
         return _fail(str(error))
     if not found:
         return _fail(_("no microphone (input device) found"))

@@ -33,15 +33,12 @@ class DevicesScreen(ModalScreen[int | None]):
         self.run_worker(self._find, thread=True)
 
     def _find(self) -> None:
-        from facilitator.audio.devices import AudioUnavailable, input_devices, portaudio_problem
+        from facilitator.audio.devices import AudioUnavailable, input_devices
 
-        problem = portaudio_problem()
-        found = []
-        if problem is None:
-            try:
-                found = input_devices()
-            except AudioUnavailable as error:
-                problem = str(error)
+        try:
+            found, problem = input_devices(), None
+        except AudioUnavailable as error:  # PortAudio missing (what to install), or not starting
+            found, problem = [], str(error)
         self.app.call_from_thread(self._show, found, problem)
 
     def _show(self, found, problem: str | None) -> None:
