@@ -51,7 +51,7 @@ from typing import Any
 
 from facilitator.core.notes import TAGS
 from facilitator.exports.csv_matrix import author_name, note_speaker
-from facilitator.exports.eaf import xml_text
+from facilitator.exports.eaf import document_date, xml_text
 from facilitator.exports.markdown import wall_s
 from facilitator.exports.subtitles import (
     MODERATOR,
@@ -101,11 +101,6 @@ def stamp(seconds: float) -> str:
     minutes, secs = divmod(total, 60)
     hours, mins = divmod(minutes, 60)
     return f"[{hours:02d}:{mins:02d}:{secs:02d}]"
-
-
-def session_date(summary: dict[str, Any]) -> str:
-    s = summary["session"]
-    return s.get("started_at") or s.get("created_at") or "1980-01-01T00:00:00+00:00"
 
 
 class _Text:
@@ -257,7 +252,7 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
     """``project.qde``: the project as REFI-QDA XML."""
     session = summary["session"]
     sid = session["id"]
-    when = session_date(summary)
+    when = document_date(summary)
     notes = summary["notes"]
     offset = recording_offset(summary)
     phases = {p["id"]: p["title"] for p in summary["phases"]}
@@ -362,7 +357,7 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
 def zip_time(summary: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
     """The session's start as a zip entry's time (zip times begin in 1980)."""
     try:
-        moment = datetime.fromisoformat(session_date(summary))
+        moment = datetime.fromisoformat(document_date(summary))
     except ValueError:
         return (1980, 1, 1, 0, 0, 0)
     if moment.year < 1980:
