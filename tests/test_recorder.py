@@ -359,6 +359,14 @@ def test_a_killed_recorder_leaves_a_file_that_repair_makes_whole(
     assert repair(path).repaired is False
 
 
+def wait_for_error(recorder: Recorder, limit_s: float) -> float:
+    """Until the recorder reports an error, or ``limit_s``; how long that took."""
+    began = time.monotonic()
+    while recorder.status().error is None and time.monotonic() - began < limit_s:
+        time.sleep(0.05)
+    return time.monotonic() - began
+
+
 def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
     pulse_server: PulseServer, tmp_path: Path
 ) -> None:
@@ -367,9 +375,7 @@ def test_an_unplugged_device_ends_the_segment_cleanly_and_a_new_one_starts(
     time.sleep(1.5)
     try:
         pulse_server.unload_sink()
-        unplugged = time.monotonic()
-        while recorder.status().error is None and time.monotonic() - unplugged < 3.0:
-            time.sleep(0.05)
+        wait_for_error(recorder, 3.0)
         status = recorder.status()
         assert status.error is not None, "no error 3 s after the device went away"
         assert "stopped delivering sound" in status.error
@@ -404,10 +410,7 @@ def test_a_device_that_stops_delivering_is_noticed_by_the_watchdog(
     time.sleep(1.0)
     try:
         pulse_server.pactl("suspend-sink", SINK, "1")
-        stalled = time.monotonic()
-        while recorder.status().error is None and time.monotonic() - stalled < 4.0:
-            time.sleep(0.05)
-        waited = time.monotonic() - stalled
+        waited = wait_for_error(recorder, 4.0)
     finally:
         pulse_server.pactl("suspend-sink", SINK, "0")
     status = recorder.status()
