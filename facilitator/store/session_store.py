@@ -853,7 +853,11 @@ def list_session_dirs(sessions_dir: Path) -> list[Path]:
 
 def study_sessions(sessions_dir: Path, study: str) -> list[SessionStore]:
     """The sessions of one study, by stage (and creation, for two of one stage)."""
-    found: list[tuple[int, float, SessionStore]] = []
+    return [store for _info, store in _study_infos(sessions_dir, study)]
+
+
+def _study_infos(sessions_dir: Path, study: str) -> list[tuple[SessionInfo, SessionStore]]:
+    found: list[tuple[SessionInfo, SessionStore]] = []
     for path in list_session_dirs(sessions_dir):
         store = SessionStore(path)
         try:
@@ -861,8 +865,8 @@ def study_sessions(sessions_dir: Path, study: str) -> list[SessionStore]:
         except SessionDamaged:
             continue
         if info.study == study:
-            found.append((info.stage, info.created_at, store))
-    return [store for _stage, _created, store in sorted(found, key=lambda f: (f[0], f[1]))]
+            found.append((info, store))
+    return sorted(found, key=lambda f: (f[0].stage, f[0].created_at))
 
 
 def previous_stage_store(sessions_dir: Path, info: SessionInfo) -> SessionStore | None:
@@ -872,11 +876,9 @@ def previous_stage_store(sessions_dir: Path, info: SessionInfo) -> SessionStore 
         return SessionStore(sessions_dir / info.previous)
     if not info.study or info.stage < 2:
         return None
-    earlier = []
-    for store in study_sessions(sessions_dir, info.study):
-        try:
-            if store.info().stage == info.stage - 1:
-                earlier.append(store)
-        except SessionDamaged:
-            continue
+    earlier = [
+        store
+        for found, store in _study_infos(sessions_dir, info.study)
+        if found.stage == info.stage - 1
+    ]
     return earlier[-1] if earlier else None
