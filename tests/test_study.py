@@ -28,7 +28,7 @@ from facilitator.core.talk import MODERATOR
 from facilitator.core.talk_figures import talk_figures
 from facilitator.exports.study import render_recap_markdown, render_study_markdown
 from facilitator.live import LiveSession
-from facilitator.store.session_store import SessionStore, study_sessions
+from facilitator.store.session_store import SessionStore, previous_stage_store, study_sessions
 from tests.conftest import GUIDES, venv_bin
 
 GUIDE_NB = GUIDES / "seed-nb.toml"
@@ -856,3 +856,25 @@ def test_the_copied_study_folder_reports_the_same(
     original = build_study([load(s) for s in study_sessions(sessions, STUDY)], now)
     copied = build_study([load(s) for s in study_sessions(copy, STUDY)], now)
     assert copied == original
+
+
+def test_without_a_named_previous_session_the_latest_of_the_stage_before_is_taken(
+    sessions: Path, t_clock: FakeClock
+) -> None:
+    first = create_stage_1(sessions, t_clock.now())
+    t_clock.advance(3600)
+    latest = create_stage_1(sessions, t_clock.now())
+    create_stage_1(sessions, t_clock.now(), study="another study")
+    t_clock.advance(3600)
+    stage_2 = SessionStore.create(
+        sessions,
+        load_guide(GUIDE_NB),
+        title="Samling 2",
+        participants=ROSTER,
+        now=t_clock.now(),
+        study=STUDY,
+        stage=2,
+    )
+    before = previous_stage_store(sessions, stage_2.info())
+    assert before is not None and before.path == latest.path != first.path
+    assert previous_stage_store(sessions, first.info()) is None
