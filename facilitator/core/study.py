@@ -14,7 +14,7 @@ from typing import Any
 from facilitator.core.guide import Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo, SessionState
-from facilitator.core.summary import check_verdict
+from facilitator.core.summary import check_verdict, question_texts
 from facilitator.core.talk import ALL
 from facilitator.core.talk_figures import talk_figures
 
@@ -29,7 +29,7 @@ class NextStage:
 
 def open_follow_ups(info: SessionInfo, state: SessionState) -> list[CarriedFollowUp]:
     """What a session hands on: its own follow-ups, and those it was handed and left open."""
-    questions = {q.id: q.text for p in state.guide.phases for q in p.questions}
+    questions = question_texts(state.guide)
     labels = {p.id: p.label for p in state.roster}
     handed = [c for c in info.carried if not state.taken_up.get(c.id, False)]
     own = [
@@ -66,7 +66,7 @@ def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str,
     ``quotes`` without a speaker (read aloud, no statement may point to a person), the
     ``follow_ups`` left open, and the stage's talk ``balance``, for the moderator only.
     """
-    questions = {q.id: q.text for p in state.guide.phases for q in p.questions}
+    questions = question_texts(state.guide)
     notes = state.live_notes()
 
     def item(note) -> dict[str, Any]:

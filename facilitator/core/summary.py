@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facilitator.core.audio import audio_summary, missing_consent
+from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
@@ -57,6 +58,11 @@ def _note_dict(note, labels: dict[str, str], questions: dict[str, str]) -> dict[
     }
 
 
+def question_texts(guide: Guide) -> dict[str, str]:
+    """Each question's text by its id, across the guide's phases."""
+    return {q.id: q.text for p in guide.phases for q in p.questions}
+
+
 def check_verdict(state: SessionState, note_id: str) -> dict[str, Any]:
     """The group's verdict on a member-check point: ``outcome`` (None while unmarked) and
     ``nuance`` (None without one)."""
@@ -85,7 +91,7 @@ def build_summary(
     talk = talk_figures(state.talk, state.roster, duration, ALL, with_details=True)
     labels = {p.id: p.label for p in state.roster}
     labels[MODERATOR] = "moderator"
-    questions = {q.id: q.text for p in guide.phases for q in p.questions}
+    questions = question_texts(guide)
     notes = [_note_dict(n, labels, questions) for n in state.live_notes()]
     if state.ended:
         status = "ended"

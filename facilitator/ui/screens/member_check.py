@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.notes import Note
+from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import _
 from facilitator.ui.widgets.bigtext import BigText
@@ -224,7 +225,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         state = self.live.state
         check = state.check
         notes = self.points()
-        questions = {q.id: q.text for p in state.guide.phases for q in p.questions}
+        questions = question_texts(state.guide)
         listing = self.query_one("#check-points", OptionList)
         highlighted = listing.highlighted
         was = self.current()  # keep the point in focus, not the row: rows move as points come
@@ -413,7 +414,7 @@ class ReadBackScreen(_Marking, Screen[None]):
         note = self.current()
         if note is None:
             return
-        questions = {q.id: q.text for p in self.live.state.guide.phases for q in p.questions}
+        questions = question_texts(self.live.state.guide)
         self.query_one("#read-question", Static).update(
             Align.center(
                 Text(
