@@ -339,23 +339,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_app
 
-    return _run_app(make_app(live, device=args.device), live)
+    return _run_app(make_app(live, device=args.device))
 
 
-def _run_app(app, live) -> int:
-    """Run a live view; close the session cleanly however the app ends."""
+def _run_app(app) -> int:
+    """Run the app; however it ends, stop its recording and close the session it has open."""
     from facilitator.store.journal import StorageError
 
     try:
         app.run()
     finally:
-        close_recording = getattr(app, "close_recording", None)
-        if close_recording is not None:
-            close_recording()
-        try:
-            live.close()
-        except StorageError as error:
-            print(_("warning: {problem}", problem=error), file=sys.stderr)
+        app.close_recording()
+        if app.live is not None:  # None: the start screen was left without opening one
+            try:
+                app.live.close()
+            except StorageError as error:  # a full disk at the close: said, not raised
+                print(_("warning: {problem}", problem=error), file=sys.stderr)
     return app.return_code or EXIT_OK
 
 
@@ -373,7 +372,7 @@ def cmd_assist(args: argparse.Namespace) -> int:
         return _fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_assist_app
 
-    return _run_app(make_assist_app(live), live)
+    return _run_app(make_assist_app(live))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -396,20 +395,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_home(args: argparse.Namespace) -> int:
     from facilitator.ui.app import make_home_app
 
-    guides_dir = Path(args.guides)
-    app = make_home_app(_sessions_dir(args), guides_dir)
-    try:
-        app.run()
-    finally:
-        app.close_recording()
-        if app.live is not None:  # a session opened from the start screen
-            from facilitator.store.journal import StorageError
-
-            try:
-                app.live.close()
-            except StorageError as error:  # a full disk at the close: said, as after run
-                print(_("warning: {problem}", problem=error), file=sys.stderr)
-    return app.return_code or EXIT_OK
+    return _run_app(make_home_app(_sessions_dir(args), Path(args.guides)))
 
 
 # --- simulate (issue 8): a scripted session played through the live session ------------------
@@ -467,7 +453,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
         ack_log = os.environ.get("FACILITATOR_ACK_LOG")  # for the crash harness, see the docs
         app = make_simulation_app(live, playback, clock, Path(ack_log) if ack_log else None)
-        return _run_app(app, live)
+        return _run_app(app)
     if live.read_only:
         return _fail(_("session {id} has ended: nothing more can be played", id=store.path.name))
     try:

@@ -254,7 +254,7 @@ async def through_run(recorded: Recorded, capsys, clock) -> Outcome:
     """``facilitator run``, as far as the terminal: the app it makes is then run by Pilot."""
     made: list = []
     patch = pytest.MonkeyPatch()
-    patch.setattr(cli, "_run_app", lambda app, live: made.append((app, live)) or 0)
+    patch.setattr(cli, "_run_app", lambda app: made.append((app, app.live)) or 0)
     patch.setattr("facilitator.live.SystemClock", lambda: clock)
     try:
         code, _out, err = in_process(recorded.sessions, "run", recorded.info.id, capsys=capsys)
