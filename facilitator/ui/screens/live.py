@@ -327,14 +327,6 @@ class LiveScreen(Screen[None]):
     def _audio_checked(self, problem: str | None) -> None:
         self.audio_problem = problem
         self._show_record_line()
-        self.repaint_all()
-
-    def repaint_all(self) -> None:
-        """Paint the whole terminal again after PortAudio was started, or a stream opened,
-        closed or lost: PortAudio and ALSA may print to stderr, which is the terminal (the
-        app itself draws through a copy of it, see ``FacilitatorApp.get_driver_class``)."""
-        self.app.screen.refresh(repaint=True)
-        self.app.refresh(repaint=True)
 
     def audio_tick(self) -> None:
         """Ten times a second while recording: the meter, voice activity, device news."""
@@ -345,9 +337,7 @@ class LiveScreen(Screen[None]):
         notices = self._act(lambda: recording.poll() or None)
         for notice in notices or ():
             self.notify(notice, severity="warning", timeout=12)
-        if notices:
-            self.repaint_all()
-        else:
+        if not notices:
             self._show_record_line()
 
     def _show_record_line(self) -> None:
@@ -375,7 +365,6 @@ class LiveScreen(Screen[None]):
         if message:
             recording = self.recording.recording
             self.notify(message, severity="information" if recording else "warning", timeout=6)
-        self.repaint_all()
 
     def action_choose_device(self) -> None:
         from facilitator.ui.screens.devices import DevicesScreen
