@@ -40,6 +40,7 @@ import csv
 import io
 from typing import Any
 
+from facilitator.exports.markdown import note_speaker
 from facilitator.i18n import _
 
 BOM = "\ufeff"
@@ -64,14 +65,6 @@ def author_name(author: str) -> str:
     if author.startswith("assistant-") and author[len("assistant-") :].isdigit():
         return _("Assistant {number}", number=author[len("assistant-") :])
     return author
-
-
-def note_speaker(note: dict[str, Any]) -> str:
-    if note["speaker_id"] is None:
-        return ""
-    if note["speaker_id"] == "moderator":
-        return _("Moderator")
-    return str(note["speaker"])
 
 
 def render_csv(summary: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from facilitator.core.timefmt import clock
 from facilitator.exports.markdown import (
+    note_speaker,
     notes_by_question,
     outcome_text,
     session_facts,
@@ -1052,7 +1053,8 @@ def _timeline_section(summary: dict[str, Any], people: _People) -> list[str]:
 
 def _note_item(note: dict[str, Any], with_question: bool = False) -> str:
     tags = "".join(f'<span class="tag tag-{_e(t)}">#{_e(t)}</span>' for t in note["tags"])
-    who = f'<span class="who">{_e(note["speaker"])}:</span>' if note["speaker"] else ""
+    speaker = note_speaker(note)
+    who = f'<span class="who">{_e(speaker)}:</span>' if speaker else ""
     text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
     edited = f' <span class="edited">({_e(_("edited"))})</span>' if note.get("edited") else ""
     question = ""
@@ -1090,8 +1092,8 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
         out.append(f"<h2>{_e(_('Quotes'))}</h2>")
         for n in quotes:
             source = [clock(n["t_s"])]
-            if n["speaker"]:
-                source.insert(0, n["speaker"])
+            if n["speaker_id"] is not None:
+                source.insert(0, note_speaker(n))
             if n.get("question_text"):
                 source.append(n["question_text"])
             out.append(

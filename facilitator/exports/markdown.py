@@ -99,9 +99,24 @@ def wall_s(gap: dict[str, Any]) -> float:
     return (gap["wall_end"] or gap["wall_start"]) - gap["wall_start"]
 
 
+def speaker_name(who: str | None, label: str | None) -> str:
+    """How every report shows a speaker: the pseudonym on one line, the moderator as
+    "Moderator" (in the interface's language), nobody as ""."""
+    if who is None:
+        return ""
+    if who == "moderator":
+        return _("Moderator")
+    return " ".join(str(label or who).split())
+
+
+def note_speaker(note: dict[str, Any]) -> str:
+    return speaker_name(note["speaker_id"], note["speaker"])
+
+
 def note_line(note: dict[str, Any]) -> str:
     tags = " ".join(f"#{t}" for t in note["tags"])
-    who = f" ({note['speaker']})" if note["speaker"] else ""
+    speaker = note_speaker(note)
+    who = f" ({speaker})" if speaker else ""
     text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
     return f"- {clock(note['t_s'])}{who}: {text}" + (f" `{tags}`" if tags else "")
 

@@ -40,7 +40,7 @@ from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
 from facilitator.exports.csv_matrix import author_name, note_speaker
-from facilitator.exports.markdown import wall_s
+from facilitator.exports.markdown import speaker_name, wall_s
 from facilitator.i18n import _
 
 PLACEHOLDER = "…"
@@ -52,11 +52,7 @@ def recording_offset(summary: dict[str, Any]) -> float:
     return float(summary["session"].get("recording_offset_s") or 0.0)
 
 
-def speaker_label(who: str | None, label: str | None) -> str:
-    """The pseudonym a turn is shown with: the moderator as "Moderator"."""
-    if who == MODERATOR:
-        return _("Moderator")
-    return one_line(label or who or "")
+speaker_label = speaker_name  # the pseudonym a turn is shown with (see markdown.py)
 
 
 def one_line(text: str) -> str:
