@@ -37,9 +37,15 @@ def write_export(
     now: float,
     output: Path | None = None,
     with_names: bool = False,
+    summary: dict | None = None,
 ) -> Path:
-    """Render ``fmt`` and write it whole (temporary file, fsync, rename) with mode 0600."""
-    rendered = render_export(info, state, fmt, now, with_names)
+    """Render ``fmt`` and write it whole (temporary file, fsync, rename) with mode 0600.
+
+    ``summary``: the summary already built (of ``state`` at ``now``, with ``with_names``),
+    so that writing several formats builds it once."""
+    if summary is None:
+        summary = build_summary(info, state, now, with_names=with_names)
+    rendered = renderer(fmt)(summary)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     target = output or default_export_path(store, info, fmt)
     if target.parent.resolve().is_relative_to(store.path.resolve()):

@@ -90,7 +90,8 @@ class SummaryScreen(Screen[None]):
         self.live = live
 
     def compose(self) -> ComposeResult:
-        summary = build_summary(self.live.info, self.live.state, self.live.now())
+        # an ended session's figures do not change: the exports are made from this one too
+        self.summary = summary = build_summary(self.live.info, self.live.state, self.live.now())
         text = render_markdown(summary)
         text += "\n---\n\n" + _(
             "The same summary from the command line: `facilitator summary {id} --format md` "
@@ -138,7 +139,12 @@ class SummaryScreen(Screen[None]):
                     )
                 written.append(
                     write_export(
-                        self.live.store, self.live.info, self.live.state, fmt, self.live.now()
+                        self.live.store,
+                        self.live.info,
+                        self.live.state,
+                        fmt,
+                        self.live.now(),
+                        summary=self.summary,
                     )
                 )
         except Exception as error:  # shown, never a crash: the session itself is safe
