@@ -447,6 +447,7 @@ class LiveScreen(Screen[None]):
             },
         )
         self.part("#follow-ups-title").display = bool(carried)
+        self.part(RecentNotes).show(state)  # notes change only with events, not with time
         self.redraw()
 
     def tick(self) -> None:
@@ -462,7 +463,6 @@ class LiveScreen(Screen[None]):
         now = self.live.now()
         self.part(ClockBar).show(state, now)
         self.part(CoveragePanel).show(state, now)
-        self.part(RecentNotes).show(state)
         self._show_record_line()
         self._show_board(now)
         self._show_banner(now)

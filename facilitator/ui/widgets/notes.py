@@ -83,13 +83,13 @@ class RecentNotes(QuietStatic):
     """The last few notes, newest first, so the writer sees the note landed."""
 
     def show(self, state: SessionState, count: int = 3) -> None:
-        notes = state.live_notes()[-count:]
+        notes = state.live_notes()
         text = Text()
-        text.append(_("Notes") + f" ({len(state.live_notes())})", style="bold")
+        text.append(_("Notes") + f" ({len(notes)})", style="bold")
         text.append("  " + _("l: all notes"), style="dim")
         if not notes:
             text.append("\n" + _("none yet: press n to write one"), style="dim")
-        for note in reversed(notes):
+        for note in reversed(notes[-count:]):
             text.append("\n")
             text.append_text(note_text(state, note))
         self.show_text(text)
