@@ -335,7 +335,7 @@ def audio_summary(state: SessionState, now_s: float) -> dict[str, Any]:
     return {
         "recorded": bool(audio.segments),
         "exists": bool(kept) or bool(audio.exported),
-        "folder": "audio/" if kept else None,
+        "folder": f"{AUDIO_DIR}/" if kept else None,
         "seconds": round(audio.recorded_s(now_s), 3),
         "segments": [s.to_dict() for s in audio.segments],
         "overflows": audio.overflows,
