@@ -707,8 +707,8 @@ class LiveScreen(Screen[None]):
             if not item.consent:
                 rows.append((item.id, item.text, state.checklist.get(item.id, False)))
                 continue
-            # the recording consent: one line for each participant present, while the
-            # checklist has the keys (c); else one line that says how many have consented
+            # the recording consent: one line that says how many have consented, and one
+            # for each participant present, listed while the checklist has the keys (c)
             present = present_ids(state)
             missing = missing_consent(state)
             rows.append((item.id, item.text, not missing))
@@ -717,8 +717,6 @@ class LiveScreen(Screen[None]):
                 given=len(present) - len(missing),
                 present=len(present),
             )
-            if not self.part("#checklist", TickList).has_focus:
-                continue
             for person in state.roster:
                 if person.id in present:
                     rows.append(
@@ -728,7 +726,8 @@ class LiveScreen(Screen[None]):
                             state.audio.has_consent(person.id),
                         )
                     )
-        self.part("#checklist", TickList).show_items(rows, remark)
+        per_person = {row[0] for row in rows if row[0].startswith(CONSENT_ROW)}
+        self.part("#checklist", TickList).show_items(rows, remark, while_focused=per_person)
         self.part("#checklist-title").display = bool(items)
 
     def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
@@ -748,19 +747,11 @@ class LiveScreen(Screen[None]):
         """On the consent item itself: everyone present consents (or, if all had, none)."""
         state = self.live.state
         missing = missing_consent(state)
-        present = [p.id for p in state.roster if p.id in present_ids(state)]
-        targets = [p.id for p in missing] if missing else present
+        present = present_ids(state)
+        targets = [p.id for p in (missing or state.roster) if p.id in present]
         for pid in targets:
             if self._act(lambda pid=pid: self.live.set_consent(pid, bool(missing))) is None:
                 break
-
-    def on_descendant_focus(self, event) -> None:
-        if getattr(event.widget, "id", None) == "checklist":
-            self._show_checklist()  # the consent opens into a line per participant
-
-    def on_descendant_blur(self, event) -> None:
-        if getattr(event.widget, "id", None) == "checklist":
-            self._show_checklist()
 
     def _focus_list(self, selector: str, empty: str) -> None:
         """Give a tick list the keys (escape gives them back), or say why there is none."""

@@ -131,13 +131,33 @@ class TickList(OptionList):
             self.list_id = list_id
             self.item_id = item_id
 
+    _items: tuple[tuple[str, str, bool], ...] = ()
+    _note: dict[str, str] = {}
+    _while_focused: frozenset[str] = frozenset()
     _signature: tuple = ()
 
     def show_items(
-        self, items: list[tuple[str, str, bool]], note: dict[str, str] | None = None
+        self,
+        items: list[tuple[str, str, bool]],
+        note: dict[str, str] | None = None,
+        while_focused: set[str] | frozenset[str] = frozenset(),
     ) -> None:
-        """``items``: (id, text, ticked); ``note``: a dim remark after an item's text."""
-        note = note or {}
+        """``items``: (id, text, ticked); ``note``: a dim remark after an item's text;
+        ``while_focused``: the ids of items listed only while the list has the keys (the
+        recording consent opens into a line per participant), so the list stays short."""
+        self._items = tuple(items)
+        self._note = note or {}
+        self._while_focused = frozenset(while_focused)
+        self._show()
+
+    def watch_has_focus(self, has_focus: bool) -> None:
+        super().watch_has_focus(has_focus)
+        if self._while_focused:
+            self._show()
+
+    def _show(self) -> None:
+        items = [i for i in self._items if self.has_focus or i[0] not in self._while_focused]
+        note = self._note
         signature = tuple(items), tuple(sorted(note.items()))
         if signature == self._signature:
             return  # unchanged: rebuilding the options would cost a layout pass
