@@ -90,8 +90,6 @@ def nudge_text(nudge: Nudge) -> str:
 
 
 class TalkBoard(QuietStatic):
-    _laid_out_width = 0
-
     def show(
         self,
         figures: TalkFigures,
@@ -172,11 +170,7 @@ class TalkBoard(QuietStatic):
             text.append("• " + nudge_text(nudge), style="italic #d7af5f")
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
-        if text != self._shown or width != self._laid_out_width:
-            # its height follows its lines, and the notes sit below it: lay it out again
-            self._laid_out_width = width
-            self.show_text(text)
-            self.refresh(layout=True)
+        self.show_text(text)  # a new text is laid out again: the notes below follow its height
 
     @staticmethod
     def _label(figures: TalkFigures, pid: str) -> str:
