@@ -8,6 +8,8 @@ session: those belong to the moderator's process.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.binding import Binding
 
@@ -15,6 +17,12 @@ from facilitator.i18n import _
 from facilitator.ui.screens.live import LiveScreen, talk_bindings
 from facilitator.ui.widgets.notes import NoteInput
 from facilitator.ui.widgets.quiet import QuietStatic
+
+
+def live_binding(action: str) -> Binding:
+    """The moderator's binding for ``action``, the same key and words under this view's id."""
+    binding = next(b for b in LiveScreen.BINDINGS if isinstance(b, Binding) and b.action == action)
+    return replace(binding, id=f"assist.{action}")
 
 
 class AssistScreen(LiveScreen, inherit_bindings=False):
@@ -29,36 +37,7 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
             id="assist.note",
             tooltip=_("Back to the note line (it is ready whenever the view opens)"),
         ),
-        Binding(
-            "l",
-            "notes",
-            _("Notes"),
-            id="assist.notes",
-            tooltip=_("All notes: filter, search, edit, delete"),
-        ),
-        Binding(
-            "v",
-            "scope",
-            _("View"),
-            id="assist.scope",
-            tooltip=_("Talk figures for the whole session, this phase or this question"),
-        ),
-        Binding(
-            "escape",
-            "cancel",
-            _("Cancel"),
-            id="assist.cancel",
-            tooltip=_("Cancel an overlap mark in progress"),
-            show=False,
-        ),
-        Binding(
-            "question_mark,f1",
-            "help",
-            _("Help"),
-            id="assist.help",
-            tooltip=_("Show every key"),
-            key_display="?",
-        ),
+        *(live_binding(action) for action in ("notes", "scope", "cancel", "help")),
     ]
 
     def on_mount(self) -> None:
