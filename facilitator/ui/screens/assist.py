@@ -50,10 +50,14 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
         )
         self.part(NoteInput).focus()
 
+    def _show_checklist(self) -> None:
+        pass  # the checklist and the follow-ups are the moderator's (hidden in on_mount)
+
+    def _show_follow_ups(self) -> None:
+        pass
+
     def refresh_view(self) -> None:
         super().refresh_view()
-        for widget_id in ("#checklist-title", "#checklist", "#follow-ups-title", "#follow-ups"):
-            self.part(widget_id).display = False
         title = Text()
         title.append(_("Assistant") + " ", style="bold reverse")
         title.append(" " + self.live.info.title, style="bold")

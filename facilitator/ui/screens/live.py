@@ -438,6 +438,12 @@ class LiveScreen(Screen[None]):
         self.part(NextLine).show(state)
         self.part(GuidanceLine).show(state)
         self._show_checklist()
+        self._show_follow_ups()
+        self.part(RecentNotes).show(state)  # notes change only with events, not with time
+        self.redraw()
+
+    def _show_follow_ups(self) -> None:
+        state = self.live.state
         carried = self.live.info.carried
         self.part("#follow-ups", TickList).show_items(
             [(c.id, c.text, state.taken_up.get(c.id, False)) for c in carried],
@@ -447,8 +453,6 @@ class LiveScreen(Screen[None]):
             },
         )
         self.part("#follow-ups-title").display = bool(carried)
-        self.part(RecentNotes).show(state)  # notes change only with events, not with time
-        self.redraw()
 
     def tick(self) -> None:
         """Twice a second: take in what the other process wrote, then move the clocks."""
