@@ -42,9 +42,6 @@ class DevicesScreen(ModalScreen[int | None]):
         self.app.call_from_thread(self._show, found, problem)
 
     def _show(self, found, problem: str | None) -> None:
-        # PortAudio silences the terminal's stderr, where Textual draws, while it starts:
-        # draw the whole screen again
-        self.app.refresh(repaint=True)
         detail = self.query_one("#detail", Static)
         options = self.query_one("#devices", OptionList)
         if problem or not found:
