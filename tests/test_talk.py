@@ -303,7 +303,9 @@ def test_speaking_marks_an_away_participant_present(open_session: Opener, clock:
     live.set_present("P2", False)
     live.speak("P1")
     to(live, clock, 60)
-    live.speak("P2")  # keyed, so here after all
+    assert live.speak("P2") is None  # a key for someone away changes nothing (issue 13)
+    assert "P2" not in live.state.talk.present
+    live.record("speaker", {"who": "P2"})  # as an older version wrote it: here after all
     to(live, clock, 90)
     assert "P2" in live.state.talk.present
     talk = figures(live)

@@ -153,13 +153,12 @@ async def test_t_opens_the_turns_and_a_digit_gives_one_to_the_right_person(
         await pilot.press("down")  # newest first: down is P2's turn
         await pilot.press("4")
         assert talk_of(live) == {"P1": 40.0, "P4": 25.0, "P3": 10.0}
-        assert isinstance(app.screen, TurnsScreen)  # stays open for more corrections
-        await pilot.press("down", "up", "up")  # back to the newest: P3, speaking now
-        await pilot.press("0")
-        assert live.state.talk.current_speaker == MODERATOR
+        assert isinstance(app.screen, LiveScreen)  # closed after a correction (issue 13)
+        await pilot.press("t")  # the newest first: P3, speaking now
         await pilot.press("9")  # no ninth participant
         assert any("No participant 9" in n for n in notices(app))
-        await pilot.press("escape")
+        await pilot.press("0")
+        assert live.state.talk.current_speaker == MODERATOR
         assert isinstance(app.screen, LiveScreen)
         assert "▶ Moderator" in board_text(app)
     talk = figures(live)
@@ -232,7 +231,11 @@ async def test_e_opens_the_roster_to_add_rename_mark_away_and_reorder(
         await pilot.press("escape")
         assert isinstance(app.screen, LiveScreen)
         clock.advance(60)
-        await pilot.press("1")  # key 1 is P2 now: here again, since keyed
+        await pilot.press("1")  # key 1 is P2 now, marked away: refused (issue 13)
+        assert live.state.talk.current_speaker == "P1"
+        assert any("Informant 2 (P2) is marked away" in n for n in notices(app))
+        await pilot.press("e", "h", "escape")  # P2 (first now) is here again
+        await pilot.press("1")
         assert live.state.talk.current_speaker == "P2"
         clock.advance(30)
         await pilot.pause()
@@ -243,7 +246,7 @@ async def test_e_opens_the_roster_to_add_rename_mark_away_and_reorder(
     people = {p.id: p for p in talk.participants}
     assert people["P1"].talk_s == 120.0 and people["P2"].talk_s == 30.0
     # 0-60: 5 present, 12 s each; 60-120: P1..P6 but P2 away -> 5 present, 12 s each;
-    # 120-150: all 6 present (P2 back when keyed), 5 s each
+    # 120-150: all 6 present (P2 marked here again), 5 s each
     assert people["P2"].fair_share * 150 == pytest.approx(12 + 0 + 5)
     assert people["P6"].fair_share * 150 == pytest.approx(0 + 12 + 5)
     assert people["P3"].fair_share * 150 == pytest.approx(12 + 12 + 5)

@@ -55,6 +55,7 @@ class Turn:
     key: str  # the id of the event that started it
     who: str | None
     pieces: list[Piece] = field(default_factory=list)
+    arrived: bool = False  # the change itself counted ``who`` present (an undo takes it back)
 
     @property
     def start_s(self) -> float:
@@ -218,10 +219,16 @@ class TalkLedger:
             return False
         if not self.turns and who is None:
             return False
-        if who is not None and who != MODERATOR and who not in self.present:
+        # a speaker keyed while marked away (another process's key, or an older journal):
+        # counted present from here; an undo of this change takes the arrival back
+        arrived = who is not None and who != MODERATOR and who not in self.present
+        if arrived:
+            assert who is not None
             self.set_present(who, True, at_s)
         self.close(at_s)
-        turn = Turn(key, who, [Piece(phase, question, at_s, None, frozenset(self.present))])
+        turn = Turn(
+            key, who, [Piece(phase, question, at_s, None, frozenset(self.present))], arrived
+        )
         self.turns.append(turn)
         self.by_key[key] = len(self.turns) - 1
         self._count_turn(turn, 1)
@@ -251,6 +258,8 @@ class TalkLedger:
                 self._credit_piece(turn.who, piece, -1)
         if not self.turns:
             return True
+        if turn.arrived and turn.who is not None:
+            self._take_back_arrival(turn.who, turn)
         before = self.turns[-1]
         for piece in turn.pieces:
             if piece.end_s is not None:
@@ -259,6 +268,19 @@ class TalkLedger:
         if self.gini_history:
             self.gini_history.pop()
         return True
+
+    def _take_back_arrival(self, who: str, turn: Turn) -> None:
+        """Undoing a turn whose key counted ``who`` present: they were never here, unless
+        their presence changed again since (then it stands as marked)."""
+        intervals = self.presence_log.get(who, [])
+        if who not in self.present or not intervals or intervals[-1] != [turn.start_s, None]:
+            return
+        intervals.pop()
+        if not intervals:
+            del self.presence_log[who]
+        self.present.discard(who)
+        for piece in turn.pieces:
+            piece.present = piece.present - {who}
 
     def reassign(self, key: str, who: str | None) -> bool:
         """Give turn ``key`` to ``who`` (a turn keyed to the wrong person)."""

@@ -14,6 +14,7 @@ from facilitator.core.clock import Clock, SystemClock
 from facilitator.core.events import Event
 from facilitator.core.notes import parse_note
 from facilitator.core.session import (
+    Participant,
     SessionInfo,
     SessionState,
     next_phase_target,
@@ -22,6 +23,7 @@ from facilitator.core.session import (
     previous_question_target,
     state_of,
 )
+from facilitator.core.talk import MODERATOR as SPEAKER_MODERATOR
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
 from facilitator.store.session_store import SessionDamaged, SessionStore, previous_stage_store
 
@@ -301,11 +303,36 @@ class LiveSession:
 
     # --- talk tracking and roster ----------------------------------------------------------------
 
+    def away(self, who: str | None) -> Participant | None:
+        """The participant ``who`` if they are on the roster but not here (absent, gone, not
+        yet arrived): a key for them must not change the roster (mark them here with ``h``)."""
+        if who is None or who == SPEAKER_MODERATOR or not self.state.started:
+            return None
+        person = self.state.participant(who)
+        if person is None or who in self.state.talk.present:
+            return None
+        return person
+
+    def away_during(self, turn_key: str, who: str | None) -> Participant | None:
+        """The participant ``who`` if they were not here at any time of turn ``turn_key``
+        (giving it to them counts them present for it: the view asks first)."""
+        index = self.state.talk.by_key.get(turn_key)
+        if who is None or who == SPEAKER_MODERATOR or index is None:
+            return None
+        person = self.state.participant(who)
+        if person is None:
+            return None
+        turn = self.state.talk.turns[index]
+        if any(who in piece.present for piece in turn.pieces):
+            return None
+        return person
+
     def speak(self, who: str | None) -> Event | None:
-        """``who`` (a participant id, "moderator" or None for nobody) takes the floor."""
+        """``who`` (a participant id, "moderator" or None for nobody) takes the floor.
+        Nothing is recorded for a participant marked away (see ``away``)."""
         self.poll()
         state = self.state
-        if state.ended or state.paused or not state.started:
+        if state.ended or state.paused or not state.started or self.away(who) is not None:
             return None
         if state.talk.current_speaker == who and (who is None or state.talk.current_turn):
             return None
@@ -330,7 +357,7 @@ class LiveSession:
         return self.record(ev.REASSIGN, {"turn": turn_key, "who": who})
 
     def overlap(self, who: str) -> Event | None:
-        if self.state.ended or not self.state.started:
+        if self.state.ended or not self.state.started or self.away(who) is not None:
             return None
         return self.record(ev.OVERLAP, {"who": who})
 

@@ -17,6 +17,7 @@ from facilitator.i18n import N_, _
 from facilitator.services.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
+from facilitator.ui.speakers import speaker_name
 from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.clocks import ClockBar
 from facilitator.ui.widgets.guide_panels import (
@@ -565,12 +566,30 @@ class LiveScreen(Translated, Screen[None]):
         else:
             self.notify(_("No participant {number} in the roster.", number=number), timeout=3)
             return
+        if self._refuse_away(who):
+            return
         if self.overlap_pending:
             self.overlap_pending = False
-            self._act(lambda: self.live.overlap(who))
-            self.redraw()
+            self.mark_overlap(who)
             return
         self.speak(who)
+
+    def _refuse_away(self, who: str | None) -> bool:
+        """A key for someone marked away changes nothing: say so, and how to mark them here."""
+        person = self.live.away(who)
+        if person is None:
+            return False
+        self.notify(
+            _(
+                "{label} ({id}) is marked away: nothing recorded. To mark them here, press e, "
+                "then h on their line.",
+                label=person.label,
+                id=person.id,
+            ),
+            severity="warning",
+            timeout=6,
+        )
+        return True
 
     def speak(self, who: str | None) -> None:
         if self.live.state.paused:
@@ -619,7 +638,16 @@ class LiveScreen(Translated, Screen[None]):
         self.app.push_screen(ReflectionScreen(self.live, self._act))
 
     def mark_overlap(self, who: str) -> None:
-        self._act(lambda: self.live.overlap(who))
+        over = self.live.state.talk.current_speaker
+        if self._act(lambda: self.live.overlap(who)) is not None:
+            self.notify(
+                _(
+                    "Overlap: {who} talked over {over} (u takes it back).",
+                    who=speaker_name(self.live.state, who),
+                    over=speaker_name(self.live.state, over),
+                ),
+                timeout=4,
+            )
         self.redraw()
 
     def action_nobody(self) -> None:
@@ -628,10 +656,35 @@ class LiveScreen(Translated, Screen[None]):
         self.speak(None)
 
     def action_undo(self) -> None:
-        if self.live.state.paused:
+        state = self.live.state
+        if state.paused:
             self.notify(_("The session is paused: press p to resume first."), timeout=3)
             return
-        self._act(self.live.undo)
+        target = state.talk.last_undoable()
+        if target is None:
+            self.notify(_("Nothing to undo."), timeout=3)
+            return
+        kind, key = target
+        if kind == "overlap":
+            mark = state.talk.overlaps[-1]
+            what = _(
+                "Undone: the overlap mark ({who} over {over}).",
+                who=speaker_name(state, mark.who),
+                over=speaker_name(state, mark.over),
+            )
+        else:
+            undone = state.talk.turns[-1].who
+            what = ""
+        if self._act(self.live.undo) is None:
+            return
+        if kind != "overlap":
+            state = self.live.state
+            what = _(
+                "Undone: {who} speaking. Now: {now}.",
+                who=speaker_name(state, undone),
+                now=speaker_name(state, state.talk.current_speaker),
+            )
+        self.notify(what, timeout=4)
 
     def action_overlap(self) -> None:
         if self.live.state.talk.current_speaker is None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from facilitator.core.talk import MODERATOR
 from facilitator.core.timefmt import clock
 from facilitator.i18n import N_, _
+from facilitator.ui.speakers import speaker_name
 from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
@@ -52,6 +53,10 @@ class TurnsScreen(Translated, ModalScreen[None]):
                 id="turns-title",
             )
             yield OptionList(id="turns")
+            yield Static(
+                _("↑/↓ pick a turn · 1-9, 0 give it · escape back, nothing changed"),
+                id="turns-hint",
+            )
 
     def on_mount(self) -> None:
         self._fill()
@@ -89,9 +94,54 @@ class TurnsScreen(Translated, ModalScreen[None]):
         else:
             self.notify(_("No participant {number} in the roster.", number=number), timeout=3)
             return
-        if key is not None:
-            self.live_screen._act(lambda: self.live_screen.live.reassign(key, who))
-            self._fill()
+        if key is None:
+            return
+        live = self.live_screen.live
+        turn = state.talk.turns[state.talk.by_key[key]]
+        if turn.who == who:
+            self.notify(_("That turn is {who}'s already.", who=speaker_name(state, who)), timeout=3)
+            return
+        away = live.away_during(key, who)
+        if away is None:
+            self._give(key, who)
+            return
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._give(key, who)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _("{label} was marked away during that turn. Give it to them?", label=away.label),
+                _(
+                    "They are then counted present for that turn (not from now on: mark them "
+                    "here with e, then h)."
+                ),
+            ),
+            answer,
+        )
+
+    def _give(self, key: str, who: str | None) -> None:
+        """Give the turn to ``who``, say so, and close: one correction at a time, back to the
+        board, where it shows."""
+        live = self.live_screen.live
+        state = live.state
+        turn = state.talk.turns[state.talk.by_key[key]]
+        before = speaker_name(state, turn.who)
+        started = clock(turn.start_s)
+        if self.live_screen._act(lambda: live.reassign(key, who)) is None:
+            return
+        self.live_screen.notify(
+            _(
+                "The turn at {time} is now {who}'s (was {before}).",
+                time=started,
+                who=speaker_name(live.state, who),
+                before=before,
+            ),
+            timeout=5,
+        )
+        self.dismiss(None)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,190 @@
+"""In the room (issue 13): every key does what the moderator meant, says so, and nothing wrong
+reaches the group. Pilot tests with real key presses on the live view and its child screens,
+checked against the session state and against what a second run reads from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from facilitator.core.clock import FakeClock
+from facilitator.core.guide import load_guide
+from facilitator.core.talk import ALL, MODERATOR
+from facilitator.core.talk_figures import talk_figures
+from facilitator.services.live import LiveSession
+from facilitator.store.session_store import SessionStore
+from facilitator.ui.app import make_app
+from facilitator.ui.screens.confirm import ConfirmScreen
+from facilitator.ui.screens.live import LiveScreen
+from facilitator.ui.screens.roster import RosterScreen
+from facilitator.ui.screens.turns import TurnsScreen
+from tests.conftest import GUIDES, PARTICIPANTS
+
+SIZE = (120, 40)
+
+
+def reopen(live: LiveSession, clock: FakeClock) -> LiveSession:
+    """What a second run sees: only what is on disk."""
+    if live.journal is not None:
+        live.journal.close()
+        live.journal = None
+    return LiveSession(SessionStore(live.store.path), clock=clock)
+
+
+def kinds(live: LiveSession) -> list[str]:
+    return [e.kind for e in live.store.read_events().events]
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def counted(live: LiveSession) -> list[str]:
+    """Who the figures count as having been in the room (the balance, the study's head count)."""
+    state = live.state
+    figures = talk_figures(state.talk, state.roster, state.session_s(live.now()), ALL)
+    return sorted(p.id for p in figures.participants if p.id in state.talk.presence_log)
+
+
+@pytest.fixture
+def absent_live(tmp_path: Path, clock: FakeClock) -> LiveSession:
+    """Stage 2 of a study, made with ``next ... --absent P3``."""
+    store = SessionStore.create(
+        tmp_path / "sessions",
+        load_guide(GUIDES / "seed-en.toml"),
+        title="Stage 2",
+        participants=PARTICIPANTS,
+        now=clock.now(),
+        study="u-turn",
+        stage=2,
+        newcomers=[],
+        absent=["P3"],
+    )
+    session = LiveSession(store, clock=clock)
+    yield session
+    if session.journal is not None:
+        session.journal.close()
+
+
+# --- 1. a key for someone away changes nothing, and says how to mark them here --------------
+
+
+async def test_a_key_for_an_absent_participant_refuses_and_says_how(
+    absent_live: LiveSession, clock: FakeClock
+) -> None:
+    live = absent_live
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        while not isinstance(app.screen, LiveScreen):  # stage 2 opens on the recap
+            await pilot.press("escape")
+        await pilot.press("1")
+        clock.advance(30)
+        await pilot.press("3")  # P3 is absent
+        assert live.state.talk.current_speaker == "P1"
+        assert "P3" not in live.state.talk.present
+        assert any(
+            "Informant 3 (P3) is marked away" in n and "e, then h" in n for n in notices(app)
+        )
+        await pilot.press("o", "3")  # nor as an overlap
+        assert live.state.talk.overlaps == []
+        await pilot.press("escape")
+        # marked here the way the notice says: then the key works
+        await pilot.press("e")
+        assert isinstance(app.screen, RosterScreen)
+        await pilot.press("down", "down", "h")
+        assert "P3" in live.state.talk.present
+        while not isinstance(app.screen, LiveScreen):
+            await pilot.press("escape")
+        clock.advance(10)
+        await pilot.press("3")
+        assert live.state.talk.current_speaker == "P3"
+    assert kinds(live).count("speaker") == 2
+    assert counted(reopen(live, clock)) == ["P1", "P2", "P3", "P4", "P5"]
+
+
+async def test_the_turns_list_asks_before_giving_a_turn_to_someone_marked_away(
+    absent_live: LiveSession, clock: FakeClock
+) -> None:
+    live = absent_live
+    live.speak("P1")
+    clock.advance(20)
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        while not isinstance(app.screen, LiveScreen):
+            await pilot.press("escape")
+        await pilot.press("t")
+        assert isinstance(app.screen, TurnsScreen)
+        await pilot.press("3")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Informant 3 was marked away during that turn" in app.screen.question
+        await pilot.press("n")
+        assert isinstance(app.screen, TurnsScreen)
+        assert live.state.talk.turns[-1].who == "P1"
+        assert "reassign" not in kinds(live)
+        await pilot.press("3", "y")  # they were there after all: counted for that turn only
+        assert isinstance(app.screen, LiveScreen)
+        assert live.state.talk.turns[-1].who == "P3"
+        assert "P3" not in live.state.talk.present
+    assert kinds(live).count("reassign") == 1
+
+
+def test_undo_of_a_key_that_counted_someone_present_restores_the_roster(
+    absent_live: LiveSession, clock: FakeClock
+) -> None:
+    """A speaker event for someone away can still arrive (an older journal, another process
+    keyed them while this one marked them away): undoing it leaves them away, uncounted."""
+    live = absent_live
+    live.speak("P1")
+    clock.advance(60)
+    live.record("speaker", {"who": "P3"})  # as an older version of the app wrote it
+    assert "P3" in live.state.talk.present
+    clock.advance(5)
+    live.undo()
+    state = live.state
+    assert state.talk.current_speaker == "P1"
+    assert "P3" not in state.talk.present
+    assert "P3" not in state.talk.presence_log
+    clock.advance(35)
+    people = {p.id: p for p in talk_figures(state.talk, state.roster, 100.0, ALL).participants}
+    assert people["P1"].talk_s == 100.0
+    # the fair share is split among the four present, as if the key had never been pressed
+    assert people["P2"].fair_share == pytest.approx(0.25)
+    assert people["P3"].fair_share == 0.0
+    again = reopen(live, clock).state
+    assert "P3" not in again.talk.presence_log and "P3" not in again.talk.present
+
+
+# --- 13. undo, overlap and reassign say what they did ----------------------------------------
+
+
+async def test_undo_overlap_and_reassign_say_what_they_did(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        assert notices(app)[-1] == "Nothing to undo."
+        await pilot.press("1")
+        clock.advance(30)
+        await pilot.press("2")
+        clock.advance(3)
+        await pilot.press("u")
+        assert notices(app)[-1] == "Undone: Informant 2 speaking. Now: Informant 1."
+        await pilot.press("o", "4")
+        assert notices(app)[-1] == "Overlap: Informant 4 talked over Informant 1 (u takes it back)."
+        await pilot.press("u")
+        assert notices(app)[-1] == "Undone: the overlap mark (Informant 4 over Informant 1)."
+        await pilot.press("0")
+        clock.advance(10)
+        await pilot.press("t")
+        assert isinstance(app.screen, TurnsScreen)
+        hint = str(app.screen.query_one("#turns-hint").render())
+        assert "escape" in hint
+        await pilot.press("5")  # the newest turn (the moderator's) was really P5's
+        assert isinstance(app.screen, LiveScreen)  # closed: the board shows the change
+        assert notices(app)[-1] == "The turn at 00:33 is now Informant 5's (was the moderator)."
+        assert live.state.talk.current_speaker == "P5"
+    assert kinds(live).count("reassign") == 1
+    assert reopen(live, clock).state.talk.turns[-1].who == "P5"
+    assert MODERATOR not in {t.who for t in live.state.talk.turns}
