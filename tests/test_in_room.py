@@ -188,3 +188,63 @@ async def test_undo_overlap_and_reassign_say_what_they_did(
     assert kinds(live).count("reassign") == 1
     assert reopen(live, clock).state.talk.turns[-1].who == "P5"
     assert MODERATOR not in {t.who for t in live.state.talk.turns}
+
+
+# --- 4. late arrivals are asked for consent; the recording waits for it ---------------------
+
+
+async def test_a_late_arrival_is_asked_for_consent_and_the_recording_waits_for_it(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.core.summary import build_summary
+    from facilitator.exports.markdown import render_markdown
+    from facilitator.services.recording import Recording
+    from tests.test_recording import FakeRecorder, app_with
+
+    recorder = FakeRecorder(clock, live.store.path / "audio")
+    recording = Recording(live, recorder=recorder)
+    for pid in ("P1", "P2", "P3", "P4"):
+        live.set_consent(pid, True)
+    live.set_present("P5", False)  # P5, who has not consented, is not here yet
+    app = app_with(live, recording)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen
+        await pilot.press("r")
+        assert recording.recording
+        clock.advance(60)
+        await pilot.press("e", "a", *"Informant 6", "enter")  # a newcomer walks in
+        assert isinstance(app.screen, ConfirmScreen)
+        assert (
+            app.screen.question
+            == "Informant 6 (P6) is here now. Do they consent to audio recording?"
+        )
+        view.audio_tick()  # while they are asked: no recording
+        assert not recording.recording
+        assert live.state.audio.segments[-1].ended_by == "consent"
+        assert any("It goes on once they consent" in n for n in notices(app))
+        await pilot.press("y")
+        assert live.state.audio.has_consent("P6")
+        assert isinstance(app.screen, RosterScreen)
+        view.audio_tick()
+        assert recording.recording  # went on by itself, in a new part
+        assert any("Everyone present has consented: recording again" in n for n in notices(app))
+        clock.advance(30)
+        # P5 comes back and does not consent now
+        await pilot.press("up", "up", "h")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert any("No recording consent from Informant 5" in n for n in notices(app))
+        view.audio_tick()
+        assert not recording.recording
+        await pilot.press("escape")
+        assert app.screen is view
+    assert [s.ended_by for s in live.state.audio.segments] == ["consent", "consent"]
+    again = reopen(live, clock)
+    summary = build_summary(again.info, again.state, clock.now())
+    arrivals = [(t["kind"], t.get("who"), t["start_s"]) for t in summary["timeline"]]
+    assert ("arrived", "P6", 60.0) in arrivals and ("arrived", "P5", 90.0) in arrivals
+    assert ("left", "P5", 0.0) in arrivals
+    assert summary["audio"]["no_consent"] == ["P5"]
+    text = render_markdown(summary)
+    assert "No recording consent" in text and "P5 Informant 5" in text
+    assert "Informant 6 arrived" in text and "Informant 5 left" in text

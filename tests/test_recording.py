@@ -231,8 +231,22 @@ def test_withdrawn_consent_and_a_late_arrival_stop_the_recording(
     live.set_consent("P3", False)
     notices = recording.poll()
     assert not recording.recording
-    assert notices == ["Recording stopped: no recording consent from P3 Informant 3."]
+    assert notices == [
+        "Recording stopped: no recording consent from P3 Informant 3. It goes on once they "
+        "consent (c, or the roster's prompt); r cancels that."
+    ]
     assert live.state.audio.segments[-1].ended_by == "consent"
+    clock.advance(5)
+    assert recording.poll() == [] and not recording.recording  # still no consent
+    live.set_consent("P3", True)
+    notices = recording.poll()
+    assert recording.recording  # once given, it goes on by itself, in a new part
+    assert notices[0].startswith("Everyone present has consented: recording again.")
+    live.set_consent("P3", False)
+    recording.poll()
+    assert recording.toggle() == "The recording will not start again by itself; r starts it."
+    live.set_consent("P3", True)
+    assert recording.poll() == [] and not recording.recording
 
 
 def test_a_lost_device_stops_with_a_notice_and_recording_can_start_again(

@@ -247,6 +247,16 @@ def missing_consent(state: SessionState) -> list[Participant]:
     return [p for p in state.roster if p.id in present and not state.audio.has_consent(p.id)]
 
 
+def without_consent(state: SessionState) -> list[Participant]:
+    """Who was in the room at some time of the session (or is expected, before it starts)
+    without having consented to recording, in roster order: the summary names them."""
+    if state.started:
+        been = set(state.talk.presence_log)
+    else:
+        been = present_ids(state)
+    return [p for p in state.roster if p.id in been and not state.audio.has_consent(p.id)]
+
+
 def present_ids(state: SessionState) -> set[str]:
     if state.started:
         return set(state.talk.present)
@@ -338,6 +348,7 @@ def audio_summary(state: SessionState, now_s: float) -> dict[str, Any]:
         "segments": [s.to_dict() for s in audio.segments],
         "overflows": audio.overflows,
         "consent": sorted(p.id for p in state.roster if audio.has_consent(p.id)),
+        "no_consent": [p.id for p in without_consent(state)],
         "voice_s": round(audio.voice_s(now_s), 3),
         "unattributed_speech_s": round(exact_unattributed_s(audio, state.talk, now_s), 3),
         "exports": list(audio.exported),

@@ -82,18 +82,20 @@ class MemberCheck:
 
 @dataclass
 class TimelineEntry:
-    """A stretch of the session: on a question, in a pause, or with the app not running."""
+    """A stretch of the session: on a question, in a pause, or with the app not running;
+    or a moment: someone arrived or left while the session ran."""
 
-    kind: str  # "question", "pause" or "down"
+    kind: str  # "question", "pause", "down"; "arrived" or "left" (a moment, with ``who``)
     start_s: float  # session clock
     end_s: float | None
     phase: str = ""
     question: str | None = None
     wall_start: float = 0.0
     wall_end: float | None = None
+    who: str | None = None  # the participant who arrived or left
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        entry = {
             "kind": self.kind,
             "start_s": round(self.start_s, 3),
             "end_s": None if self.end_s is None else round(self.end_s, 3),
@@ -102,6 +104,9 @@ class TimelineEntry:
             "wall_start": self.wall_start,
             "wall_end": self.wall_end,
         }
+        if self.who is not None:
+            entry["who"] = self.who
+        return entry
 
 
 def level(fraction: float) -> str:
@@ -325,14 +330,47 @@ class SessionState:
             return
         if who is not None and who != MODERATOR and self.participant(str(who)) is None:
             return
+        arriving = who is not None and who != MODERATOR and who not in self.talk.present
         self.talk.change(event.id, who, self.phase_id, self.question_id, self.session_s(at))
+        if arriving:  # keyed while away (an older journal): here from now on
+            self._mark_presence("arrived", str(who), at)
+
+    def _mark_presence(self, kind: str, pid: str, at: float) -> None:
+        """Someone arrived or left while the session ran: a moment on the timeline."""
+        now_s = self.session_s(at)
+        self.timeline.append(
+            TimelineEntry(
+                kind=kind,
+                start_s=now_s,
+                end_s=now_s,
+                phase=self.phase_id,
+                question=self.question_id,
+                wall_start=at,
+                wall_end=at,
+                who=pid,
+            )
+        )
+
+    def arrivals(self) -> list[TimelineEntry]:
+        """Who arrived or left while the session ran, in order."""
+        return [entry for entry in self.timeline if entry.kind in ("arrived", "left")]
 
     def _undo(self, event: Event, at: float) -> None:
         target = event.data.get("target")
         if not isinstance(target, str) or not self._tracking():
             return
-        if not self.talk.undo_overlap(target):
-            self.talk.undo(target)
+        if self.talk.undo_overlap(target):
+            return
+        index = self.talk.by_key.get(target)
+        turn = self.talk.turns[index] if index is not None else None
+        undone = self.talk.undo(target)
+        if undone and turn is not None and turn.arrived and turn.who not in self.talk.present:
+            # the undone key had counted someone present: take their arrival back too
+            for position in range(len(self.timeline) - 1, -1, -1):
+                entry = self.timeline[position]
+                if entry.kind == "arrived" and entry.who == turn.who:
+                    del self.timeline[position]
+                    break
 
     def _reassign(self, event: Event, at: float) -> None:
         turn, who = event.data.get("turn"), event.data.get("who")
@@ -354,7 +392,9 @@ class SessionState:
         pid = event.data.get("id")
         if not isinstance(pid, str) or self.participant(pid) is None or not self._tracking():
             return
-        self.talk.set_present(pid, bool(event.data.get("present", True)), self.session_s(at))
+        present = bool(event.data.get("present", True))
+        if self.talk.set_present(pid, present, self.session_s(at)):
+            self._mark_presence("arrived" if present else "left", pid, at)
 
     def _roster_add(self, event: Event, at: float) -> None:
         try:
@@ -364,8 +404,8 @@ class SessionState:
         if self.participant(person.id) is not None or len(self.roster) >= MAX_PARTICIPANTS:
             return
         self.roster.append(person)
-        if self._tracking():
-            self.talk.set_present(person.id, True, self.session_s(at))
+        if self._tracking() and self.talk.set_present(person.id, True, self.session_s(at)):
+            self._mark_presence("arrived", person.id, at)
 
     def _roster_edit(self, event: Event, at: float) -> None:
         pid = event.data.get("id")

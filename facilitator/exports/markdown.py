@@ -232,6 +232,14 @@ def session_facts(
         )
     facts.append((_("Audio"), audio_fact(summary.get("audio"))))
     audio = summary.get("audio") or {}
+    if audio.get("no_consent"):
+        labels = {p["id"]: p["label"] for p in summary["participants"]}
+        facts.append(
+            (
+                _("No recording consent"),
+                ", ".join(f"{pid} {labels.get(pid, '')}".strip() for pid in audio["no_consent"]),
+            )
+        )
     if audio.get("voice_s"):
         facts.append(
             (
@@ -313,6 +321,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out += _member_check_section(summary)
     out += _reflections_section(summary)
 
+    out += _arrivals_section(summary)
+
     gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
     if gaps:
         out += ["", f"## {_('Breaks and gaps')}", ""]
@@ -325,3 +335,20 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
             out.append(f"- {clock(gap['start_s'])}: {what}, {clock(wall)}")
     return "\n".join(out) + "\n"
+
+
+def _arrivals_section(summary: dict[str, Any]) -> list[str]:
+    """Who arrived or left while the session ran (fair shares count only time present)."""
+    moments = [t for t in summary["timeline"] if t["kind"] in ("arrived", "left")]
+    if not moments:
+        return []
+    labels = {p["id"]: p["label"] for p in summary["participants"]}
+    out = ["", f"## {_('Arrivals and departures')}", ""]
+    for moment in moments:
+        who = labels.get(moment.get("who") or "", moment.get("who") or "?")
+        if moment["kind"] == "arrived":
+            what = _("{who} arrived", who=who)
+        else:
+            what = _("{who} left", who=who)
+        out.append(f"- {clock(moment['start_s'])}: {what}")
+    return out

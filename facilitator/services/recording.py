@@ -53,6 +53,7 @@ class Recording:
         self._problem: str | None = None
         self._problem_checked = recorder is not None
         self.resume_after_pause = False
+        self.resume_after_consent = False  # stopped for someone without consent: goes on once given
         self.device_name = ""
         self.file = ""
         self.start_s = 0.0
@@ -123,8 +124,16 @@ class Recording:
 
     # --- the r key -----------------------------------------------------------------------------
 
+    @property
+    def waiting(self) -> bool:
+        """Stopped for a break or for missing consent, to go on by itself."""
+        return self.resume_after_pause or self.resume_after_consent
+
     def toggle(self) -> str:
         """Start or stop; the message to show the moderator."""
+        if self.resume_after_consent and not self.recording:
+            self.resume_after_consent = False
+            return _("The recording will not start again by itself; r starts it.")
         if self.recording:
             file = self.file
             seconds = self.stop("stop")
@@ -208,6 +217,14 @@ class Recording:
                 self.resume_after_pause = False
                 message = self.start()
                 notices.append(message)
+            elif self.resume_after_consent and (state.ended or self.live.read_only):
+                self.resume_after_consent = False
+            elif self.resume_after_consent and not state.paused and not missing_consent(state):
+                self.resume_after_consent = False
+                message = self.start()
+                if self.recording:
+                    message = _("Everyone present has consented: recording again.") + " " + message
+                notices.append(message)
             return notices
         recorder = self._make_recorder()
         self._take_voice(recorder)
@@ -232,9 +249,11 @@ class Recording:
             missing = missing_consent(state)
             if missing:
                 self.stop("consent")
+                self.resume_after_consent = True
                 notices.append(
                     _(
-                        "Recording stopped: no recording consent from {who}.",
+                        "Recording stopped: no recording consent from {who}. It goes on once "
+                        "they consent (c, or the roster's prompt); r cancels that.",
                         who=", ".join(f"{p.id} {p.label}" for p in missing),
                     )
                 )

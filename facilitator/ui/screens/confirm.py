@@ -13,23 +13,27 @@ from facilitator.ui.translated import Translated
 
 
 class ConfirmScreen(Translated, ModalScreen[bool]):
+    """``danger``: the yes does something that cannot be taken back (red); otherwise a plain
+    question (a late arrival's consent, moving on with items unticked)."""
+
     BINDINGS = [
-        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
+        Binding("y,j", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
         Binding("n,escape", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("No, go back")),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", danger: bool = True) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
+        self.danger = danger
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self.question, id="question")
+        with Vertical(id="dialog", classes="" if self.danger else "question"):
+            yield Static(self.question, id="question", markup=False)
             if self.detail:
-                yield Static(self.detail, id="detail")
+                yield Static(self.detail, id="detail", markup=False)
             with Horizontal(id="buttons"):
-                yield Button(_("Yes (y)"), id="yes", variant="error")
+                yield Button(_("Yes (y)"), id="yes", variant="error" if self.danger else "success")
                 yield Button(_("No (n)"), id="no", variant="primary")
 
     def on_mount(self) -> None:

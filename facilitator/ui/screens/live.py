@@ -333,7 +333,7 @@ class LiveScreen(Translated, Screen[None]):
     def audio_tick(self) -> None:
         """Ten times a second while recording: the meter, voice activity, device news."""
         recording = self.recording
-        if recording is None or not (recording.recording or recording.resume_after_pause):
+        if recording is None or not (recording.recording or recording.waiting):
             return
         # ``_act`` shows the whole view again for a result that is not None: only on news
         notices = self._act(lambda: recording.poll() or None)

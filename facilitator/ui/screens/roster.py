@@ -154,9 +154,11 @@ class RosterScreen(Translated, ModalScreen[None]):
         if what == "add":
             label, _sep, role = text.partition(":")
             pid = self._next_id()
-            self.live_screen._act(
+            added = self.live_screen._act(
                 lambda: self.live.add_participant(pid, label.strip(), role.strip())
             )
+            if added is not None:
+                self._ask_consent(pid)
         else:
             self.live_screen._act(lambda: self.live.edit_participant(what, label=text))
         self._fill()
@@ -181,8 +183,60 @@ class RosterScreen(Translated, ModalScreen[None]):
         if pid is None:
             return
         here = pid in self.live.state.talk.present
-        self.live_screen._act(lambda: self.live.set_present(pid, not here))
+        marked = self.live_screen._act(lambda: self.live.set_present(pid, not here))
         self._fill()
+        if marked is not None and not here:
+            self._ask_consent(pid)
+
+    def _ask_consent(self, pid: str) -> None:
+        """Someone who arrives while the session runs is asked for recording consent at once:
+        until they give it, nothing is recorded (the recording stops by itself)."""
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        live = self.live
+        person = live.state.participant(pid)
+        if (
+            person is None
+            or not live.state.started
+            or live.state.ended
+            or not live.owns_clock
+            or live.state.audio.has_consent(pid)
+        ):
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                if self.live_screen._act(lambda: live.set_consent(pid, True)) is not None:
+                    self.notify(
+                        _("Recording consent from {label} ticked.", label=person.label), timeout=4
+                    )
+            else:
+                self.notify(
+                    _(
+                        "No recording consent from {label}: nothing is recorded while they are "
+                        "here. Tick it later in the checklist (c).",
+                        label=person.label,
+                    ),
+                    severity="warning",
+                    timeout=8,
+                )
+            self._fill()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                _(
+                    "{label} ({id}) is here now. Do they consent to audio recording?",
+                    label=person.label,
+                    id=person.id,
+                ),
+                _(
+                    "Until they do, nothing is recorded: a recording going on stops now and "
+                    "goes on once they consent."
+                ),
+                danger=False,
+            ),
+            answer,
+        )
 
     def action_move(self, step: int) -> None:
         pid = self._selected()

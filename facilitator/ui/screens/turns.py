@@ -118,6 +118,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
                     "They are then counted present for that turn (not from now on: mark them "
                     "here with e, then h)."
                 ),
+                danger=False,
             ),
             answer,
         )
