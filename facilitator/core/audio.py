@@ -250,10 +250,7 @@ def missing_consent(state: SessionState) -> list[Participant]:
 def without_consent(state: SessionState) -> list[Participant]:
     """Who was in the room at some time of the session (or is expected, before it starts)
     without having consented to recording, in roster order: the summary names them."""
-    if state.started:
-        been = set(state.talk.presence_log)
-    else:
-        been = present_ids(state)
+    been = set(state.talk.presence_log) if state.started else present_ids(state)
     return [p for p in state.roster if p.id in been and not state.audio.has_consent(p.id)]
 
 
