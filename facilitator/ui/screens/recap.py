@@ -102,6 +102,20 @@ class PresentationScreen(Translated, Screen[None]):
         self.dismiss(None)
 
 
+class FieldInput(Input):
+    """A line on a screen whose ``escape`` closes the screen: here ``escape`` only leaves the
+    line (the field's own key, so it can never reach the screen's)."""
+
+    BINDINGS = [
+        Binding(
+            "escape", "leave", N_("Leave the line"), id="field.leave", tooltip=N_("Keys back")
+        )
+    ]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
 class RecapScreen(Translated, Screen[None]):
     """The recap for the moderator, with a line for what happened in between."""
 
@@ -140,7 +154,7 @@ class RecapScreen(Translated, Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="recap-scroll"):
             yield Markdown(render_recap_markdown(self.recap, for_moderator=True), id="recap-text")
-        yield Input(
+        yield FieldInput(
             placeholder=_("since last time: what a participant tells (enter saves, escape leaves)"),
             id="recap-input",
         )
@@ -163,7 +177,7 @@ class RecapScreen(Translated, Screen[None]):
             self.notify(_("Saved as a note tagged #between."), timeout=3)
 
     def action_close(self) -> None:
-        if self.focused is self.query_one(Input):
+        if isinstance(self.focused, Input):
             self.set_focus(None)
             return
         self.dismiss(None)
