@@ -113,6 +113,20 @@ class FrameProbe:
         return t1 - t0
 
 
+async def answer_the_introduction(app, pilot) -> None:
+    """Leaving the introduction with its checklist unticked asks first (once for the same
+    items): answer it before timing, from the first question, and come back."""
+    if app.screen.live.state.phase_index != 0:
+        return
+    await pilot.press("right")
+    await pilot.pause()
+    if type(app.screen).__name__ == "ConfirmScreen":
+        await pilot.press("y")
+        await pilot.pause()
+    await pilot.press("left")
+    await pilot.pause()
+
+
 async def one_round(live, presses: int, checkpoints: int) -> dict[str, list[float]]:
     from facilitator.ui.app import make_app
 
@@ -122,6 +136,7 @@ async def one_round(live, presses: int, checkpoints: int) -> dict[str, list[floa
         await pilot.pause()
         assert type(app.screen).__name__ == "LiveScreen", app.screen
         roster = [p.id for p in live.state.roster]
+        await answer_the_introduction(app, pilot)
         probe = FrameProbe(app, live)
         start = (live.state.phase_id, live.state.question_id)
         moved = None

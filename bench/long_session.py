@@ -85,10 +85,11 @@ def rss_mb() -> float:
 
 
 async def press_keys(app, live, pilot, count: int, keys) -> dict[str, list[float]]:
-    from keypress import FrameProbe
+    from keypress import FrameProbe, answer_the_introduction
 
     from facilitator.core.talk import MODERATOR
 
+    await answer_the_introduction(app, pilot)
     live.speak(MODERATOR)  # so that 1 and 2 always change the speaker
     await pilot.pause()
     saved = app.__dict__.get("_display")

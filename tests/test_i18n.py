@@ -242,7 +242,7 @@ async def main():
             if first.checklist:
                 live.toggle_checked(first.checklist[0].id)
             clock.advance(8 * 60)
-            await pilot.press("pagedown")
+            await pilot.press("pagedown", "y")
             clock.advance(19 * 60)
             await pilot.press("right")
             clock.advance(4 * 60 + 10)

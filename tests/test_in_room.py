@@ -248,3 +248,70 @@ async def test_a_late_arrival_is_asked_for_consent_and_the_recording_waits_for_i
     text = render_markdown(summary)
     assert "No recording consent" in text and "P5 Informant 5" in text
     assert "Informant 6 arrived" in text and "Informant 5 left" in text
+
+
+# --- 12. leaving the introduction with items unticked asks; ending says what is left ---------
+
+
+async def test_leaving_the_introduction_with_items_unticked_asks_first(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        live.toggle_checked("samtykke")
+        live.toggle_checked("databehandling")
+        await pilot.press("right")  # 2 left: the ground rules and the recording consent
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "2 items not ticked: go on anyway?"
+        assert "[ ] Ground rules: one speaks at a time" in app.screen.detail
+        assert "[ ] Everyone consents to the audio recording" in app.screen.detail
+        await pilot.press("n")
+        assert live.state.phase_id == "introduksjon" and "goto" not in kinds(live)
+        await pilot.press("pagedown")  # the same for the next phase key
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        assert live.state.phase_id == "dagens-situasjon"
+        await pilot.press("pageup")  # back to the introduction: not asked
+        assert live.state.phase_id == "introduksjon" and isinstance(app.screen, LiveScreen)
+        await pilot.press("pagedown")  # the same items left: asked once, not again
+        assert live.state.phase_id == "dagens-situasjon" and isinstance(app.screen, LiveScreen)
+        await pilot.press("right")  # within a phase without a checklist: never asked
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_j_answers_yes_in_norwegian(live: LiveSession, clock: FakeClock) -> None:
+    from facilitator.i18n import set_language
+
+    set_language("nb")
+    try:
+        app = make_app(live)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("pagedown")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("j")
+            assert live.state.phase_id == "dagens-situasjon"
+    finally:
+        set_language("en")
+
+
+async def test_ending_warns_of_questions_never_shown_and_points_not_marked(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    live.goto("dagens-situasjon")
+    clock.advance(60)
+    live.add_note("Tillit tar tid #s")
+    live.add_note("Samarbeidet er tilfeldig #s")
+    point = live.state.check_points()[0]
+    live.check_mark(point.id, "confirmed")
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        detail = app.screen.detail
+        assert "questions were never shown" in detail
+        never = live.state.never_shown(clock.now())
+        assert never and all(q.text[:30] in detail for q in never[:5])
+        assert live.state.question_id not in {q.id for q in never}
+        assert "Member-check points not marked yet: 1" in detail
+        await pilot.press("n")
+        assert not live.state.ended

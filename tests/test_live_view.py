@@ -27,7 +27,7 @@ async def test_arrows_and_pages_move_through_the_guide(live: LiveSession, clock:
     app = make_app(live)
     async with app.run_test(size=(120, 40)) as pilot:
         assert live.state.phase_id == "introduksjon"
-        await pilot.press("right")  # intro has one prompt: on to the main phase
+        await pilot.press("right", "y")  # intro has one prompt: on to the main phase (unticked)
         assert live.state.phase_id == "dagens-situasjon"
         assert live.state.question_index == 0
         await pilot.press("right")
@@ -81,7 +81,7 @@ async def test_checklist_is_ticked_with_keys_and_kept(live: LiveSession, clock: 
         await pilot.press("space")  # first item
         await pilot.press("down", "down", "enter")  # third item
         await pilot.press("escape")  # keys back to the guide
-        await pilot.press("right")
+        await pilot.press("right", "y")  # two items not ticked: go on anyway
         assert live.state.phase_id == "dagens-situasjon"
     items = [item.id for item in live.guide.phase("introduksjon").checklist]
     on_disk = reopen(live, clock)
@@ -141,6 +141,8 @@ async def test_command_palette_jumps_to_a_question(live: LiveSession) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # the introduction is left unticked
+        await pilot.press("y")
         assert live.state.phase_id == "dagens-situasjon"
         assert live.state.question is not None
         assert (
@@ -160,7 +162,7 @@ async def test_closing_warning_when_the_main_phase_runs_long(
 ) -> None:
     app = make_app(live)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("pagedown")  # main phase, 40 of the 60 planned minutes
+        await pilot.press("pagedown", "y")  # main phase, 40 of the 60 planned minutes
         clock.advance(45 * 60)  # closing needs 10, only 15 minus... 60-45 = 15 left: fits
         screen = app.screen
         assert isinstance(screen, LiveScreen)
@@ -187,7 +189,7 @@ async def test_a_failed_write_is_shown_and_nothing_moves(live: LiveSession, monk
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(os, "write", full_disk)
-        await pilot.press("pagedown")
+        await pilot.press("pagedown", "y")  # the introduction's items unticked: go on anyway
         assert live.state.phase_id == "introduksjon"  # not saved, so not shown
         banner = app.screen.query_one("#banner")
         assert "NOT SAVED" in str(banner.render())

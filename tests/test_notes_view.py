@@ -66,7 +66,7 @@ async def test_n_writes_a_note_and_enter_gives_the_keys_back(
 ) -> None:
     app = make_app(live)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("right")  # on to the main phase
+        await pilot.press("right", "y")  # on to the main phase (intro unticked: go on)
         await pilot.press("1")  # Informant 1 has the floor
         clock.advance(42)
         assert app.focused is None

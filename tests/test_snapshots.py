@@ -32,7 +32,7 @@ def test_live_view_in_the_main_phase_120x40(
     async def run_before(pilot) -> None:
         live.toggle_checked(live.guide.phase("introduksjon").checklist[0].id)
         clock.advance(8 * 60)
-        await pilot.press("pagedown")
+        await pilot.press("pagedown", "y")  # three items unticked: go on anyway
         clock.advance(19 * 60)
         await pilot.press("right")
         clock.advance(4 * 60 + 10)
@@ -44,7 +44,7 @@ def test_live_view_in_the_main_phase_120x40(
 def test_live_view_overrun_warns_80x24(snap_compare, live: LiveSession, clock: FakeClock) -> None:
     async def run_before(pilot) -> None:
         clock.advance(10 * 60)
-        await pilot.press("pagedown")
+        await pilot.press("pagedown", "y")
         clock.advance(43 * 60)  # main phase past its 40 minutes; 7 left for a 10-minute close
         await _tick(pilot)
 
@@ -74,7 +74,7 @@ def test_summary_screen_after_the_end_120x40(
 ) -> None:
     async def run_before(pilot) -> None:
         clock.advance(9 * 60)
-        await pilot.press("pagedown")
+        await pilot.press("pagedown", "y")
         clock.advance(22 * 60)
         await pilot.press("right")
         clock.advance(20 * 60)

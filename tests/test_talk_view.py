@@ -172,7 +172,7 @@ async def test_v_cycles_the_scope_of_the_board(live: LiveSession, clock: FakeClo
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("1")
         clock.advance(100)
-        await pilot.press("right")  # main phase, first question
+        await pilot.press("right", "y")  # main phase, first question (intro unticked: go on)
         await pilot.press("2")
         clock.advance(30)
         await pilot.press("right")  # second question
@@ -208,6 +208,7 @@ async def test_e_opens_the_roster_to_add_rename_mark_away_and_reorder(
         await pilot.press("a")
         await pilot.press(*"Informant 6:NAV")
         await pilot.press("enter")
+        await pilot.press("n")  # asked for recording consent: not now
         person = live.state.participant("P6")
         assert person is not None
         assert (person.label, person.role) == ("Informant 6", "NAV")
@@ -234,7 +235,7 @@ async def test_e_opens_the_roster_to_add_rename_mark_away_and_reorder(
         await pilot.press("1")  # key 1 is P2 now, marked away: refused (issue 13)
         assert live.state.talk.current_speaker == "P1"
         assert any("Informant 2 (P2) is marked away" in n for n in notices(app))
-        await pilot.press("e", "h", "escape")  # P2 (first now) is here again
+        await pilot.press("e", "h", "n", "escape")  # P2 (first now) is here again; no consent
         await pilot.press("1")
         assert live.state.talk.current_speaker == "P2"
         clock.advance(30)

@@ -255,6 +255,8 @@ def test_a_session_lives_crashes_resumes_and_ends_in_a_real_terminal(
     tmux.keys("app", "Escape")
     tmux.wait_gone("app", "esc Back")
     tmux.keys("app", "PageDown")
+    screen = tmux.wait_for("app", "items not ticked: go on anyway?")  # the rest of the list
+    tmux.keys("app", "y")
     screen = tmux.wait_for("app", "Question 1 of 2")
     assert "Current situation" in screen and "Phase 2 of 3" in screen
     tmux.keys("app", "Right")

@@ -83,6 +83,8 @@ def test_the_assistant_follows_the_moderator_and_its_notes_keep_the_moment(
 
     # the moderator moves into the main phase and gives the floor to Informant 1
     tmux.keys("mod", "PageDown")
+    tmux.wait_for("mod", "items not ticked: go on anyway?")
+    tmux.keys("mod", "y")
     tmux.keys("mod", "1")
     delay = follows(tmux, ["Question 1 of 2", "▶ Informant 1"])
     assert delay < FOLLOW_S, f"the assistant's view followed after {delay:.2f} s"

@@ -247,6 +247,17 @@ def missing_consent(state: SessionState) -> list[Participant]:
     return [p for p in state.roster if p.id in present and not state.audio.has_consent(p.id)]
 
 
+def unticked_items(state: SessionState, phase_id: str | None = None) -> list[ChecklistItem]:
+    """The checklist items of a phase (the current one by default) not ticked yet; the
+    recording consent counts as ticked once everyone present has consented."""
+    phase = state.guide.phase(phase_id or state.phase_id)
+    return [
+        item
+        for item in phase.checklist
+        if (missing_consent(state) if item.consent else not state.checklist.get(item.id, False))
+    ]
+
+
 def without_consent(state: SessionState) -> list[Participant]:
     """Who was in the room at some time of the session (or is expected, before it starts)
     without having consented to recording, in roster order: the summary names them."""

@@ -695,6 +695,23 @@ class SessionState:
             return 0.0
         return max(0.0, later - self.remaining_s(now))
 
+    def never_shown(self, now: float) -> list[Question]:
+        """The guide's questions that have not been on screen at all (the current one has)."""
+        return [
+            question
+            for phase in self.guide.phases
+            for question in phase.questions
+            if question.id != self.question_id and self.question_elapsed_s(now, question.id) <= 0
+        ]
+
+    def unmarked_check_points(self) -> list[Note]:
+        """Points of the read-back the group has not answered yet (skipped ones excluded)."""
+        return [
+            note
+            for note in self.check_points()
+            if note.id not in self.check.skipped and note.id not in self.check.marks
+        ]
+
     def pauses(self) -> list[TimelineEntry]:
         return [entry for entry in self.timeline if entry.kind == "pause"]
 

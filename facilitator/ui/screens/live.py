@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from facilitator.core.audio import missing_consent, present_ids, voice_nudges
+from facilitator.core.audio import missing_consent, present_ids, unticked_items, voice_nudges
+from facilitator.core.session import next_phase_target, next_question_target
 from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
 from facilitator.core.talk_figures import nudges, talk_figures
 from facilitator.core.timefmt import clock, minutes
@@ -259,6 +260,8 @@ class LiveScreen(Translated, Screen[None]):
         self.scope_mode = "all"  # "all", "phase" or "question": what the talk board counts
         self.overlap_pending = False
         self.shown_nudges: list[str] = []
+        # (phase, unticked items) the moderator chose to leave as they were: not asked again
+        self._moved_on_anyway: set[tuple[str, frozenset[str]]] = set()
 
     # --- layout ----------------------------------------------------------------------------------
 
@@ -724,13 +727,50 @@ class LiveScreen(Translated, Screen[None]):
         self.app.push_screen(RosterScreen(self))
 
     def action_next_question(self) -> None:
-        self._act(self.live.next_question)
+        self._moving_on(next_question_target(self.live.state), self.live.next_question)
 
     def action_previous_question(self) -> None:
         self._act(self.live.previous_question)
 
     def action_next_phase(self) -> None:
-        self._act(self.live.next_phase)
+        self._moving_on(next_phase_target(self.live.state), self.live.next_phase)
+
+    def _moving_on(self, target: tuple[str, str | None] | None, move) -> None:
+        """Leaving a phase for a later one with checklist items (or consent) not ticked asks
+        first, once for the same items; other moves go at once."""
+        state = self.live.state
+        guide = state.guide
+        leaving = (
+            target is not None
+            and self.live.owns_clock
+            and not state.ended
+            and guide.phase_index(target[0]) > state.phase_index
+        )
+        unticked = unticked_items(state) if leaving else []
+        asked = (state.phase_id, frozenset(item.id for item in unticked))
+        if not unticked or asked in self._moved_on_anyway:
+            self._act(move)
+            return
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._moved_on_anyway.add(asked)
+                self._act(move)
+
+        count = len(unticked)
+        self.app.push_screen(
+            ConfirmScreen(
+                _("{count} item not ticked: go on anyway?", count=count)
+                if count == 1
+                else _("{count} items not ticked: go on anyway?", count=count),
+                "\n".join(f"[ ] {item.text}" for item in unticked)
+                + "\n\n"
+                + _("n stays here; c ticks them in the checklist."),
+                danger=False,
+            ),
+            answer,
+        )
 
     def action_previous_phase(self) -> None:
         self._act(self.live.previous_phase)
@@ -739,7 +779,7 @@ class LiveScreen(Translated, Screen[None]):
         self._act(self.live.toggle_pause)
 
     def goto(self, phase_id: str, question_id: str | None) -> None:
-        self._act(lambda: self.live.goto(phase_id, question_id))
+        self._moving_on((phase_id, question_id), lambda: self.live.goto(phase_id, question_id))
 
     def toggle_item(self, item_id: str) -> None:
         self._act(lambda: self.live.toggle_checked(item_id))
@@ -866,10 +906,29 @@ class LiveScreen(Translated, Screen[None]):
                     # switch only once the dialog is gone from the screen stack
                     self.app.call_later(self._show_summary)
 
+        state = self.live.state
+        detail = [_("The clocks stop for good and the summary is shown.")]
+        never = state.never_shown(self.live.now())
+        if never:
+            detail.append(
+                (
+                    _("1 question was never shown:")
+                    if len(never) == 1
+                    else _("{count} questions were never shown:", count=len(never))
+                )
+                + "".join(f"\n  · {q.text}" for q in never[:5])
+                + ("\n  …" if len(never) > 5 else "")
+            )
+        unmarked = state.unmarked_check_points()
+        if unmarked:
+            detail.append(
+                _(
+                    "Member-check points not marked yet: {count} (m: confirmed, nuanced or "
+                    "refuted).",
+                    count=len(unmarked),
+                )
+            )
         self.app.push_screen(
-            ConfirmScreen(
-                _("End the session now?"),
-                _("The clocks stop for good and the summary is shown."),
-            ),
+            ConfirmScreen(_("End the session now?"), "\n\n".join(detail)),
             ended,
         )

@@ -107,9 +107,7 @@ class FieldInput(Input):
     line (the field's own key, so it can never reach the screen's)."""
 
     BINDINGS = [
-        Binding(
-            "escape", "leave", N_("Leave the line"), id="field.leave", tooltip=N_("Keys back")
-        )
+        Binding("escape", "leave", N_("Leave the line"), id="field.leave", tooltip=N_("Keys back"))
     ]
 
     def action_leave(self) -> None:
