@@ -519,3 +519,20 @@ def test_names_come_with_the_notice(samples: list[dict], validator) -> None:
     exported = samples[1]
     for key in ("names", "with_names"):
         assert problems(validator, {k: v for k, v in exported.items() if k != key})
+
+
+def property_names(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, inner in node.items():
+            if key == "properties" and isinstance(inner, dict):
+                yield from inner
+            yield from property_names(inner)
+    elif isinstance(node, list):
+        for inner in node:
+            yield from property_names(inner)
+
+
+def test_every_field_of_the_schema_is_explained_in_the_prose(schema: dict) -> None:
+    prose = (ROOT / "docs" / "summary.md").read_text(encoding="utf-8")
+    missing = sorted({name for name in property_names(schema) if f"`{name}`" not in prose})
+    assert missing == [], "docs/summary.md does not explain " + ", ".join(missing)
