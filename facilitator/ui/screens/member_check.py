@@ -23,11 +23,12 @@ from textual.widgets.option_list import Option
 from facilitator.core.notes import Note
 from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 MARK_STYLE = {
     "confirmed": ("✓", "bold green"),
@@ -43,12 +44,12 @@ def verdict_name(outcome: str | None) -> str:
 class _Marking:
     """What both views share: marking the point in focus, and asking for a nuance."""
 
-    live_screen: LiveScreen
+    actions: SessionActions
     asking: str | None = None  # "nuance" or "edit" while the input line is open
 
     @property
     def live(self):
-        return self.live_screen.live
+        return self.actions.live
 
     def current(self) -> Note | None:  # pragma: no cover - each view says which point
         raise NotImplementedError
@@ -56,7 +57,7 @@ class _Marking:
     def _mark(self, outcome: str | None, nuance: str = "") -> None:
         note = self.current()
         if note is not None:
-            self.live_screen._act(lambda: self.live.check_mark(note.id, outcome, nuance))
+            self.actions.act(lambda: self.live.check_mark(note.id, outcome, nuance))
             self.after_change(advance=outcome is not None)
 
     def after_change(self, advance: bool) -> None:  # pragma: no cover
@@ -102,93 +103,95 @@ class _Marking:
         if note is None or what is None:
             return
         if what == "nuance":
-            self.live_screen._act(lambda: self.live.check_mark(note.id, "nuanced", text))
+            self.actions.act(lambda: self.live.check_mark(note.id, "nuanced", text))
             self.after_change(advance=True)
         elif what == "edit" and text:
             # only the wording is edited: the point keeps its tags, so it stays in the read-back
             tags = " ".join(f"#{t}" for t in note.tags)
-            self.live_screen._act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
+            self.actions.act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
             self.after_change(advance=False)
 
 
-class MemberCheckScreen(_Marking, Screen[None]):
+class MemberCheckScreen(_Marking, Translated, Screen[None]):
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding(
             "c",
             "confirmed",
-            _("Confirmed"),
+            N_("Confirmed"),
             id="check.confirmed",
-            tooltip=_("The group confirms the point"),
+            tooltip=N_("The group confirms the point"),
         ),
         Binding(
             "n",
             "nuanced",
-            _("Nuanced"),
+            N_("Nuanced"),
             id="check.nuanced",
-            tooltip=_("The group nuances it: type the nuance"),
+            tooltip=N_("The group nuances it: type the nuance"),
         ),
         Binding(
-            "r", "refuted", _("Refuted"), id="check.refuted", tooltip=_("The group refutes it")
+            "r", "refuted", N_("Refuted"), id="check.refuted", tooltip=N_("The group refutes it")
         ),
-        Binding("u", "clear", _("Unmark"), id="check.clear", tooltip=_("Take the mark back")),
+        Binding("u", "clear", N_("Unmark"), id="check.clear", tooltip=N_("Take the mark back")),
         Binding(
             "e",
             "edit",
-            _("Edit"),
+            N_("Edit"),
             id="check.edit",
-            tooltip=_("Edit the point's text before reading"),
+            tooltip=N_("Edit the point's text before reading"),
         ),
         Binding(
             "s",
             "skip",
-            _("Skip"),
+            N_("Skip"),
             id="check.skip",
-            tooltip=_("Leave the point out of the read-back"),
+            tooltip=N_("Leave the point out of the read-back"),
         ),
         Binding(
             "K",
             "move(-1)",
-            _("Move up"),
+            N_("Move up"),
             id="check.up",
-            tooltip=_("Read it earlier"),
+            tooltip=N_("Read it earlier"),
             key_display="K",
         ),
         Binding(
             "J",
             "move(1)",
-            _("Move down"),
+            N_("Move down"),
             id="check.down",
-            tooltip=_("Read it later"),
+            tooltip=N_("Read it later"),
             key_display="J",
         ),
         Binding(
             "t",
             "include('theme')",
-            _("Themes"),
+            N_("Themes"),
             id="check.themes",
-            tooltip=_("Add the notes tagged theme to the read-back, or take them out"),
+            tooltip=N_("Add the notes tagged theme to the read-back, or take them out"),
         ),
         Binding(
             "q",
             "include('quote')",
-            _("Quotes"),
+            N_("Quotes"),
             id="check.quotes",
-            tooltip=_("Add the notes tagged quote to the read-back, or take them out"),
+            tooltip=N_("Add the notes tagged quote to the read-back, or take them out"),
         ),
         Binding(
             "p",
             "read",
-            _("Read aloud"),
+            N_("Read aloud"),
             id="check.read",
-            tooltip=_("One point at a time in large text, marking each as it is read"),
+            tooltip=N_("One point at a time in large text, marking each as it is read"),
         ),
-        Binding("escape", "close", _("Back"), id="check.close", tooltip=_("Back to the live view")),
+        Binding(
+            "escape", "close", N_("Back"), id="check.close", tooltip=N_("Back to the live view")
+        ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         with Vertical(id="check-body"):
@@ -305,7 +308,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         note = self.current()
         if note is not None:
             skipped = note.id in self.live.state.check.skipped
-            self.live_screen._act(lambda: self.live.check_skip(note.id, not skipped))
+            self.actions.act(lambda: self.live.check_skip(note.id, not skipped))
             self.refill()
 
     def action_move(self, step: int) -> None:
@@ -318,7 +321,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         if not 0 <= target < len(ids):
             return
         ids[index], ids[target] = ids[target], ids[index]
-        self.live_screen._act(lambda: self.live.check_order(ids))
+        self.actions.act(lambda: self.live.check_order(ids))
         self.refill()
         listing = self.query_one("#check-points", OptionList)
         for position in range(listing.option_count):
@@ -327,7 +330,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
 
     def action_include(self, kind: str) -> None:
         kinds = set(self.live.state.check.include) ^ {kind}
-        self.live_screen._act(lambda: self.live.check_include(sorted(kinds)))
+        self.actions.act(lambda: self.live.check_include(sorted(kinds)))
         self.refill()
 
     def action_read(self) -> None:
@@ -336,7 +339,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
             self.notify(_("Nothing to read back yet."), timeout=3)
             return
         self.app.push_screen(
-            ReadBackScreen(self.live_screen, [n.id for n in points]), lambda _: self.refill()
+            ReadBackScreen(self.actions, [n.id for n in points]), lambda _: self.refill()
         )
 
     def action_close(self) -> None:
@@ -351,7 +354,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         self.query_one("#check-points", OptionList).focus()
 
 
-class ReadBackScreen(_Marking, Screen[None]):
+class ReadBackScreen(_Marking, Translated, Screen[None]):
     """One point at a time, large and calm, readable from across the table."""
 
     AUTO_FOCUS = ""
@@ -359,39 +362,39 @@ class ReadBackScreen(_Marking, Screen[None]):
         Binding(
             "c",
             "confirmed",
-            _("Confirmed"),
+            N_("Confirmed"),
             id="read.confirmed",
-            tooltip=_("Confirmed; on to the next"),
+            tooltip=N_("Confirmed; on to the next"),
         ),
         Binding(
-            "n", "nuanced", _("Nuanced"), id="read.nuanced", tooltip=_("Nuanced: type the nuance")
+            "n", "nuanced", N_("Nuanced"), id="read.nuanced", tooltip=N_("Nuanced: type the nuance")
         ),
         Binding(
-            "r", "refuted", _("Refuted"), id="read.refuted", tooltip=_("Refuted; on to the next")
+            "r", "refuted", N_("Refuted"), id="read.refuted", tooltip=N_("Refuted; on to the next")
         ),
-        Binding("u", "clear", _("Unmark"), id="read.clear", tooltip=_("Take the mark back")),
+        Binding("u", "clear", N_("Unmark"), id="read.clear", tooltip=N_("Take the mark back")),
         Binding(
             "right,space",
             "step(1)",
-            _("Next"),
+            N_("Next"),
             id="read.next",
-            tooltip=_("The next point"),
+            tooltip=N_("The next point"),
             key_display="→",
         ),
         Binding(
             "left",
             "step(-1)",
-            _("Back"),
+            N_("Back"),
             id="read.back",
-            tooltip=_("The point before"),
+            tooltip=N_("The point before"),
             key_display="←",
         ),
-        Binding("escape", "close", _("Close"), id="read.close", tooltip=_("Back to the list")),
+        Binding("escape", "close", N_("Close"), id="read.close", tooltip=N_("Back to the list")),
     ]
 
-    def __init__(self, live_screen: LiveScreen, note_ids: list[str]) -> None:
+    def __init__(self, actions: SessionActions, note_ids: list[str]) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
         self.note_ids = note_ids
         self.index = 0
 

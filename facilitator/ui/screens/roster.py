@@ -14,52 +14,55 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.session import MAX_PARTICIPANTS
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 
-class RosterScreen(ModalScreen[None]):
+class RosterScreen(Translated, ModalScreen[None]):
     BINDINGS = [
         Binding(
-            "a", "add", _("Add"), id="roster.add", tooltip=_("Add a participant (arrives now)")
+            "a", "add", N_("Add"), id="roster.add", tooltip=N_("Add a participant (arrives now)")
         ),
-        Binding("r", "rename", _("Rename"), id="roster.rename", tooltip=_("Change the pseudonym")),
+        Binding(
+            "r", "rename", N_("Rename"), id="roster.rename", tooltip=N_("Change the pseudonym")
+        ),
         Binding(
             "h",
             "presence",
-            _("Here/away"),
+            N_("Here/away"),
             id="roster.presence",
-            tooltip=_("Mark as arrived or as gone: fair shares count only time present"),
+            tooltip=N_("Mark as arrived or as gone: fair shares count only time present"),
         ),
         Binding(
             "k",
             "move(-1)",
-            _("Move up"),
+            N_("Move up"),
             id="roster.up",
-            tooltip=_("Move up (changes the number key)"),
+            tooltip=N_("Move up (changes the number key)"),
         ),
         Binding(
             "j",
             "move(1)",
-            _("Move down"),
+            N_("Move down"),
             id="roster.down",
-            tooltip=_("Move down (changes the number key)"),
+            tooltip=N_("Move down (changes the number key)"),
         ),
         Binding(
-            "escape", "close", _("Close"), id="roster.close", tooltip=_("Back to the live view")
+            "escape", "close", N_("Close"), id="roster.close", tooltip=N_("Back to the live view")
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
         self.editing: str | None = None  # "add" or a participant id being renamed
 
     @property
     def live(self):
-        return self.live_screen.live
+        return self.actions.live
 
     def compose(self) -> ComposeResult:
         with Vertical(id="roster-dialog"):
@@ -143,7 +146,7 @@ class RosterScreen(ModalScreen[None]):
         self._stop_asking()
         if what is not None and what.startswith("name:"):
             pid = what.removeprefix("name:")
-            self.live_screen._act(lambda: self.live.edit_participant(pid, real_name=text))
+            self.actions.act(lambda: self.live.edit_participant(pid, real_name=text))
             self._fill()
             return
         if not text or what is None:
@@ -151,11 +154,9 @@ class RosterScreen(ModalScreen[None]):
         if what == "add":
             label, _sep, role = text.partition(":")
             pid = self._next_id()
-            self.live_screen._act(
-                lambda: self.live.add_participant(pid, label.strip(), role.strip())
-            )
+            self.actions.act(lambda: self.live.add_participant(pid, label.strip(), role.strip()))
         else:
-            self.live_screen._act(lambda: self.live.edit_participant(what, label=text))
+            self.actions.act(lambda: self.live.edit_participant(what, label=text))
         self._fill()
 
     def _next_id(self) -> str:
@@ -178,7 +179,7 @@ class RosterScreen(ModalScreen[None]):
         if pid is None:
             return
         here = pid in self.live.state.talk.present
-        self.live_screen._act(lambda: self.live.set_present(pid, not here))
+        self.actions.act(lambda: self.live.set_present(pid, not here))
         self._fill()
 
     def action_move(self, step: int) -> None:
@@ -191,7 +192,7 @@ class RosterScreen(ModalScreen[None]):
         if not 0 <= target < len(ids):
             return
         ids[index], ids[target] = ids[target], ids[index]
-        self.live_screen._act(lambda: self.live.reorder(ids))
+        self.actions.act(lambda: self.live.reorder(ids))
         self._fill()
         self.query_one(OptionList).highlighted = target
 
