@@ -42,12 +42,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from facilitator import simulate as sim
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import Participant
 from facilitator.i18n import set_language
-from facilitator.live import ASSISTANT, LiveSession
+from facilitator.services import simulate as sim
+from facilitator.services.live import ASSISTANT, LiveSession
 from facilitator.store.session_store import SessionStore
 from tests.conftest import GUIDES, ROOT, venv_bin
 

@@ -188,7 +188,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         output = Path(args.output) if args.output else None
         target = write_export(store, info, state, args.format, now, output, args.with_names)
     except AudioExportError as error:  # the recording the file links could not be made
-        return _fail(
+        return fail(
             _(
                 "{format}: the recording cannot be linked: {problem}",
                 format=args.format,
