@@ -223,7 +223,8 @@ def test_vtt_escapes_voices_and_shifts_to_the_recording(
     assert (cues[0].start, cues[0].end, cues[1].start) == (0.0, 20.0, 28.0)
     assert "recording, which started 30 s into the session" in text
     srt = render_srt(summary)
-    assert srt.startswith("1\n00:00:00,000 --> 00:00:20,000\nR&D <1>: …\n\n2\n")
+    # SubRip marks up with HTML-like tags: a raw < would start one, which readers drop
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:20,000\nR&amp;D &lt;1&gt;: …\n\n2\n")
 
 
 def test_srt_cues(session: LiveSession, clock: FakeClock) -> None:
