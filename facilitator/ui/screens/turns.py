@@ -19,7 +19,7 @@ from facilitator.ui.speakers import speaker_name
 from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 RECENT = 8
 
@@ -42,9 +42,9 @@ class TurnsScreen(Translated, ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         with Vertical(id="turns-dialog"):
@@ -63,8 +63,8 @@ class TurnsScreen(Translated, ModalScreen[None]):
         self.query_one(OptionList).focus()
 
     def _fill(self) -> None:
-        state = self.live_screen.live.state
-        now_s = state.session_s(self.live_screen.live.now())
+        state = self.actions.live.state
+        now_s = state.session_s(self.actions.live.now())
         turns = self.query_one(OptionList)
         highlighted = turns.highlighted or 0
         turns.clear_options()
@@ -82,7 +82,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
             turns.highlighted = min(highlighted, turns.option_count - 1)
 
     def action_give(self, number: int) -> None:
-        state = self.live_screen.live.state
+        state = self.actions.live.state
         turns = self.query_one(OptionList)
         if turns.highlighted is None:
             return
@@ -96,7 +96,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
             return
         if key is None:
             return
-        live = self.live_screen.live
+        live = self.actions.live
         turn = state.talk.turns[state.talk.by_key[key]]
         if turn.who == who:
             self.notify(_("That turn is {who}'s already.", who=speaker_name(state, who)), timeout=3)
@@ -126,14 +126,14 @@ class TurnsScreen(Translated, ModalScreen[None]):
     def _give(self, key: str, who: str | None) -> None:
         """Give the turn to ``who``, say so, and close: one correction at a time, back to the
         board, where it shows."""
-        live = self.live_screen.live
+        live = self.actions.live
         state = live.state
         turn = state.talk.turns[state.talk.by_key[key]]
         before = speaker_name(state, turn.who)
         started = clock(turn.start_s)
-        if self.live_screen._act(lambda: live.reassign(key, who)) is None:
+        if self.actions.act(lambda: live.reassign(key, who)) is None:
             return
-        self.live_screen.notify(
+        self.notify(
             _(
                 "The turn at {time} is now {who}'s (was {before}).",
                 time=started,
