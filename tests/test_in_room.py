@@ -315,3 +315,30 @@ async def test_ending_warns_of_questions_never_shown_and_points_not_marked(
         assert "Member-check points not marked yet: 1" in detail
         await pilot.press("n")
         assert not live.state.ended
+
+
+# --- 15. r with no microphone says so at once, not after the consent round -------------------
+
+
+async def test_r_without_a_microphone_says_so_before_asking_for_consent(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    """The real recorder and PortAudio: a microphone named that does not exist."""
+    from facilitator.services.recording import Recording
+    from tests.test_recording import app_with
+
+    recording = Recording(live, device="no-such-microphone-here")
+    if recording.problem() is not None:
+        pytest.skip(recording.problem())
+    app = app_with(live, recording)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")  # nobody has consented yet: the microphone is said first
+        message = notices(app)[-1]
+        # no input device on the machine at all, or none by that name: either is said at once
+        assert (
+            "no microphone was found" in message
+            or "No microphone matches no-such-microphone-here" in message
+        )
+        assert "facilitator devices" in message and "run --device N" in message
+        assert "consent" not in message
+        assert not recording.recording and live.state.audio.segments == []

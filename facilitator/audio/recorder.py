@@ -312,6 +312,18 @@ class Recorder:
             raise AudioUnavailable(_cannot_open(device.name, error)) from None
         return Started(path, device.name, self.samplerate)
 
+    def microphone_problem(self, rescan: bool = False) -> str | None:
+        """Why the device the setting names cannot be found now (no microphone at all, no
+        such number or name), or None. ``rescan`` reads PortAudio's list afresh first (for a
+        microphone plugged in since; only while nothing records)."""
+        with self._lock:
+            recording = self._thread is not None and self._status.recording
+        try:
+            resolve_device(self.device, rescan_first=rescan and not recording)
+        except AudioUnavailable as error:
+            return str(error)
+        return None
+
     def _open_stream(self, capture: _Capture) -> tuple[Any, InputDevice]:
         """Open the input stream (not started) on the device the setting names.
 

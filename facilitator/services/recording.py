@@ -59,6 +59,7 @@ class Recording:
         self.start_s = 0.0
         self.notices: list[str] = []
         self.device_problem: str | None = None  # why the last start failed (no microphone...)
+        self._microphone_missing = False  # the last look found none: look afresh next time
 
     # --- availability -------------------------------------------------------------------------
 
@@ -70,6 +71,24 @@ class Recording:
             self._problem = portaudio_problem()
             self._problem_checked = True
         return self._problem
+
+    def microphone_problem(self) -> str | None:
+        """Whether the microphone can be found now, asked before anything else (consent), so
+        that ``r`` says at once that there is none. Read afresh when the last answer was a
+        problem: a microphone plugged in since is found."""
+        recorder = self._make_recorder()
+        check = getattr(recorder, "microphone_problem", None)
+        if check is None:  # a stand-in without the question: it answers at start
+            return None
+        problem = check(self._microphone_missing)
+        self._microphone_missing = problem is not None
+        if problem is None:
+            return None
+        return (
+            problem
+            + " "
+            + _("See the microphones with facilitator devices; choose one with run --device N.")
+        )
 
     @property
     def recording(self) -> bool:
@@ -93,6 +112,7 @@ class Recording:
             raise RuntimeError("stop the recording before changing the device")
         self.device = device
         self._recorder = None
+        self._microphone_missing = False
 
     # --- after a crash ---------------------------------------------------------------------------
 
@@ -149,13 +169,16 @@ class Recording:
             return _("The session has ended.")
         if state.paused:
             return _("The session is paused: recording starts again when it resumes.")
+        problem = self.problem() or self.microphone_problem()
+        if problem is not None:  # said at once, not after the whole consent round
+            return problem
         missing = missing_consent(state)
         if missing:
             return _(
                 "Not recording: no recording consent from {who}. Tick it in the checklist (c).",
                 who=", ".join(f"{p.id} {p.label}" for p in missing),
             )
-        return self.problem()
+        return None
 
     def start(self) -> str:
         refusal = self.refusal()
