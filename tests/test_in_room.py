@@ -342,3 +342,41 @@ async def test_r_without_a_microphone_says_so_before_asking_for_consent(
         assert "facilitator devices" in message and "run --device N" in message
         assert "consent" not in message
         assert not recording.recording and live.state.audio.segments == []
+
+
+# --- 17. the delete confirmation shows the note; the board has headings; notes fill ---------
+
+
+async def test_delete_shows_the_note_the_board_has_headings_and_the_notes_fill_the_side(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.ui.screens.notes import NotesScreen
+    from facilitator.ui.widgets.notes import RecentNotes
+    from facilitator.ui.widgets.talk_board import TalkBoard
+
+    live.speak("P1")
+    for n in range(8):
+        clock.advance(30)
+        live.add_note(f"point {n} about rent")
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        board = str(app.screen.query_one(TalkBoard).render())
+        headings = board.splitlines()[1]
+        assert "Participant" in headings and "share (│ fair)" in headings
+        assert "talk" in headings and "turns" in headings and "since" in headings
+        # the row below: its share under the share heading, its talk time under "talk"
+        row = board.splitlines()[2]
+        assert row.index("│") >= headings.index("share") and headings.index("talk") == row.index(
+            "04:00"
+        )
+        recent = str(app.screen.query_one(RecentNotes).render())
+        shown = [n for n in range(8) if f"point {n} about rent" in recent]
+        assert len(shown) > 3 and 7 in shown  # more than three, the newest first
+        await pilot.press("l")
+        assert isinstance(app.screen, NotesScreen)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "point 7 about rent" in app.screen.detail  # the newest is highlighted first
+        await pilot.press("n")
+    assert all(not n.deleted for n in live.state.notes.values())

@@ -82,13 +82,7 @@ class Recording:
             return None
         problem = check(self._microphone_missing)
         self._microphone_missing = problem is not None
-        if problem is None:
-            return None
-        return (
-            problem
-            + " "
-            + _("See the microphones with facilitator devices; choose one with run --device N.")
-        )
+        return problem
 
     @property
     def recording(self) -> bool:
@@ -169,9 +163,12 @@ class Recording:
             return _("The session has ended.")
         if state.paused:
             return _("The session is paused: recording starts again when it resumes.")
-        problem = self.problem() or self.microphone_problem()
-        if problem is not None:  # said at once, not after the whole consent round
+        problem = self.problem()
+        if problem is not None:
             return problem
+        problem = self.microphone_problem()
+        if problem is not None:  # said at once, not after the whole consent round
+            return problem + " " + _("See facilitator devices; choose one with run --device N.")
         missing = missing_consent(state)
         if missing:
             return _(

@@ -204,7 +204,9 @@ class NotesScreen(Translated, ModalScreen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 _("Delete this note?"),
-                _("The deletion is recorded; the text is kept in the session's history."),
+                note_text(self.live.state, note).plain
+                + "\n\n"
+                + _("The deletion is recorded; the text is kept in the session's history."),
             ),
             answer,
         )

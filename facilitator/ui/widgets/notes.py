@@ -82,7 +82,9 @@ class NoteBar(Horizontal):
 class RecentNotes(QuietStatic):
     """The last few notes, newest first, so the writer sees the note landed."""
 
-    def show(self, state: SessionState, count: int = 3) -> None:
+    def show(self, state: SessionState, count: int = 30) -> None:
+        """As many of the newest notes as the space under the talk board holds (the widget
+        fills it and cuts off the oldest)."""
         notes = state.live_notes()
         text = Text()
         text.append(_("Notes") + f" ({len(notes)})", style="bold")

@@ -125,6 +125,9 @@ class TalkBoard(QuietStatic):
         label_width = max(5, min(14, width // 3, width - 17 - 6 - extra))
         bar_width = max(6, width - label_width - 17 - extra)
         settled = figures.participant_talk_s >= SETTLE_S
+        if figures.participants:
+            text.append_text(self._headings(label_width, bar_width, wide))
+            text.append("\n")
         for person in figures.participants:
             text.append_text(self._row(person, label_width, bar_width, wide, settled))
             text.append("\n")
@@ -172,6 +175,20 @@ class TalkBoard(QuietStatic):
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
         self.show_text(text)  # a new text is laid out again: the notes below follow its height
+
+    @staticmethod
+    def _headings(label_width: int, bar_width: int, wide: bool) -> Text:
+        """What each column of the rows below is, over its first character."""
+
+        def cell(words: str, width: int) -> str:
+            return words[:width].ljust(width)
+
+        line = "  " + cell(_("Participant"), label_width) + " "
+        line += cell(_("share (│ fair)"), bar_width + 1 + 4)
+        if wide:
+            line += " " + cell(_("talk"), 5) + cell(_("turns"), 5)
+        line += " " + _("since")
+        return Text(line.rstrip(), style="dim")
 
     @staticmethod
     def _label(figures: TalkFigures, pid: str) -> str:
