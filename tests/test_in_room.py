@@ -380,3 +380,72 @@ async def test_delete_shows_the_note_the_board_has_headings_and_the_notes_fill_t
         assert "point 7 about rent" in app.screen.detail  # the newest is highlighted first
         await pilot.press("n")
     assert all(not n.deleted for n in live.state.notes.values())
+
+
+# --- 14. the checklist box: the consent lines in view, where it is, no wrap, no silent all ---
+
+
+async def _checklist(app, pilot):
+    from facilitator.ui.widgets.guide_panels import TickList
+
+    await pilot.press("c")
+    await pilot.pause()
+    await pilot.pause()
+    return app.screen.query_one("#checklist", TickList)
+
+
+async def test_the_checklist_shows_every_consent_line_at_120x40(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        ticks = await _checklist(app, pilot)
+        ids = [ticks.get_option_at_index(i).id for i in range(ticks.option_count)]
+        assert ids[-5:] == [f"consent:P{n}" for n in range(1, 6)]
+        assert ticks.max_scroll_y == 0  # every line in the box, nothing to scroll
+        guide = app.screen.query_one("#guide")
+        assert guide.region.y <= ticks.region.y and ticks.region.bottom <= guide.region.bottom
+        assert ticks.border_subtitle == f"1 / {len(ids)}"
+
+
+async def test_the_checklist_says_where_it_is_and_stops_at_its_end_at_80x24(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ticks = await _checklist(app, pilot)
+        count = ticks.option_count
+        for _ in range(count + 2):  # two more than there are: it stays on the last
+            await pilot.press("down")
+        await pilot.pause()
+        assert ticks.highlighted == count - 1
+        assert ticks.border_subtitle.startswith(f"{count} / {count}")
+        await pilot.press("up")
+        await pilot.pause()
+        assert ticks.border_subtitle.startswith(f"{count - 1} / {count}")
+
+
+async def test_enter_on_the_consent_item_asks_before_ticking_everyone(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        ticks = await _checklist(app, pilot)
+        ids = [ticks.get_option_at_index(i).id for i in range(ticks.option_count)]
+        ticks.highlighted = ids.index("consent:P3")
+        await pilot.press("space")  # P3 on their own line
+        ticks.highlighted = ids.index("lydopptak")
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.question == "Recording consent from all 4 who have not consented?"
+        assert "P1 Informant 1" in app.screen.detail and "P3" not in app.screen.detail
+        await pilot.press("n")
+        assert [p for p in live.state.roster if live.state.audio.has_consent(p.id)] == [
+            live.state.participant("P3")
+        ]
+        await pilot.press("enter", "y")
+        assert all(live.state.audio.has_consent(p.id) for p in live.state.roster)
+        await pilot.press("enter")  # all had: taking it back for everyone is a danger
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.danger
+        await pilot.press("escape")
+        assert all(live.state.audio.has_consent(p.id) for p in live.state.roster)

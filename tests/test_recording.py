@@ -430,7 +430,12 @@ async def test_r_refuses_without_consent_then_records_after_the_checklist(
         await pilot.pause()
         assert live.state.audio.has_consent("P2") and not live.state.audio.has_consent("P1")
         ticks.highlighted = ids.index("lydopptak")
-        await pilot.press("space")  # the item itself: everyone present
+        await pilot.press("space")  # the item itself: everyone present, once confirmed
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "P1 Informant 1" in app.screen.detail and "P2 Informant 2" not in app.screen.detail
+        await pilot.press("y")
         await pilot.press("escape")
         await pilot.pause()
         assert missing_consent(live.state) == []

@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 
 
 class DevicesScreen(Translated, ModalScreen[int | None]):
@@ -28,7 +29,7 @@ class DevicesScreen(Translated, ModalScreen[int | None]):
         with Vertical(id="dialog"):
             yield Static(_("Record from which microphone?"), id="question")
             yield Static(_("Looking for input devices…"), id="detail")
-            yield OptionList(id="devices")
+            yield StopList(id="devices")
 
     def on_mount(self) -> None:
         self.run_worker(self._find, thread=True)

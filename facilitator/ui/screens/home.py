@@ -26,6 +26,7 @@ from facilitator.store.session_store import (
     parse_participant,
 )
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 
 
 def participants_from_text(text: str) -> list[Participant]:
@@ -134,10 +135,10 @@ class HomeScreen(Translated, Screen[None]):
                 yield Static(
                     _("Sessions in {folder}", folder=str(self.sessions_dir)), classes="home-heading"
                 )
-                yield OptionList(id="sessions")
+                yield StopList(id="sessions")
             with Vertical():
                 yield Static(_("Start a new session from a guide"), classes="home-heading")
-                yield OptionList(id="guides")
+                yield StopList(id="guides")
         yield Static("", id="home-problems")
         yield Footer(compact=True)
 

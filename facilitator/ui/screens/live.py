@@ -465,13 +465,37 @@ class LiveScreen(SessionView):
 
     def tick_all_consent(self) -> None:
         """On the consent item itself: everyone present consents (or, if all had, none)."""
+        from facilitator.ui.screens.confirm import ConfirmScreen
+
         state = self.live.state
         missing = missing_consent(state)
         present = present_ids(state)
-        targets = [p.id for p in (missing or state.roster) if p.id in present]
-        for pid in targets:
-            if self._act(lambda pid=pid: self.live.set_consent(pid, bool(missing))) is None:
-                break
+        people = [p for p in (missing or state.roster) if p.id in present]
+        if not people:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            for person in people:
+                pid = person.id
+                if self._act(lambda pid=pid: self.live.set_consent(pid, bool(missing))) is None:
+                    break
+
+        names = "\n".join(f"  {p.id} {p.label}" for p in people)
+        one_by_one = _("Or tick each person on their own line with space.")
+        if missing:
+            question = _(
+                "Recording consent from all {count} who have not consented?", count=len(people)
+            )
+        else:
+            question = _(
+                "Withdraw the recording consent of all {count} present?", count=len(people)
+            )
+        self.app.push_screen(
+            ConfirmScreen(question, names + "\n\n" + one_by_one, danger=not missing),
+            answer,
+        )
 
     def _focus_list(self, selector: str, empty: str) -> None:
         """Give a tick list the keys (escape gives them back), or say why there is none."""

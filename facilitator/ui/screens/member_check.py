@@ -25,6 +25,7 @@ from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="check-body"):
             yield Static(id="check-title")
-            yield OptionList(id="check-points")
+            yield StopList(id="check-points")
             yield Input(id="check-input")
         yield Footer(compact=True)
 

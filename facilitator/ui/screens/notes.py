@@ -21,6 +21,7 @@ from facilitator.core.notes import Note, parse_note
 from facilitator.core.notes import question_codes as guide_question_codes
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 from facilitator.ui.widgets.notes import note_text
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class NotesScreen(Translated, ModalScreen[None]):
                 placeholder=_("filter: words, #tag, @speaker, q2.1 question, q2 phase"),
                 id="notes-filter",
             )
-            yield OptionList(id="notes-list")
+            yield StopList(id="notes-list")
             yield Input(id="notes-edit")
             yield Static(
                 _("/ filter · c this question only · e edit · d delete · escape back"),

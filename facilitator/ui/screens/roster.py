@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from facilitator.core.session import MAX_PARTICIPANTS
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.session_view import SessionActions
@@ -70,7 +71,7 @@ class RosterScreen(Translated, ModalScreen[None]):
                 _("Roster: a add · r rename · n real name · h here/away · k/j move · escape back"),
                 id="roster-title",
             )
-            yield OptionList(id="roster")
+            yield StopList(id="roster")
             yield Input(id="roster-input")
             yield Static("", id="roster-hint")
 

@@ -17,6 +17,7 @@ from facilitator.core.timefmt import clock
 from facilitator.i18n import N_, _
 from facilitator.ui.speakers import speaker_name
 from facilitator.ui.translated import Translated
+from facilitator.ui.widgets.lists import StopList
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.session_view import SessionActions
@@ -52,7 +53,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
                 _("Recent turns: pick one, then press who really spoke (1-9, 0 moderator)"),
                 id="turns-title",
             )
-            yield OptionList(id="turns")
+            yield StopList(id="turns")
             yield Static(
                 _("↑/↓ pick a turn · 1-9, 0 give it · escape back, nothing changed"),
                 id="turns-hint",

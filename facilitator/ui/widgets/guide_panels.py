@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock, minutes
 from facilitator.i18n import N_, _
+from facilitator.ui.widgets.lists import StopList
 from facilitator.ui.widgets.quiet import QuietStatic
 
 
@@ -111,8 +111,12 @@ class CoveragePanel(QuietStatic):
         self.show_text(text)
 
 
-class TickList(OptionList):
-    """Items to tick with space or enter: the phase's checklist, the carried follow-ups."""
+class TickList(StopList):
+    """Items to tick with space or enter: the phase's checklist, the carried follow-ups.
+
+    While it has the keys it says on its lower border which item is highlighted of how many
+    (and whether more follow below), and it stops at its ends instead of wrapping around.
+    """
 
     BINDINGS = [
         Binding(
@@ -156,6 +160,29 @@ class TickList(OptionList):
         super().watch_has_focus(has_focus)
         if self._while_focused:
             self._show()
+        self._say_where()
+
+    def on_resize(self) -> None:
+        if self.has_focus:  # grown by the lines shown while focused: bring all of it into view
+            self.scroll_visible(animate=False)
+            self._say_where()
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        self._say_where()
+        self.call_after_refresh(self._say_where)  # once scrolled to the highlight
+
+    def _say_where(self) -> None:
+        """ "3 / 9 ↓" on the lower border while focused: how far down the list goes."""
+        subtitle = ""
+        if self.has_focus and self.option_count and self.highlighted is not None:
+            subtitle = f"{self.highlighted + 1} / {self.option_count}"
+            if self.max_scroll_y > 0 and self.scroll_y < self.max_scroll_y:
+                subtitle += " ↓"
+            elif self.max_scroll_y > 0:
+                subtitle += " ↑"
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     def _show(self) -> None:
         items = [i for i in self._items if self.has_focus or i[0] not in self._while_focused]
