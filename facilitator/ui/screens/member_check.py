@@ -25,8 +25,8 @@ from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
-from facilitator.ui.widgets.lists import StopList
 from facilitator.ui.widgets.bigtext import BigText
+from facilitator.ui.widgets.lists import StopList
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.session_view import SessionActions
