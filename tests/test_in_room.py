@@ -230,7 +230,7 @@ async def test_a_late_arrival_is_asked_for_consent_and_the_recording_waits_for_i
         assert any("Everyone present has consented: recording again" in n for n in notices(app))
         clock.advance(30)
         # P5 comes back and does not consent now
-        await pilot.press("up", "up", "h")
+        await pilot.press("down", "down", "down", "down", "h")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         assert any("No recording consent from Informant 5" in n for n in notices(app))
@@ -342,6 +342,9 @@ async def test_r_without_a_microphone_says_so_before_asking_for_consent(
         assert "facilitator devices" in message and "run --device N" in message
         assert "consent" not in message
         assert not recording.recording and live.state.audio.segments == []
+        await pilot.pause()
+        line = str(app.screen.query_one("#record-line").render())
+        assert "microphone" in line  # and the record line keeps saying it
 
 
 # --- 17. the delete confirmation shows the note; the board has headings; notes fill ---------

@@ -168,6 +168,7 @@ class Recording:
             return problem
         problem = self.microphone_problem()
         if problem is not None:  # said at once, not after the whole consent round
+            self.device_problem = problem  # and on the record line, until a start works
             return problem + " " + _("See facilitator devices; choose one with run --device N.")
         missing = missing_consent(state)
         if missing:

@@ -204,7 +204,7 @@ class LiveScreen(SessionView):
     def _check_audio(self) -> None:
         """In a thread, after the first frame: can this machine record? (PortAudio)"""
         assert self.recording is not None
-        problem = self.recording.problem() or self.recording.microphone_problem()
+        problem = self.recording.problem()
         self.app.call_from_thread(self._audio_checked, problem)
 
     def _audio_checked(self, problem: str | None) -> None:
@@ -238,8 +238,6 @@ class LiveScreen(SessionView):
             self.notify(_("Only the moderator's view records."), timeout=3)
             return
         message = self._act(self.recording.toggle)  # shows the view again once saved
-        if self.recording.recording:
-            self.audio_problem = None  # a microphone found after all
         if message:
             recording = self.recording.recording
             self.notify(message, severity="information" if recording else "warning", timeout=6)

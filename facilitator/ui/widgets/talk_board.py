@@ -180,13 +180,17 @@ class TalkBoard(QuietStatic):
     def _headings(label_width: int, bar_width: int, wide: bool) -> Text:
         """What each column of the rows below is, over its first character."""
 
-        def cell(words: str, width: int) -> str:
-            return words[:width].ljust(width)
+        def cell(width: int, *choices: str) -> str:
+            """The first of ``choices`` (longest first) that fits ``width``."""
+            for words in choices:
+                if len(words) <= width:
+                    return words.ljust(width)
+            return choices[-1][:width].ljust(width)
 
-        line = "  " + cell(_("Participant"), label_width) + " "
-        line += cell(_("share (│ fair)"), bar_width + 1 + 4)
+        line = "  " + cell(label_width, _("Participant"), _("Who")) + " "
+        line += cell(bar_width + 1 + 4, _("share (│ fair)"), _("share"))
         if wide:
-            line += " " + cell(_("talk"), 5) + cell(_("turns"), 5)
+            line += " " + cell(5, _("talk")) + cell(5, _("turns"))
         line += " " + _("since")
         return Text(line.rstrip(), style="dim")
 
