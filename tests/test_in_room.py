@@ -452,3 +452,40 @@ async def test_enter_on_the_consent_item_asks_before_ticking_everyone(
         assert isinstance(app.screen, ConfirmScreen) and app.screen.danger
         await pilot.press("escape")
         assert all(live.state.audio.has_consent(p.id) for p in live.state.roster)
+
+
+# --- 16. the reflexivity log leaves the talk board in sight and the speaker keys working -----
+
+
+async def test_the_reflexivity_log_keeps_the_board_and_the_speaker_keys(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    from textual.widgets import Input
+
+    from facilitator.ui.widgets.talk_board import TalkBoard
+
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        clock.advance(20)
+        await pilot.press("w")
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        panel = screen.query_one("#reflection")
+        await pilot.pause()
+        assert panel.display and app.focused is screen.query_one("#reflection-input", Input)
+        board = screen.query_one(TalkBoard)
+        assert not panel.region.overlaps(board.region)  # the board stays in sight
+        assert not panel.region.overlaps(screen.query_one("#question").region)
+        await pilot.press(*"3 of them nod", "enter")  # a digit in the line is text
+        assert live.state.talk.current_speaker == "P1"
+        await pilot.press("escape")  # the keys back, the log stays open
+        assert panel.display and app.focused is None
+        await pilot.press("3")
+        assert live.state.talk.current_speaker == "P3"
+        await pilot.press("space")
+        assert live.state.talk.current_speaker is None
+        await pilot.press("w", *"I steered", "enter", "escape", "escape")
+        assert not panel.display
+    assert [r.text for r in reopen(live, clock).state.reflections] == ["3 of them nod", "I steered"]
+    assert live.state.notes == {}  # not group notes

@@ -22,7 +22,7 @@ from facilitator.ui.app import make_app, make_assist_app
 from facilitator.ui.screens.assist import AssistScreen
 from facilitator.ui.screens.confirm import ConfirmScreen
 from facilitator.ui.screens.live import LiveScreen
-from facilitator.ui.screens.notes import NotesScreen, ReflectionScreen
+from facilitator.ui.screens.notes import NotesScreen
 from facilitator.ui.widgets.guide_panels import PhaseLine, QuestionPanel
 from facilitator.ui.widgets.notes import NoteInput, RecentNotes
 
@@ -224,13 +224,14 @@ async def test_w_writes_a_private_reflection(live: LiveSession, clock: FakeClock
     async with app.run_test(size=(120, 40)) as pilot:
         clock.advance(75)
         await pilot.press("w")
-        assert isinstance(app.screen, ReflectionScreen)
+        assert isinstance(app.screen, LiveScreen)  # a panel of the live view (issue 13)
+        assert app.screen.query_one("#reflection").display
         await pilot.press(*"I pushed them towards NAV", "enter")
         assert [r.text for r in live.state.reflections] == ["I pushed them towards NAV"]
         assert "I pushed them towards NAV" in shown(app.screen.query_one("#reflection-earlier"))
         assert app.screen.query_one("#reflection-input", Input).value == ""
-        await pilot.press("escape")
-        assert isinstance(app.screen, LiveScreen)
+        await pilot.press("escape", "escape")  # leaves the line, then closes the log
+        assert not app.screen.query_one("#reflection").display
         assert "Notes (0)" in shown(app.screen.query_one(RecentNotes))  # not a group note
     state = on_disk(live, clock).state
     assert [(r.text, r.t_s) for r in state.reflections] == [("I pushed them towards NAV", 75.0)]

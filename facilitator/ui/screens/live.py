@@ -30,6 +30,7 @@ from facilitator.ui.screens.session_view import (
 )
 from facilitator.ui.widgets.guide_panels import TickList
 from facilitator.ui.widgets.record_line import RecordLine
+from facilitator.ui.widgets.reflection import ReflectionPanel
 
 AUDIO_TICK_S = 0.1  # the level meter and the voice activity, while recording
 AUDIO_CHECK_AFTER_S = 1.0  # can this machine record? asked once the screen is up
@@ -179,6 +180,7 @@ class LiveScreen(SessionView):
     # --- layout ----------------------------------------------------------------------------------
 
     def compose_guide_extras(self) -> Iterator[Widget]:
+        yield ReflectionPanel(self.actions, id="reflection")  # docked over the guide's foot
         yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
         yield TickList(id="checklist")
         yield Static(_("Follow-ups from earlier stages") + "  [dim](f)[/]", id="follow-ups-title")
@@ -323,9 +325,19 @@ class LiveScreen(SessionView):
     # --- acting ----------------------------------------------------------------------------------
 
     def action_reflection(self) -> None:
-        from facilitator.ui.screens.notes import ReflectionScreen
+        """The reflexivity log opens over the foot of the guide, never over the talk board;
+        escape in it gives the keys back (the speaker keys work while it is open)."""
+        self.part("#reflection", ReflectionPanel).open()
 
-        self.app.push_screen(ReflectionScreen(self.live, self._act))
+    def on_reflection_panel_leave(self, message: ReflectionPanel.Leave) -> None:
+        self.set_focus(None)
+
+    def action_cancel(self) -> None:
+        panel = self.part("#reflection", ReflectionPanel)
+        if not self.overlap_pending and panel.display:
+            panel.close()
+            return
+        super().action_cancel()
 
     def action_dismiss_nudges(self) -> None:
         keys = list(self.shown_nudges)
