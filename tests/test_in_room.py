@@ -489,3 +489,98 @@ async def test_the_reflexivity_log_keeps_the_board_and_the_speaker_keys(
         assert not panel.display
     assert [r.text for r in reopen(live, clock).state.reflections] == ["3 of them nod", "I steered"]
     assert live.state.notes == {}  # not group notes
+
+
+# --- 3. the assistant's key mode cannot be missed, and typing does not drive the session ------
+
+
+@pytest.fixture
+def assistant(live: LiveSession, clock: FakeClock):
+    from facilitator.services.live import ASSISTANT
+
+    helper = LiveSession(live.store, writer=ASSISTANT, clock=clock)
+    yield helper
+    if helper.journal is not None:
+        helper.journal.close()
+
+
+async def test_the_assistants_key_mode_is_plain_and_typing_returns_to_the_note_line(
+    live: LiveSession, assistant: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.ui.app import make_assist_app
+    from facilitator.ui.widgets.notes import NoteBar, NoteInput
+
+    app = make_assist_app(assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        bar = screen.query_one(NoteBar)
+        note = screen.query_one(NoteInput)
+        assert app.focused is note and not bar.has_class("keys")
+        assert "Note line" in str(bar.border_title)
+        await pilot.press("escape")  # the keys to the speaker keys: the line says so
+        assert bar.has_class("keys") and app.focused is None
+        assert "Speaker keys" in str(bar.border_title)
+        assert "SPEAKER KEYS" in str(screen.query_one("#note-label").render())
+        await pilot.press("3")  # a key of the view: P3 speaks
+        assert assistant.state.talk.current_speaker == "P3"
+        await pilot.press("g")  # typing: back to the line with the letter, nothing recorded
+        assert app.focused is note and note.value == "g" and not bar.has_class("keys")
+        await pilot.press(*"anger", "enter")
+        assert [n.text for n in assistant.state.live_notes()] == ["ganger"]
+        assert assistant.state.talk.current_speaker == "P3"
+        await pilot.press("escape")
+        await pilot.press("O")  # "Ola sier 2 ting": O is not a key: the line
+        await pilot.press(*"la sier 2 ting")
+        assert note.value == "Ola sier 2 ting" and assistant.state.talk.current_speaker == "P3"
+        await pilot.press("ctrl+a", "ctrl+k", "escape")
+        assert bar.has_class("keys")
+        clock.advance(7)  # a short rest in key mode: the line is ready again
+        screen.tick()
+        await pilot.pause()
+        assert app.focused is note and not bar.has_class("keys")
+
+
+async def test_a_speaker_change_by_the_assistant_is_marked_in_the_moderators_view(
+    live: LiveSession, assistant: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.ui.widgets.talk_board import TalkBoard
+
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        clock.advance(10)
+        assistant.speak("P2")
+        clock.advance(1)
+        app.screen.tick()
+        await pilot.pause()
+        board = str(app.screen.query_one(TalkBoard).render()).splitlines()[0]
+        assert "Informant 2" in board and "set by the assistant" in board
+        clock.advance(5)
+        app.screen.tick()
+        await pilot.pause()
+        board = str(app.screen.query_one(TalkBoard).render()).splitlines()[0]
+        assert "Informant 2" in board and "set by the assistant" not in board
+        await pilot.press("3")  # the moderator's own change is not marked
+        board = str(app.screen.query_one(TalkBoard).render()).splitlines()[0]
+        assert "set by" not in board
+
+
+async def test_a_draft_left_with_escape_is_kept_when_the_note_line_is_taken_up_again(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.ui.widgets.notes import NoteInput
+
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", *"rent eats", "escape")
+        await pilot.press("n", *" it all", "enter")  # not selected on focus: not replaced
+    assert [n.text for n in live.state.live_notes()] == ["rent eats it all"]
+
+
+def test_assist_key_mode_80x24(snap_compare, live: LiveSession, assistant: LiveSession) -> None:
+    from facilitator.ui.app import make_assist_app
+
+    live.speak("P2")
+    assistant.poll()
+    assert snap_compare(make_assist_app(assistant), terminal_size=(80, 24), press=["escape"])

@@ -9,7 +9,9 @@ session: those belong to the moderator's process.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.widgets import Label
 
 from facilitator.i18n import N_, _
 from facilitator.ui.screens.session_view import (
@@ -20,11 +22,18 @@ from facilitator.ui.screens.session_view import (
     scope_binding,
     talk_bindings,
 )
-from facilitator.ui.widgets.notes import NoteInput
+from facilitator.ui.widgets.notes import NoteBar, NoteInput
 from facilitator.ui.widgets.quiet import QuietStatic
+
+IDLE_BACK_S = 6.0  # this long without a key in key mode: back to the note line
 
 
 class AssistScreen(SessionView):
+    """The note line has the keys; ``escape`` gives them to the speaker keys (key mode), which
+    the note line shows unmistakably (its label, border and hint change). In key mode a key
+    that is not one of the view's goes back to the note line with what was typed, and so
+    does a pause of ``IDLE_BACK_S`` (on the session's clock) without a key."""
+
     KEEP_NOTE_FOCUS = True  # the note line stays ready after each note
 
     BINDINGS = [
@@ -39,13 +48,75 @@ class AssistScreen(SessionView):
         *(f("assist") for f in (notes_binding, scope_binding, cancel_binding, help_binding)),
     ]
 
+    def __init__(self, live) -> None:
+        super().__init__(live)
+        self.key_mode = False
+        self._last_key_at = 0.0  # session-clock wall time of the last key in key mode
+        self._bound = {
+            key.strip()
+            for binding in self.BINDINGS
+            if isinstance(binding, Binding)
+            for key in binding.key.split(",")
+        }
+
     def on_mount(self) -> None:
         super().on_mount()
-        self.part(NoteInput).placeholder = _(
-            "write, enter saves · #q quote #t theme #f follow-up #o observation #s summary · "
-            "@3 speaker · escape: keys 1-9 0 space"
-        )
+        self._show_mode(False)
         self.part(NoteInput).focus()
+
+    # --- the note line or the speaker keys: always plain which --------------------------------
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, NoteInput):
+            self._show_mode(False)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, NoteInput) and self.app.screen is self:
+            self._show_mode(True)
+
+    def _show_mode(self, keys: bool) -> None:
+        self.key_mode = keys
+        self._last_key_at = self.live.now()
+        bar = self.part(NoteBar)
+        bar.set_class(keys, "keys")
+        note = self.part(NoteInput)
+        label = self.part("#note-label", Label)
+        if keys:
+            label.update(_("SPEAKER KEYS") + " ›")
+            bar.border_title = _("Speaker keys: 1-9 0 space u o · n or enter: back to writing")
+            note.placeholder = _(
+                "the keys drive the talk tracking now · n or enter (or any other letter) writes"
+            )
+        else:
+            label.update(_("Note") + " ›")
+            bar.border_title = _("Note line: enter saves · escape: speaker keys")
+            note.placeholder = _(
+                "write, enter saves · #q quote #t theme #f follow-up #o observation #s summary · "
+                "@3 speaker · escape: keys 1-9 0 space"
+            )
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.key_mode or self.app.screen is not self:
+            return
+        self._last_key_at = self.live.now()
+        if event.key in self._bound or not event.is_printable or not event.character:
+            return
+        # typing, not a key of this view: back to the line, with what was typed
+        event.stop()
+        event.prevent_default()
+        note = self.part(NoteInput)
+        note.focus()
+        note.insert_text_at_cursor(event.character)
+
+    def tick(self) -> None:
+        super().tick()
+        if (
+            self.key_mode
+            and not self.overlap_pending
+            and self.app.screen is self
+            and self.live.now() - self._last_key_at >= IDLE_BACK_S
+        ):
+            self.part(NoteInput).focus()  # a short rest in key mode: the line is ready again
 
     def show_title(self) -> None:
         title = Text()

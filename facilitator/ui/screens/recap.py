@@ -110,6 +110,12 @@ class FieldInput(Input):
         Binding("escape", "leave", N_("Leave the line"), id="field.leave", tooltip=N_("Keys back"))
     ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        # a draft left with escape is kept whole when the line is taken up again: selecting
+        # it all on focus would let the next key replace it
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
+
     def action_leave(self) -> None:
         self.screen.set_focus(None)
 

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from facilitator.core.audio import voice_nudges
+from facilitator.core.notes import author_of
 from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
 from facilitator.core.talk_figures import nudges, talk_figures
 from facilitator.core.timefmt import clock
@@ -48,6 +49,7 @@ from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
 HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
+OTHER_CHANGE_SHOWN_S = 6.0  # how long the assistant's speaker change is marked for the moderator
 
 
 def talk_bindings(prefix: str) -> list[Binding]:
@@ -300,7 +302,19 @@ class SessionView(Translated, Screen[None]):
             scope_title(self.scope, state),
             overlap_pending=self.overlap_pending,
             paused=state.paused,
+            speaker_note=self._changed_by_other(now_s),
         )
+
+    def _changed_by_other(self, now_s: float) -> str:
+        """For a few seconds after the assistant changed the speaker, say so on the moderator's
+        board (the moderator should know the assistant pressed it, not wonder)."""
+        turn = self.live.state.talk.current_turn
+        if turn is None or now_s - turn.start_s >= OTHER_CHANGE_SHOWN_S:
+            return ""
+        # only in the moderator's view: there the assistant's key is the surprise
+        if not self.live.owns_clock or author_of(turn.key.rpartition(":")[0]) != "assistant":
+            return ""
+        return _("set by the assistant")
 
     def _show_record_line(self) -> None:
         """What the moderator's process records (this view does not record itself)."""

@@ -98,7 +98,9 @@ class TalkBoard(QuietStatic):
         scope_label: str,
         overlap_pending: bool = False,
         paused: bool = False,
+        speaker_note: str = "",
     ) -> None:
+        """``speaker_note``: said after the speaker for a moment (who made the change)."""
         if not self.content_size.width:
             return  # not laid out yet: rows sized for a guessed width would wrap and stick
         width = max(24, self.content_size.width)
@@ -114,6 +116,10 @@ class TalkBoard(QuietStatic):
             text.append("▶ ", style="bold green")
             text.append(name, style="bold green")
             text.append(f"  {clock(figures.turn_s)}", style="bold")
+            if speaker_note:  # beside the speaker if it fits, else on a line of its own
+                fits = len(text.plain) + len(speaker_note) + 2 <= width
+                text.append("  " if fits else "\n  ")
+                text.append(f" {speaker_note} ", style="bold reverse #d7af5f")
         text.append("\n")
         if overlap_pending:
             text.append(
