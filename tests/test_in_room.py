@@ -569,7 +569,6 @@ async def test_a_speaker_change_by_the_assistant_is_marked_in_the_moderators_vie
 async def test_a_draft_left_with_escape_is_kept_when_the_note_line_is_taken_up_again(
     live: LiveSession, clock: FakeClock
 ) -> None:
-    from facilitator.ui.widgets.notes import NoteInput
 
     app = make_app(live)
     async with app.run_test(size=SIZE) as pilot:
@@ -584,3 +583,38 @@ def test_assist_key_mode_80x24(snap_compare, live: LiveSession, assistant: LiveS
     live.speak("P2")
     assistant.poll()
     assert snap_compare(make_assist_app(assistant), terminal_size=(80, 24), press=["escape"])
+
+
+# --- 18. the assistant is told when the moderator's app is no longer running -----------------
+
+
+async def test_the_assistant_is_told_when_the_moderators_app_stops(
+    live: LiveSession, assistant: LiveSession, clock: FakeClock
+) -> None:
+    from facilitator.ui.app import make_assist_app
+
+    live.heartbeat()
+    app = make_assist_app(assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+
+        def banner() -> str:
+            screen.tick()
+            widget = screen.query_one("#banner")
+            return str(widget.render()) if widget.display else ""
+
+        clock.advance(2)
+        live.heartbeat()  # the moderator's app runs: every 2 s
+        clock.advance(4)
+        assert "not running" not in banner()
+        clock.advance(4)  # 8 s without a heartbeat: killed, crashed, the laptop shut
+        text = banner()
+        assert "The moderator's app is not running (for 00:08)" in text
+        assert "still saved" in text
+        await pilot.press("escape", "2")  # the speaker keys still count
+        assert assistant.state.talk.current_speaker == "P2"
+        live.heartbeat()  # back
+        assert "not running" not in banner()
+        live.close()  # closed cleanly: said at the next look, not after the heartbeat's wait
+        clock.advance(0.5)
+        assert "The moderator's app is not running" in banner()

@@ -30,6 +30,7 @@ from facilitator.store.session_store import SessionDamaged, SessionStore, previo
 MODERATOR = "moderator"
 ASSISTANT = "assistant"
 MAX_ASSISTANTS = 9
+MODERATOR_GONE_AFTER_S = 6.0  # the moderator's heartbeat (every 2 s) missed this long: gone
 
 # Who owns what. Every process writes only its own journal. The moderator's process owns
 # the session clock and the guide position (started, opened with its gap, goto, paused,
@@ -416,6 +417,22 @@ class LiveSession:
         return self.record(ev.VOICE, {"on": on, "t_s": round(t_s, 3)})
 
     # --- housekeeping ----------------------------------------------------------------------------
+
+    def moderator_gone_since(self) -> float | None:
+        """In an assistant's process: when the moderator's app was last known to run, if it
+        runs no more (it closed, or its heartbeat stopped: killed, crashed, the laptop shut);
+        None while it runs, before the session started and after it ended."""
+        state = self.state
+        if self.owns_clock or not state.started or state.ended:
+            return None
+        alive = self.store.last_alive(MODERATOR)
+        if MODERATOR not in state.open_writers:  # closed cleanly: the last event says when
+            return alive if alive is not None else state.last_at
+        if alive is None:
+            return None  # an older session without heartbeats: nothing to go by
+        if self.now() - alive > MODERATOR_GONE_AFTER_S:
+            return alive
+        return None
 
     def heartbeat(self) -> None:
         if not self.read_only:

@@ -13,6 +13,7 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import Label
 
+from facilitator.core.timefmt import clock
 from facilitator.i18n import N_, _
 from facilitator.ui.screens.session_view import (
     SessionView,
@@ -50,6 +51,7 @@ class AssistScreen(SessionView):
 
     def __init__(self, live) -> None:
         super().__init__(live)
+        self.moderator_gone_since: float | None = None  # the moderator's app stopped running
         self.key_mode = False
         self._last_key_at = 0.0  # session-clock wall time of the last key in key mode
         self._bound = {
@@ -109,7 +111,11 @@ class AssistScreen(SessionView):
         note.insert_text_at_cursor(event.character)
 
     def tick(self) -> None:
-        super().tick()
+        super().tick()  # takes in the other journals first (a clean close is an event)
+        gone = self.live.moderator_gone_since()
+        if gone != self.moderator_gone_since or gone is not None:
+            self.moderator_gone_since = gone
+            self._show_banner(self.live.now())
         if (
             self.key_mode
             and not self.overlap_pending
@@ -117,6 +123,20 @@ class AssistScreen(SessionView):
             and self.live.now() - self._last_key_at >= IDLE_BACK_S
         ):
             self.part(NoteInput).focus()  # a short rest in key mode: the line is ready again
+
+    def banner(self, now: float) -> tuple[str, str] | None:
+        gone = self.moderator_gone_since
+        if gone is not None:
+            return (
+                _(
+                    "The moderator's app is not running (for {duration}). Your notes and "
+                    "speaker keys are still saved; the guide moves again when it is back "
+                    "(facilitator run).",
+                    duration=clock(max(0.0, now - gone)),
+                ),
+                "bold white on #c62828",
+            )
+        return super().banner(now)
 
     def show_title(self) -> None:
         title = Text()
