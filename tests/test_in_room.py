@@ -618,3 +618,83 @@ async def test_the_assistant_is_told_when_the_moderators_app_stops(
         live.close()  # closed cleanly: said at the next look, not after the heartbeat's wait
         clock.advance(0.5)
         assert "The moderator's app is not running" in banner()
+
+
+# --- 10. escape in the recap's line leaves the line; keys typed ahead are not lost ---------
+
+
+def _type_ahead(app, keys: str) -> None:
+    """Keys arriving together, as from a fast typist or a terminal's burst: all in the app's
+    queue before the first is handled."""
+    from textual import events
+
+    for char in keys:
+        if char == "\x1b":
+            app.post_message(events.Key("escape", None))
+        else:
+            app.post_message(events.Key("space" if char == " " else char, char))
+
+
+async def test_escape_in_the_recaps_line_leaves_the_line_and_keeps_what_was_typed(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from facilitator.ui.screens.recap import RecapScreen
+    from test_recap_view import STAGE_2_AT  # noqa: F401  (the study's fixtures live there)
+
+    stage_1 = SessionStore.create(
+        tmp_path / "sessions",
+        load_guide(GUIDES / "seed-en.toml"),
+        title="Stage 1",
+        participants=PARTICIPANTS,
+        now=clock.now(),
+        study="u-turn",
+        stage=1,
+    )
+    first = LiveSession(stage_1, clock=clock)
+    first.add_note("Trust takes time #s")
+    first.end()
+    first.close()
+    clock.advance(3600)
+    stage_2 = SessionStore.create(
+        tmp_path / "sessions",
+        load_guide(GUIDES / "seed-en.toml"),
+        title="Stage 2",
+        participants=PARTICIPANTS,
+        now=clock.now(),
+        study="u-turn",
+        stage=2,
+        newcomers=[],
+        previous=stage_1.path.name,
+    )
+    live = LiveSession(stage_2, clock=clock)
+    try:
+        app = make_app(live)
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(5):
+                await pilot.pause()
+            recap = app.screen
+            assert isinstance(recap, RecapScreen)
+            _type_ahead(app, "nNew manager at NAV\x1bp")
+            for _ in range(5):
+                await pilot.pause()
+            assert recap.query_one("#recap-input").value == "New manager at NAV"
+            # the escape left the line only; the p after it is the recap's: present
+            assert app.screen is not recap and type(app.screen).__name__ == "PresentationScreen"
+            assert not live.state.paused
+    finally:
+        live.close()
+    assert "paused" not in kinds(live)
+
+
+async def test_a_note_typed_right_after_n_is_kept_whole(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        _type_ahead(app, "n3 of them nod, p")
+        for _ in range(5):
+            await pilot.pause()
+        await pilot.press("enter")
+    assert [n.text for n in live.state.live_notes()] == ["3 of them nod, p"]
+    assert live.state.talk.current_speaker is None and not live.state.paused

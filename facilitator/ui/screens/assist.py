@@ -23,6 +23,7 @@ from facilitator.ui.screens.session_view import (
     scope_binding,
     talk_bindings,
 )
+from facilitator.ui.typeahead import line_key
 from facilitator.ui.widgets.notes import NoteBar, NoteInput
 from facilitator.ui.widgets.quiet import QuietStatic
 
@@ -39,7 +40,7 @@ class AssistScreen(SessionView):
 
     BINDINGS = [
         *talk_bindings("assist"),
-        Binding(
+        line_key(
             "n,enter",
             "note",
             N_("Note"),
@@ -98,16 +99,30 @@ class AssistScreen(SessionView):
             )
 
     def on_key(self, event: events.Key) -> None:
-        if not self.key_mode or self.app.screen is not self:
+        if self.app.screen is not self or not event.is_printable or not event.character:
+            if self.key_mode:
+                self._last_key_at = self.live.now()
+            return
+        note: NoteInput = self.part(NoteInput)
+        if note.has_focus:
+            # typed before the line had the keys back (sent to the view while it had them):
+            # part of the same word, so into the line, whatever key it is
+            event.stop()
+            event.prevent_default()
+            note.insert_text_at_cursor(event.character)
+            return
+        if not self.key_mode:
             return
         self._last_key_at = self.live.now()
-        if event.key in self._bound or not event.is_printable or not event.character:
+        if event.key in self._bound:
             return
         # typing, not a key of this view: back to the line, with what was typed
         event.stop()
         event.prevent_default()
-        note = self.part(NoteInput)
-        note.focus()
+        # at once, not deferred as ``focus()`` is: the next letters, already on their way,
+        # must land in the line too (an "n" there is a letter, not the note key)
+        self.set_focus(note)
+        self._show_mode(False)
         note.insert_text_at_cursor(event.character)
 
     def tick(self) -> None:

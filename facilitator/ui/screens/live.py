@@ -28,6 +28,7 @@ from facilitator.ui.screens.session_view import (
     scope_binding,
     talk_bindings,
 )
+from facilitator.ui.typeahead import line_key
 from facilitator.ui.widgets.guide_panels import TickList
 from facilitator.ui.widgets.record_line import RecordLine
 from facilitator.ui.widgets.reflection import ReflectionPanel
@@ -67,7 +68,7 @@ class LiveScreen(SessionView):
             tooltip=N_("Dismiss the reminders shown on the talk board"),
             show=False,
         ),
-        Binding(
+        line_key(
             "n",
             "note",
             N_("Note"),
@@ -75,7 +76,7 @@ class LiveScreen(SessionView):
             tooltip=N_("Write a note: enter saves it, escape gives the keys back"),
         ),
         notes_binding("live"),
-        Binding(
+        line_key(
             "w",
             "reflection",
             N_("Reflexivity"),

@@ -25,6 +25,7 @@ from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.typeahead import TypeAhead, line_key
 from facilitator.ui.widgets.bigtext import BigText
 from facilitator.ui.widgets.lists import StopList
 
@@ -88,7 +89,7 @@ class _Marking:
         field.placeholder = hint
         field.value = value
         field.display = True
-        field.focus()
+        self.set_focus(field)  # type: ignore[attr-defined]
 
     def _stop_asking(self) -> None:
         self.asking = None
@@ -113,7 +114,7 @@ class _Marking:
             self.after_change(advance=False)
 
 
-class MemberCheckScreen(_Marking, Translated, Screen[None]):
+class MemberCheckScreen(_Marking, Translated, TypeAhead, Screen[None]):
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding(
@@ -123,7 +124,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
             id="check.confirmed",
             tooltip=N_("The group confirms the point"),
         ),
-        Binding(
+        line_key(
             "n",
             "nuanced",
             N_("Nuanced"),
@@ -134,7 +135,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
             "r", "refuted", N_("Refuted"), id="check.refuted", tooltip=N_("The group refutes it")
         ),
         Binding("u", "clear", N_("Unmark"), id="check.clear", tooltip=N_("Take the mark back")),
-        Binding(
+        line_key(
             "e",
             "edit",
             N_("Edit"),
@@ -355,7 +356,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
         self.query_one("#check-points", OptionList).focus()
 
 
-class ReadBackScreen(_Marking, Translated, Screen[None]):
+class ReadBackScreen(_Marking, Translated, TypeAhead, Screen[None]):
     """One point at a time, large and calm, readable from across the table."""
 
     AUTO_FOCUS = ""
@@ -367,7 +368,7 @@ class ReadBackScreen(_Marking, Translated, Screen[None]):
             id="read.confirmed",
             tooltip=N_("Confirmed; on to the next"),
         ),
-        Binding(
+        line_key(
             "n", "nuanced", N_("Nuanced"), id="read.nuanced", tooltip=N_("Nuanced: type the nuance")
         ),
         Binding(

@@ -21,6 +21,7 @@ from facilitator.core.notes import Note, parse_note
 from facilitator.core.notes import question_codes as guide_question_codes
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.typeahead import TypeAhead, line_key
 from facilitator.ui.widgets.lists import StopList
 from facilitator.ui.widgets.notes import note_text
 
@@ -62,9 +63,9 @@ def matches(
     return all(word.lower() in note.text.lower() for word in parsed.text.split())
 
 
-class NotesScreen(Translated, ModalScreen[None]):
+class NotesScreen(Translated, TypeAhead, ModalScreen[None]):
     BINDINGS = [
-        Binding(
+        line_key(
             "slash",
             "search",
             N_("Filter"),
@@ -79,7 +80,7 @@ class NotesScreen(Translated, ModalScreen[None]):
             id="notes.question",
             tooltip=N_("Only the notes of the current question, or all"),
         ),
-        Binding(
+        line_key(
             "e", "edit", N_("Edit"), id="notes.edit", tooltip=N_("Edit the note (kept as history)")
         ),
         Binding(
@@ -163,7 +164,7 @@ class NotesScreen(Translated, ModalScreen[None]):
         return self.live.state.notes.get(notes.get_option_at_index(notes.highlighted).id or "")
 
     def action_search(self) -> None:
-        self.query_one("#notes-filter", Input).focus()
+        self.set_focus(self.query_one("#notes-filter", Input))
 
     def action_this_question(self) -> None:
         self.only_question = not self.only_question
@@ -181,7 +182,7 @@ class NotesScreen(Translated, ModalScreen[None]):
         field = self.query_one("#notes-edit", Input)
         field.value = f"{who}{note.text} {tags}".strip()
         field.display = True
-        field.focus()
+        self.set_focus(field)
         self.editing = note.id
 
     def _stop_editing(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Markdown, Static
 from facilitator.exports.study import render_recap_markdown
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.typeahead import TypeAhead, line_key
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
@@ -107,7 +108,14 @@ class FieldInput(Input):
     line (the field's own key, so it can never reach the screen's)."""
 
     BINDINGS = [
-        Binding("escape", "leave", N_("Leave the line"), id="field.leave", tooltip=N_("Keys back"))
+        Binding(
+            "escape",
+            "leave",
+            N_("Leave the line"),
+            id="field.leave",
+            tooltip=N_("Keys back"),
+            priority=True,  # the keys back at once (see ui.typeahead)
+        )
     ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -120,7 +128,7 @@ class FieldInput(Input):
         self.screen.set_focus(None)
 
 
-class RecapScreen(Translated, Screen[None]):
+class RecapScreen(Translated, TypeAhead, Screen[None]):
     """The recap for the moderator, with a line for what happened in between."""
 
     AUTO_FOCUS = ""  # keys first: the line for the time in between is opened with n
@@ -132,7 +140,7 @@ class RecapScreen(Translated, Screen[None]):
             id="recap.present",
             tooltip=N_("Large text, one point at a time, for reading aloud"),
         ),
-        Binding(
+        line_key(
             "n",
             "note",
             N_("Since last time"),
@@ -168,7 +176,7 @@ class RecapScreen(Translated, Screen[None]):
         self.app.push_screen(PresentationScreen(recap_slides(self.recap)))
 
     def action_note(self) -> None:
-        self.query_one(Input).focus()
+        self.set_focus(self.query_one(Input))  # at once: the letters typed next go in it
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()

@@ -16,18 +16,19 @@ from textual.widgets.option_list import Option
 from facilitator.core.session import MAX_PARTICIPANTS
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
+from facilitator.ui.typeahead import TypeAhead, line_key
 from facilitator.ui.widgets.lists import StopList
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.session_view import SessionActions
 
 
-class RosterScreen(Translated, ModalScreen[None]):
+class RosterScreen(Translated, TypeAhead, ModalScreen[None]):
     BINDINGS = [
-        Binding(
+        line_key(
             "a", "add", N_("Add"), id="roster.add", tooltip=N_("Add a participant (arrives now)")
         ),
-        Binding(
+        line_key(
             "r", "rename", N_("Rename"), id="roster.rename", tooltip=N_("Change the pseudonym")
         ),
         Binding(
@@ -138,7 +139,7 @@ class RosterScreen(Translated, ModalScreen[None]):
         field = self.query_one(Input)
         field.value = value
         field.display = True
-        field.focus()
+        self.set_focus(field)
         self.query_one("#roster-hint", Static).update(hint)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

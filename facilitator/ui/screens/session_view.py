@@ -34,6 +34,7 @@ from facilitator.services.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.ui.speakers import speaker_name
 from facilitator.ui.translated import Translated
+from facilitator.ui.typeahead import TypeAhead
 from facilitator.ui.widgets.clocks import ClockBar
 from facilitator.ui.widgets.guide_panels import (
     CoveragePanel,
@@ -152,7 +153,7 @@ class SessionActions:
     act: Callable[[Callable[[], Any]], Any]
 
 
-class SessionView(Translated, Screen[None]):
+class SessionView(Translated, TypeAhead, Screen[None]):
     """The base of the moderator's and the assistant's live views (see the module)."""
 
     AUTO_FOCUS = ""  # no widget takes the keys until the person at the keyboard asks for it
@@ -416,7 +417,7 @@ class SessionView(Translated, Screen[None]):
     # --- notes -------------------------------------------------------------------------------
 
     def action_note(self) -> None:
-        self.part(NoteInput).focus()
+        self.set_focus(self.part(NoteInput))  # at once: the letters typed next go in it
 
     def on_input_submitted(self, event: NoteInput.Submitted) -> None:
         if not isinstance(event.input, NoteInput):

@@ -55,7 +55,16 @@ class NoteInput(Input):
     """One line for a note: enter saves it, escape gives the keys back to the screen."""
 
     BINDINGS = [
-        Binding("escape", "leave", N_("Leave"), id="note.leave", tooltip=N_("Back to the keys")),
+        # a priority binding: the keys are back at once, so a key typed right after the
+        # escape is the view's key, not a letter in the line (see ui.typeahead)
+        Binding(
+            "escape",
+            "leave",
+            N_("Leave"),
+            id="note.leave",
+            tooltip=N_("Back to the keys"),
+            priority=True,
+        ),
     ]
 
     class Leave(Message):
@@ -68,6 +77,7 @@ class NoteInput(Input):
         super().__init__(*args, **kwargs)
 
     def action_leave(self) -> None:
+        self.screen.set_focus(None)
         self.post_message(self.Leave())
 
 

@@ -37,6 +37,7 @@ class ReflectionPanel(Vertical):
                 N_("Leave the line"),
                 id="reflection.leave",
                 tooltip=N_("The keys back to the session; the log stays open (w writes)"),
+                priority=True,  # the keys back at once (see ui.typeahead)
             )
         ]
 
@@ -47,6 +48,7 @@ class ReflectionPanel(Vertical):
             super().__init__(*args, **kwargs)
 
         def action_leave(self) -> None:
+            self.screen.set_focus(None)
             self.post_message(ReflectionPanel.Leave())
 
     def __init__(self, actions: SessionActions, **kwargs) -> None:
@@ -73,7 +75,7 @@ class ReflectionPanel(Vertical):
     def open(self) -> None:
         self.display = True
         self.show_earlier()
-        self.query_one(Input).focus()
+        self.screen.set_focus(self.query_one(Input))  # at once: the letters typed next go in
 
     def close(self) -> None:
         self.display = False
