@@ -638,8 +638,9 @@ def _type_ahead(app, keys: str) -> None:
 async def test_escape_in_the_recaps_line_leaves_the_line_and_keeps_what_was_typed(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    from facilitator.ui.screens.recap import RecapScreen
     from test_recap_view import STAGE_2_AT  # noqa: F401  (the study's fixtures live there)
+
+    from facilitator.ui.screens.recap import RecapScreen
 
     stage_1 = SessionStore.create(
         tmp_path / "sessions",
