@@ -81,7 +81,10 @@ class LiveScreen(SessionView):
             "reflection",
             N_("Reflexivity"),
             id="live.reflection",
-            tooltip=N_("Your private reflexivity log, kept out of exports"),
+            tooltip=N_(
+                "Your private reflexivity log, kept out of exports; over the guide, the board "
+                "stays in sight (escape gives the keys back, escape again closes it)"
+            ),
         ),
         cancel_binding("live"),
         Binding(

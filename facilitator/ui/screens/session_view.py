@@ -63,7 +63,8 @@ def talk_bindings(prefix: str) -> list[Binding]:
                 N_("Speaker"),
                 id=f"{prefix}.speaker_{n}",
                 tooltip=N_(
-                    "Participant 1-9 in roster order starts speaking (ends the current turn)"
+                    "Participant 1-9 in roster order starts speaking (ends the current turn); "
+                    "someone marked away is not (e, then h, marks them here)"
                 ),
                 key_display="1-9",
                 show=n == 1,
