@@ -56,6 +56,9 @@ SCHEMA = "facilitator.transcript/1"
 SNAP_BEFORE_S = 2.0
 # ... or this long after it (an early press, as someone draws breath).
 SNAP_AFTER_S = 0.5
+# What a second between the press and a pause costs a pause's claim (its length, up to 1 s).
+LATE_COST = 0.1
+EARLY_COST = 0.6
 # A gap between two words this long is a pause a speaker change can sit in.
 MIN_PAUSE_S = 0.15
 # Words this near an overlap mark are marked as spoken in an overlap.
@@ -356,45 +359,56 @@ def overlap_marks(talk: Any) -> list[Mark]:
     return [Mark(o.who, o.at_s) for o in talk.overlaps]
 
 
-def pause_points(
+def pauses_between(
     words: Sequence[Word],
-    silences: Sequence[tuple[float, float]] = (),
+    silences: Iterable[tuple[float, float]] = (),
     min_pause_s: float = MIN_PAUSE_S,
 ) -> list[tuple[float, float]]:
-    """Where a speaker change can sit, as (time, strength): the middle of every gap between
-    two words of at least ``min_pause_s`` (strength: its length) and of every silence in the
-    audio (strength: its length), sorted by time."""
-    points: list[tuple[float, float]] = []
+    """Where a speaker change can sit: every gap of at least ``min_pause_s`` between two words
+    (and before the first word and after the last), and every silence the audio showed, merged
+    into disjoint stretches sorted by time."""
+    found: list[tuple[float, float]] = []
+    if words:
+        found.append((float("-inf"), words[0].start_s))
+        found.append((words[-1].end_s, float("inf")))
     for before, after in zip(words, words[1:], strict=False):
-        gap = after.start_s - before.end_s
-        if gap >= min_pause_s:
-            points.append(((before.end_s + after.start_s) / 2, gap))
-    for start, end in silences:
-        if end - start >= min_pause_s:
-            points.append(((start + end) / 2, end - start))
-    points.sort()
-    return points
+        if after.start_s - before.end_s >= min_pause_s:
+            found.append((before.end_s, after.start_s))
+    found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
+    found.sort()
+    merged: list[tuple[float, float]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def snap_edge(
     press_s: float,
-    points: Sequence[tuple[float, float]],
-    times: Sequence[float],
+    pauses: Sequence[tuple[float, float]],
+    ends: Sequence[float],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
 ) -> float:
-    """The moment the speaker really changed, for a key pressed at ``press_s``: the
-    strongest pause in the window (a long pause beats a short one; of two alike, the one
-    nearer the press), or the press itself when the window holds no pause.
+    """The moment the speaker really changed, for a key pressed at ``press_s``: the point
+    nearest the press of the strongest pause in the window (a long pause beats a short one;
+    of two alike, the nearer wins), or the press itself when the window holds no pause.
 
-    ``times`` are the points' times (for bisection)."""
-    low = bisect_left(times, press_s - before_s)
-    high = bisect_right(times, press_s + after_s)
+    ``pauses`` as ``pauses_between`` gives them; ``ends`` their ends (for bisection)."""
     best = press_s
     best_score = float("-inf")
-    for at, strength in points[low:high]:
-        # a pause of 1 s or more is as sure as pauses get; nearness decides among those
-        score = min(strength, 1.0) - 0.1 * abs(at - press_s)
+    for index in range(bisect_left(ends, press_s - before_s), len(pauses)):
+        start, end = pauses[index]
+        if start > press_s + after_s:
+            break
+        at = min(max(press_s, start), end)
+        # a pause of 1 s or more is as sure as pauses get; nearness decides among those, and a
+        # key is pressed after the voice changed far more often than before
+        score = min(end - start, 1.0) - (
+            EARLY_COST * (at - press_s) if at > press_s else LATE_COST * (press_s - at)
+        )
         if score > best_score:
             best, best_score = at, score
     return best
@@ -402,15 +416,15 @@ def snap_edge(
 
 def snapped_turns(
     turns: Sequence[KeyedTurn],
-    points: Sequence[tuple[float, float]],
+    pauses: Sequence[tuple[float, float]],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
 ) -> list[KeyedTurn]:
     """The turns with every edge moved to its pause; an edge never passes its neighbours."""
-    times = [p[0] for p in points]
+    ends = [p[1] for p in pauses]
     snapped: list[KeyedTurn] = []
     for index, turn in enumerate(turns):
-        start = snap_edge(turn.start_s, points, times, before_s, after_s)
+        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s)
         if snapped:
             previous = snapped[-1]
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
@@ -421,7 +435,7 @@ def snapped_turns(
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
-            end = snap_edge(end, points, times, before_s, after_s)
+            end = snap_edge(end, pauses, ends, before_s, after_s)
         snapped.append(turn.moved(start, max(start, end)))
     return snapped
 
@@ -436,8 +450,7 @@ def attribute(
     """Every word with its speaker, in statements. See the module doc."""
     corrections = corrections or Corrections()
     words = machine.words
-    points = pause_points(words, machine.pauses) if snap else []
-    used = snapped_turns(turns, points) if snap else list(turns)
+    used = snapped_turns(turns, pauses_between(words, machine.pauses)) if snap else list(turns)
     starts = [t.start_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
