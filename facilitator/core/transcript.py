@@ -1,0 +1,556 @@
+"""The transcript: the words heard in the recording, and who said them.
+
+Three layers, each made from the ones below it, none ever written over:
+
+1. **The machine transcript** (``MachineTranscript``): what the speech recogniser heard, as
+   ``Word``s with start and end on the session clock, gathered in ``Stretch``es (a piece of
+   one recording part, transcribed in one go, with the pauses found in its audio). The
+   storage layer (``facilitator.store.transcript_store``) writes it stretch by stretch into
+   ``transcript/`` in the session folder, each stretch fsynced before it is reported, and
+   never changes a stretch once written: a run with another model or language starts a new
+   transcript and keeps the old one aside.
+2. **The corrections** (``Corrections``): a researcher's changes, each one a journal event
+   like every other change of a session (the ``TRANSCRIPT_*`` kinds in ``core.events``),
+   folded by ``SessionState`` into ``state.transcript_edits``. They name words by
+   ``Word.id``, which is stable because the machine transcript never changes:
+
+   ========================  ==================================================================
+   ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
+                             participant id, ``"moderator"``, or null: nobody known)
+   ``transcript_text``       ``{word: id, text}``: the word reads ``text`` ("" removes it)
+   ``transcript_split``      ``{word: id, split: bool}``: a statement starts at this word
+                             (true) or not (false: joined to the statement before)
+   ``transcript_tag``        ``{word: id, tags: [...]}``: the tags of the statement that starts
+                             at this word (``#quote``, ``#theme`` ... or a code of the analysis)
+   ========================  ==================================================================
+
+   The last event on a word wins (journal order, like notes); undoing is another event.
+3. **The attributed transcript** (``Transcript``): ``attribute()`` of 1 and 2 with the turns
+   the moderator keyed (``TalkLedger``): every word with its speaker, gathered in
+   ``Statement``s. A pure function, made again whenever it is read (30,000 words in a
+   fraction of a second); never stored, so a reassigned turn or a correction shows at once in
+   every export.
+
+How a word finds its speaker: each edge of a keyed turn (a key press) is moved to the best
+pause between words, or silence found in the audio, within a window that fits a human key
+press (``SNAP_BEFORE_S`` before the press to ``SNAP_AFTER_S`` after). A press lags the voice
+by a few tenths of a second to more than a second, and is sometimes early; the pause is where
+the speaker really changed. A word then belongs to the turn that holds its middle. Words
+while nobody was marked (before the first key, after space, in no turn) are *unattributed*:
+kept, counted, shown. An overlap mark (``o`` then a key) marks the words around it.
+
+Plain Python, like the rest of the core.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "facilitator.transcript/1"
+
+# The window a key press is snapped in: the voice changed up to this long before the press ...
+SNAP_BEFORE_S = 2.0
+# ... or this long after it (an early press, as someone draws breath).
+SNAP_AFTER_S = 0.5
+# What a second between the press and a pause costs a pause's claim (its length, up to 1 s).
+LATE_COST = 0.1
+EARLY_COST = 0.6
+# A gap between two words this long is a pause a speaker change can sit in.
+MIN_PAUSE_S = 0.15
+# Words this near an overlap mark are marked as spoken in an overlap.
+OVERLAP_BEFORE_S = 1.0
+OVERLAP_AFTER_S = 3.0
+# A statement longer than this is split at the next sentence end.
+STATEMENT_MAX_S = 30.0
+STATEMENT_MAX_WORDS = 80
+SENTENCE_END = re.compile(r"[.!?…]['\")\]»”’]*$")
+
+
+# --- layer 1: the machine transcript --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word as the recogniser heard it, with its times on the session clock."""
+
+    id: str  # "<part>:<stretch>:<n>", e.g. "rec-001:4:17"; stable, see the module doc
+    start_s: float
+    end_s: float
+    text: str  # without the leading space the recogniser puts before words
+    probability: float = 1.0
+
+    @property
+    def mid_s(self) -> float:
+        return (self.start_s + self.end_s) / 2
+
+    def to_list(self) -> list[Any]:
+        """The compact form a stretch stores: [start_s, end_s, text, probability]."""
+        return [round(self.start_s, 3), round(self.end_s, 3), self.text, round(self.probability, 3)]
+
+
+def word_id(part: str, stretch: int, index: int) -> str:
+    return f"{part}:{stretch}:{index}"
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A piece of one recording part, transcribed in one go and stored whole.
+
+    Times are on the session clock: the part's start on the session clock plus the offset in
+    its file. ``pauses`` are the silences the audio itself shows (voice activity), which are
+    surer places for a speaker change than the recogniser's word times.
+    """
+
+    part: str  # the part's file stem: "rec-001"
+    index: int  # 0, 1, 2 ... within the part
+    start_s: float  # session clock
+    end_s: float
+    words: tuple[Word, ...] = ()
+    pauses: tuple[tuple[float, float], ...] = ()
+    elapsed_s: float = 0.0  # how long recognising it took
+    language: str = ""  # the language the recogniser used (given or detected)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "part": self.part,
+            "n": self.index,
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "words": [w.to_list() for w in self.words],
+            "pauses": [[round(a, 3), round(b, 3)] for a, b in self.pauses],
+            "elapsed_s": round(self.elapsed_s, 3),
+            "language": self.language,
+        }
+
+    @classmethod
+    def from_record(cls, record: object) -> Stretch:
+        """A stored stretch; ValueError if it is not one."""
+        if not isinstance(record, dict):
+            raise ValueError("a stretch must be an object")
+        part, index = record.get("part"), record.get("n")
+        if not isinstance(part, str) or not part or not isinstance(index, int) or index < 0:
+            raise ValueError("a stretch needs a part and a number")
+        start_s, end_s = _float(record.get("start_s")), _float(record.get("end_s"))
+        words = []
+        for n, raw in enumerate(record.get("words") or []):
+            if not isinstance(raw, list) or len(raw) < 3 or not isinstance(raw[2], str):
+                raise ValueError("a word must be [start, end, text, probability]")
+            w_start, w_end = _float(raw[0]), _float(raw[1])
+            prob = _float(raw[3]) if len(raw) > 3 else 1.0
+            words.append(Word(word_id(part, index, n), w_start, max(w_start, w_end), raw[2], prob))
+        pauses = tuple(
+            (_float(p[0]), _float(p[1]))
+            for p in record.get("pauses") or []
+            if isinstance(p, list) and len(p) == 2
+        )
+        return cls(
+            part,
+            index,
+            start_s,
+            max(start_s, end_s),
+            tuple(words),
+            pauses,
+            _float(record.get("elapsed_s", 0.0)),
+            str(record.get("language", "")),
+        )
+
+
+@dataclass
+class MachineTranscript:
+    """Every stretch stored so far, and what made them (the run's settings)."""
+
+    model: str = ""
+    language: str = ""  # asked for ("" = detect)
+    stretches: list[Stretch] = field(default_factory=list)
+    parts_s: dict[str, float] = field(default_factory=dict)  # part -> its seconds of audio
+    complete: bool = False  # every part transcribed to its end
+    started_at: float | None = None  # wall clock of the first run
+    finished_at: float | None = None
+
+    @property
+    def words(self) -> list[Word]:
+        ordered = sorted(self.stretches, key=lambda s: (s.start_s, s.part, s.index))
+        return [w for s in ordered for w in s.words]
+
+    @property
+    def pauses(self) -> list[tuple[float, float]]:
+        return sorted(p for s in self.stretches for p in s.pauses)
+
+    @property
+    def transcribed_s(self) -> float:
+        return sum(s.end_s - s.start_s for s in self.stretches)
+
+    @property
+    def elapsed_s(self) -> float:
+        return sum(s.elapsed_s for s in self.stretches)
+
+    @property
+    def audio_s(self) -> float:
+        return sum(self.parts_s.values())
+
+    def done_until(self, part: str) -> float:
+        """How far (session clock) ``part`` is transcribed: the end of its last stretch."""
+        ends = [s.end_s for s in self.stretches if s.part == part]
+        return max(ends) if ends else float("-inf")
+
+    def next_index(self, part: str) -> int:
+        return 1 + max((s.index for s in self.stretches if s.part == part), default=-1)
+
+    @property
+    def detected_language(self) -> str:
+        found = [s.language for s in self.stretches if s.language]
+        return max(set(found), key=found.count) if found else ""
+
+
+# --- layer 2: corrections, folded from journal events -------------------------------------------
+
+
+@dataclass
+class Corrections:
+    """The researcher's changes to the transcript, by word id; the last event wins."""
+
+    speaker: dict[str, str | None] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)
+    split: dict[str, bool] = field(default_factory=dict)
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.speaker or self.text or self.split or self.tags)
+
+    def set_speaker(self, data: dict[str, Any]) -> None:
+        who = data.get("who")
+        if who is not None and not isinstance(who, str):
+            return
+        for wid in data.get("words") or []:
+            if isinstance(wid, str) and wid:
+                self.speaker[wid] = who or None
+
+    def set_text(self, data: dict[str, Any]) -> None:
+        wid, text = data.get("word"), data.get("text")
+        if isinstance(wid, str) and wid and isinstance(text, str):
+            self.text[wid] = text
+
+    def set_split(self, data: dict[str, Any]) -> None:
+        wid, split = data.get("word"), data.get("split", True)
+        if isinstance(wid, str) and wid and isinstance(split, bool):
+            self.split[wid] = split
+
+    def set_tags(self, data: dict[str, Any]) -> None:
+        wid, tags = data.get("word"), data.get("tags")
+        if isinstance(wid, str) and wid and isinstance(tags, list):
+            self.tags[wid] = tuple(t for t in tags if isinstance(t, str) and t)
+
+
+# --- layer 3: the attributed transcript ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyedTurn:
+    """A turn as the moderator keyed it: who (None: nobody) from ``start_s`` to ``end_s``."""
+
+    who: str | None
+    start_s: float
+    end_s: float
+    phase: str = ""
+    question: str | None = None
+    # where the guide moved on during the turn: (session s, phase, question), after the first
+    moves: tuple[tuple[float, str, str | None], ...] = ()
+
+    def position_at(self, at_s: float) -> tuple[str, str | None]:
+        """The phase and question the guide was at, at ``at_s`` within the turn."""
+        phase, question = self.phase, self.question
+        for start, move_phase, move_question in self.moves:
+            if start > at_s:
+                break
+            phase, question = move_phase, move_question
+        return phase, question
+
+    def moved(self, start_s: float, end_s: float) -> KeyedTurn:
+        return KeyedTurn(self.who, start_s, end_s, self.phase, self.question, self.moves)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An overlap mark: ``who`` talked over the speaker at ``at_s``."""
+
+    who: str
+    at_s: float
+
+
+@dataclass(slots=True)
+class SpokenWord:
+    """A word with its speaker: ``who`` None is unattributed."""
+
+    word: Word
+    who: str | None
+    text: str  # the word as it reads now (a correction may have changed it)
+    overlap: str | None = None  # who talked over it, if it was marked as overlapped
+    corrected: bool = False  # the speaker was given by a correction, not by the turns
+
+
+@dataclass
+class Statement:
+    """A speaker's consecutive words: the unit a coder codes (Tjora: one code number each)."""
+
+    id: str  # the id of its first word
+    who: str | None
+    start_s: float
+    end_s: float
+    words: list[SpokenWord]
+    part: str
+    phase: str = ""
+    question: str | None = None
+    overlaps: tuple[str, ...] = ()  # who talked over it
+    tags: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return join_words(w.text for w in self.words)
+
+
+@dataclass
+class Transcript:
+    """The attributed transcript and its figures."""
+
+    statements: list[Statement]
+    words: int
+    unattributed_words: int
+    model: str = ""
+    language: str = ""
+    complete: bool = False
+    transcribed_s: float = 0.0
+    audio_s: float = 0.0
+    elapsed_s: float = 0.0
+
+    @property
+    def unattributed(self) -> list[Statement]:
+        return [s for s in self.statements if s.who is None]
+
+
+def join_words(texts: Iterable[str]) -> str:
+    return " ".join(t for t in texts if t)
+
+
+def keyed_turns(talk: Any) -> list[KeyedTurn]:
+    """The turns of a ``TalkLedger`` (after every undo and reassignment), nobody's included.
+
+    Between two turns that do not touch (a break) nobody was marked.
+    """
+    found = []
+    for turn in talk.turns:
+        end = turn.end_s
+        if end is None:
+            end = float("inf")
+        first = turn.pieces[0]
+        moves = tuple(
+            (piece.start_s, piece.phase, piece.question)
+            for before, piece in zip(turn.pieces, turn.pieces[1:], strict=False)
+            if (piece.phase, piece.question) != (before.phase, before.question)
+        )
+        found.append(KeyedTurn(turn.who, turn.start_s, end, first.phase, first.question, moves))
+    return found
+
+
+def overlap_marks(talk: Any) -> list[Mark]:
+    return [Mark(o.who, o.at_s) for o in talk.overlaps]
+
+
+def pauses_between(
+    words: Sequence[Word],
+    silences: Iterable[tuple[float, float]] = (),
+    min_pause_s: float = MIN_PAUSE_S,
+) -> list[tuple[float, float]]:
+    """Where a speaker change can sit: every gap of at least ``min_pause_s`` between two words
+    (and before the first word and after the last), and every silence the audio showed, merged
+    into disjoint stretches sorted by time."""
+    found: list[tuple[float, float]] = []
+    if words:
+        found.append((float("-inf"), words[0].start_s))
+        found.append((words[-1].end_s, float("inf")))
+    for before, after in zip(words, words[1:], strict=False):
+        if after.start_s - before.end_s >= min_pause_s:
+            found.append((before.end_s, after.start_s))
+    found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
+    found.sort()
+    merged: list[tuple[float, float]] = []
+    for start, end in found:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snap_edge(
+    press_s: float,
+    pauses: Sequence[tuple[float, float]],
+    ends: Sequence[float],
+    before_s: float = SNAP_BEFORE_S,
+    after_s: float = SNAP_AFTER_S,
+) -> float:
+    """The moment the speaker really changed, for a key pressed at ``press_s``: the point
+    nearest the press of the strongest pause in the window (a long pause beats a short one;
+    of two alike, the nearer wins), or the press itself when the window holds no pause.
+
+    ``pauses`` as ``pauses_between`` gives them; ``ends`` their ends (for bisection)."""
+    best = press_s
+    best_score = float("-inf")
+    for index in range(bisect_left(ends, press_s - before_s), len(pauses)):
+        start, end = pauses[index]
+        if start > press_s + after_s:
+            break
+        at = min(max(press_s, start), end)
+        # a pause of 1 s or more is as sure as pauses get; nearness decides among those, and a
+        # key is pressed after the voice changed far more often than before
+        score = min(end - start, 1.0) - (
+            EARLY_COST * (at - press_s) if at > press_s else LATE_COST * (press_s - at)
+        )
+        if score > best_score:
+            best, best_score = at, score
+    return best
+
+
+def snapped_turns(
+    turns: Sequence[KeyedTurn],
+    pauses: Sequence[tuple[float, float]],
+    before_s: float = SNAP_BEFORE_S,
+    after_s: float = SNAP_AFTER_S,
+) -> list[KeyedTurn]:
+    """The turns with every edge moved to its pause; an edge never passes its neighbours."""
+    ends = [p[1] for p in pauses]
+    snapped: list[KeyedTurn] = []
+    for index, turn in enumerate(turns):
+        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s)
+        if snapped:
+            previous = snapped[-1]
+            if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
+                start = max(start, previous.start_s)
+                snapped[-1] = previous.moved(previous.start_s, start)
+            else:
+                start = max(start, previous.end_s)
+        end = turn.end_s
+        alone = index + 1 == len(turns) or turns[index + 1].start_s != end
+        if alone and end != float("inf"):
+            end = snap_edge(end, pauses, ends, before_s, after_s)
+        snapped.append(turn.moved(start, max(start, end)))
+    return snapped
+
+
+def attribute(
+    machine: MachineTranscript,
+    turns: Sequence[KeyedTurn],
+    marks: Sequence[Mark] = (),
+    corrections: Corrections | None = None,
+    snap: bool = True,
+) -> Transcript:
+    """Every word with its speaker, in statements. See the module doc."""
+    corrections = corrections or Corrections()
+    words = machine.words
+    used = snapped_turns(turns, pauses_between(words, machine.pauses)) if snap else list(turns)
+    starts = [t.start_s for t in used]
+    mark_times = sorted((m.at_s, m.who) for m in marks)
+    mark_at = [m[0] for m in mark_times]
+    spoken: list[tuple[SpokenWord, int]] = []  # with the index of its turn (-1: none)
+    for word in words:
+        text = corrections.text.get(word.id, word.text)
+        if not text:
+            continue
+        index = bisect_right(starts, word.mid_s) - 1
+        turn = used[index] if index >= 0 and word.mid_s < used[index].end_s else None
+        who = turn.who if turn is not None else None
+        corrected = word.id in corrections.speaker
+        if corrected:
+            who = corrections.speaker[word.id]
+        overlap = None
+        low = bisect_left(mark_at, word.start_s - OVERLAP_AFTER_S)
+        for at, marker in mark_times[low:]:
+            if at > word.end_s + OVERLAP_BEFORE_S:
+                break
+            if marker != who:
+                overlap = marker
+        spoken.append(
+            (SpokenWord(word, who, text, overlap, corrected), index if turn is not None else -1)
+        )
+    statements = _statements(spoken, used, corrections)
+    unattributed = sum(1 for w, _turn in spoken if w.who is None)
+    return Transcript(
+        statements=statements,
+        words=len(spoken),
+        unattributed_words=unattributed,
+        model=machine.model,
+        language=machine.language or machine.detected_language,
+        complete=machine.complete,
+        transcribed_s=machine.transcribed_s,
+        audio_s=machine.audio_s,
+        elapsed_s=machine.elapsed_s,
+    )
+
+
+def _part_of(word: Word) -> str:
+    return word.id.rsplit(":", 2)[0]
+
+
+def _statements(
+    spoken: list[tuple[SpokenWord, int]], turns: Sequence[KeyedTurn], corrections: Corrections
+) -> list[Statement]:
+    statements: list[Statement] = []
+    current: list[SpokenWord] = []
+    current_turn = -1
+    for word, turn_index in spoken:
+        if current:
+            last = current[-1]
+            forced = corrections.split.get(word.word.id)
+            starts_new = (
+                word.who != last.who
+                or _part_of(word.word) != _part_of(last.word)
+                or (turn_index != current_turn and not word.corrected and not last.corrected)
+                or (
+                    SENTENCE_END.search(last.text) is not None
+                    and (
+                        last.word.end_s - current[0].word.start_s >= STATEMENT_MAX_S
+                        or len(current) >= STATEMENT_MAX_WORDS
+                    )
+                )
+            )
+            if forced is not None:
+                starts_new = forced or word.who != last.who
+            if starts_new:
+                statements.append(_statement(current, turns, current_turn, corrections))
+                current = []
+        if not current:
+            current_turn = turn_index
+        current.append(word)
+    if current:
+        statements.append(_statement(current, turns, current_turn, corrections))
+    return statements
+
+
+def _statement(
+    words: list[SpokenWord], turns: Sequence[KeyedTurn], turn_index: int, corrections: Corrections
+) -> Statement:
+    turn = turns[turn_index] if 0 <= turn_index < len(turns) else None
+    phase, question = turn.position_at(words[0].word.start_s) if turn else ("", None)
+    overlaps = tuple(dict.fromkeys(w.overlap for w in words if w.overlap))
+    first = words[0].word
+    return Statement(
+        id=first.id,
+        who=words[0].who,
+        start_s=first.start_s,
+        end_s=max(w.word.end_s for w in words),
+        words=words,
+        part=_part_of(first),
+        phase=phase,
+        question=question,
+        overlaps=overlaps,
+        tags=corrections.tags.get(first.id, ()),
+    )
+
+
+def _float(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError("a time must be a number")
