@@ -16,10 +16,12 @@ Three layers, each made from the ones below it, none ever written over:
 
    ========================  ==================================================================
    ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
-                             participant id, ``"moderator"``, or null: nobody known)
+                             participant id, ``"moderator"``, or null: nobody known);
+                             ``{words, keyed: true}``: by whom the keyed turns say (undo)
    ``transcript_text``       ``{word: id, text}``: the word reads ``text`` ("" removes it)
    ``transcript_split``      ``{word: id, split: bool}``: a statement starts at this word
-                             (true) or not (false: joined to the statement before)
+                             (true) or not (false: joined to the statement before); null:
+                             as the attribution decides (undo)
    ``transcript_tag``        ``{word: id, tags: [...]}``: the tags of the statement that starts
                              at this word (``#quote``, ``#theme`` ... or a code of the analysis)
    ========================  ==================================================================
@@ -225,9 +227,13 @@ class Corrections:
         who = data.get("who")
         if who is not None and not isinstance(who, str):
             return
+        keyed = data.get("keyed") is True  # back to the speaker the keyed turns give (undo)
         for wid in data.get("words") or []:
             if isinstance(wid, str) and wid:
-                self.speaker[wid] = who or None
+                if keyed:
+                    self.speaker.pop(wid, None)
+                else:
+                    self.speaker[wid] = who or None
 
     def set_text(self, data: dict[str, Any]) -> None:
         wid, text = data.get("word"), data.get("text")
@@ -236,7 +242,9 @@ class Corrections:
 
     def set_split(self, data: dict[str, Any]) -> None:
         wid, split = data.get("word"), data.get("split", True)
-        if isinstance(wid, str) and wid and isinstance(split, bool):
+        if isinstance(wid, str) and wid and split is None:  # as attribution decides (undo)
+            self.split.pop(wid, None)
+        elif isinstance(wid, str) and wid and isinstance(split, bool):
             self.split[wid] = split
 
     def set_tags(self, data: dict[str, Any]) -> None:
