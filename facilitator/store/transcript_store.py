@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch
-from facilitator.i18n import _
 from facilitator.disk import fsync_dir
+from facilitator.i18n import _
 from facilitator.store.journal import FILE_MODE, StorageError
 from facilitator.store.session_store import atomic_write, make_private_dir
 
