@@ -444,12 +444,16 @@ class TranscriptScreen(Translated, Screen[None]):
             else _("search words, speakers, #tags · enter finds · escape closes")
         )
         field.display = True
+        field.cursor_position = len(value)
         self.mode = mode
         field.focus()
         if mode == "edit":
             original = self._original(self.selected)
-            if original:
-                self.show_title(_("the machine heard: {words}", words=original))
+            self.show_title(
+                _("the machine heard: {words}", words=original)
+                if original
+                else _("enter saves · escape leaves the words as they were")
+            )
 
     def _original(self, statement: Statement | None) -> str:
         if statement is None or all(w.text == w.word.text for w in statement.words):
