@@ -95,8 +95,8 @@ def test_space_plays_the_selected_statement_into_the_sound_server(
 ) -> None:
     environment = {**env, **{k: pulse.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}}
     tmux.env = environment
-    sessions = made.store.path.parent
-    tmux.start("ed", f"{FACILITATOR} --sessions {sessions} transcript {made.session_id}")
+    folder = made.store.path.parent
+    tmux.start("ed", f"{FACILITATOR} --sessions {folder} transcript {made.session_id}")
     tmux.wait_for("ed", "Transcript ·")
 
     # the third statement (Informant 2), at normal speed
@@ -148,8 +148,8 @@ def test_kill_9_while_editing_loses_nothing_shown(
     tmux: Tmux,  # noqa: F811
     made,
 ) -> None:
-    sessions = made.store.path.parent
-    command = f"{FACILITATOR} --sessions {sessions} transcript {made.session_id}"
+    folder = made.store.path.parent
+    command = f"{FACILITATOR} --sessions {folder} transcript {made.session_id}"
     pid = tmux.start("ed", command)
     tmux.wait_for("ed", "Transcript ·")
     tmux.keys("ed", "Down", "Down", "4")  # Informant 2's statement to Informant 4
