@@ -102,20 +102,27 @@ class TranscriptReview(LiveSession):
 
         Raises ``StorageError`` when one could not be written; what was written before it
         stays written, is shown, and can be undone."""
-        recorded: list[Event] = []
-        try:
-            for change in plan.changes:
-                recorded.append(self.record(change.kind, change.data))
-        finally:
-            if recorded:
-                undo = list(plan.undo)
-                undo += [
-                    Change(ev.NOTE_DELETE, {"note": e.id}) for e in recorded if e.kind == ev.NOTE
-                ]
-                done = [c for c, _e in zip(plan.changes, recorded, strict=False)]
-                self.undo_steps.append(UndoStep(done, undo, plan.words))
-                self.edits.refresh(plan.words, self.state.transcript_edits)
+        if not plan.changes:
+            return []
+        recorded = self.record_all(plan.changes)
+        undo = list(plan.undo)
+        undo += [Change(ev.NOTE_DELETE, {"note": e.id}) for e in recorded if e.kind == ev.NOTE]
+        self.undo_steps.append(UndoStep(list(plan.changes), undo, plan.words))
+        self.edits.refresh(plan.words, self.state.transcript_edits)
         return recorded
+
+    def record_all(self, changes: list[Change]) -> list[Event]:
+        """Make a key's events durable together (one write, one fsync), then apply them;
+        stamped and counted as ``LiveSession.record`` stamps one."""
+        if self.journal is None:
+            raise RuntimeError("this session is open read-only")
+        at = max(self.now(), self.state.last_at)
+        lc = self.state.max_lc
+        entries = [(at, c.kind, c.data, lc + n) for n, c in enumerate(changes, start=1)]
+        events = self.journal.append_all(entries)
+        for event in events:
+            self.state.apply(event)
+        return events
 
     def undo(self) -> str | None:  # type: ignore[override]
         """Take back this view's last correction; a message if it cannot be."""
@@ -126,8 +133,7 @@ class TranscriptReview(LiveSession):
         if not still_as_planned(step.done, self.state.transcript_edits):
             self.undo_steps.pop()
             return _("not undone: another view has corrected these words since")
-        for change in step.undo:
-            event = self.record(change.kind, change.data)
+        for change, event in zip(step.undo, self.record_all(step.undo), strict=True):
             was = change.data.get("was") if change.kind == ev.NOTE else None
             if was:  # a deleted note written again: earlier steps now mean the new one
                 for earlier in self.undo_steps:

@@ -25,7 +25,6 @@ from facilitator.core.transcript_edits import (
     Plan,
     join,
     matches,
-    notes_beside,
     reassign,
     retext,
     split,
@@ -302,7 +301,7 @@ class TranscriptScreen(Translated, Screen[None]):
         return self.query_one(TranscriptList)
 
     def _notes(self):
-        return notes_beside(self.review.statements, self.review.state.live_notes())
+        return self.review.edits.notes_beside(self.review.state.live_notes())
 
     @property
     def selected(self) -> Statement | None:
@@ -327,10 +326,14 @@ class TranscriptScreen(Translated, Screen[None]):
         line = status or self.storage_problem or ""
         self.query_one("#transcript-status", Static).update(clean(line))
 
-    def reload(self, keep: str | None = None) -> None:
-        """The statements changed: lay out again, the selection kept on ``keep`` (a word id)."""
-        statements = self.review.statements
-        self.list.relayout(statements, self._notes())
+    def reload(self, keep: str | None = None, spliced: bool = False) -> None:
+        """The statements changed: lay out again (only what one correction made again, when
+        ``spliced``), the selection kept on ``keep`` (a word id)."""
+        splice = self.review.edits.last_splice
+        if spliced and splice is not None:
+            self.list.splice(*splice, self._notes())
+        else:
+            self.list.relayout(self.review.statements, self._notes())
         if keep is not None:
             index = self.review.edits.statement_of(keep)
             if index is None:
@@ -344,13 +347,14 @@ class TranscriptScreen(Translated, Screen[None]):
     def _apply(self, plan: Plan, keep: str | None = None, cursor: int | None = None) -> None:
         if not plan:
             return
+        self.review.edits.last_splice = None
         try:
             self.review.apply(plan)
         except StorageError as error:
             self._not_saved(error)
-        else:
-            self._saved_again()
-        self.reload(keep)
+            return
+        self._saved_again()
+        self.reload(keep, spliced=True)
         if cursor is not None:
             self.list.select(self.list.selected, cursor)
 
@@ -542,12 +546,13 @@ class TranscriptScreen(Translated, Screen[None]):
         keep = None
         if self.review.undo_steps:
             keep = self.review.undo_steps[-1].words[0] if self.review.undo_steps[-1].words else None
+        self.review.edits.last_splice = None
         try:
             problem = self.review.undo()
         except StorageError as error:
             self._not_saved(error)
-            problem = None
-        self.reload(keep)
+            return
+        self.reload(keep, spliced=True)
         if problem:
             self.show_title(problem)
 

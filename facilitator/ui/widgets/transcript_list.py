@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -119,7 +120,8 @@ class TranscriptList(ScrollView, can_focus=True):
         self.playing_word: str | None = None
         self.matches: set[str] = set()  # statement ids found by the search
         self._layouts: dict[int, Layout] = {}  # id(statement) -> its words' lines
-        self._offsets: list[int] = []  # the first line of each statement
+        self._offsets: list[int] = [0]  # the first line of each statement, then the end
+        self._row_list: list[int] = []  # each statement's lines
         self._heading: list[bool] = []
         self._height = 0
         self._width = 0
@@ -145,38 +147,52 @@ class TranscriptList(ScrollView, can_focus=True):
             self._layouts[id(statement)] = layout
         return layout
 
-    def _rows(self, index: int, layout: Layout) -> int:
+    def _rows(self, index: int) -> tuple[bool, int]:
+        """Whether statement ``index`` opens with a heading, and its lines (heading too)."""
+        statement = self.statements[index]
+        lines = len(self._layout(statement).breaks)
         notes = len(self.notes.get(index, ()))
-        if self._width >= NOTES_BESIDE_FROM:
-            return max(len(layout.breaks), notes)
-        return len(layout.breaks) + notes
+        rows = max(lines, notes) if self._width >= NOTES_BESIDE_FROM else lines + notes
+        if index == 0:
+            heading = True
+        else:
+            before = self.statements[index - 1]
+            heading = (statement.phase, statement.question) != (before.phase, before.question)
+        return heading, rows + heading
 
     def relayout(self, statements: list[Statement] | None = None, notes=None) -> None:
-        """The statements (or their notes) changed: lay out again what is new."""
+        """Lay everything out again (the width changed, another view corrected words)."""
         if statements is not None:
             self.statements = statements
-            alive = {id(s) for s in statements}
-            if len(self._layouts) > 2 * len(statements) + 64:
-                self._layouts = {k: v for k, v in self._layouts.items() if k in alive}
+        if len(self._layouts) > 2 * len(self.statements) + 64:
+            alive = {id(s) for s in self.statements}
+            self._layouts = {k: v for k, v in self._layouts.items() if k in alive}
         if notes is not None:
             self.notes = notes
         self._width = self.scrollable_content_region.width or self.size.width or 80
-        offsets: list[int] = []
-        headings: list[bool] = []
-        y = 0
-        previous: tuple[str, str | None] | None = None
-        for index, statement in enumerate(self.statements):
-            where = (statement.phase, statement.question)
-            heading = where != previous
-            previous = where
-            offsets.append(y)
-            headings.append(heading)
-            y += int(heading) + self._rows(index, self._layout(statement))
-        self._offsets = offsets
-        self._heading = headings
-        self._height = y
+        rows = [self._rows(index) for index in range(len(self.statements))]
+        self._heading = [heading for heading, _rows in rows]
+        self._set_rows([count for _heading, count in rows])
+
+    def splice(self, low: int, high: int, count: int, notes) -> None:
+        """Statements ``low:high`` became ``count`` new ones (one correction): only those,
+        and the heading of the one after them, are laid out again."""
+        self.notes = notes
+        made = [self._rows(index) for index in range(low, low + count)]
+        self._heading[low:high] = [heading for heading, _rows in made]
+        rows = self._row_list
+        rows[low:high] = [n for _heading, n in made]
+        after = low + count
+        if after < len(self.statements):
+            self._heading[after], rows[after] = self._rows(after)
+        self._set_rows(rows)
+
+    def _set_rows(self, rows: list[int]) -> None:
+        self._row_list = rows
+        self._offsets = list(accumulate(rows, initial=0))
+        self._height = self._offsets[-1]
         self._strips.clear()
-        self.virtual_size = Size(self._width, y)
+        self.virtual_size = Size(self._width, self._height)
         self.selected = min(self.selected, max(0, len(self.statements) - 1))
         self.refresh()
 
@@ -185,13 +201,12 @@ class TranscriptList(ScrollView, can_focus=True):
 
     def span(self, index: int) -> tuple[int, int]:
         """The first line of statement ``index`` (its heading's, if any) and its height."""
-        if not 0 <= index < len(self._offsets):
+        if not 0 <= index < len(self._offsets) - 1:
             return 0, 0
-        end = self._offsets[index + 1] if index + 1 < len(self._offsets) else self._height
-        return self._offsets[index], end - self._offsets[index]
+        return self._offsets[index], self._offsets[index + 1] - self._offsets[index]
 
     def index_at(self, y: int) -> int:
-        return max(0, bisect_right(self._offsets, y) - 1)
+        return min(max(0, bisect_right(self._offsets, y) - 1), len(self.statements) - 1)
 
     # --- what the screen changes ------------------------------------------------------------
 
