@@ -73,6 +73,7 @@ class EditableTranscript:
         self.turns: list[KeyedTurn] = snapped_turns(
             keyed_turns(state.talk), pauses_between(self.words, machine.pauses)
         )
+        self.turn_starts = [t.start_s for t in self.turns]
         self.marks: list[Mark] = overlap_marks(state.talk)
         self.corrections = state.transcript_edits
         self.transcript = attribute(machine, self.turns, self.marks, self.corrections, snap=False)
@@ -160,7 +161,13 @@ class EditableTranscript:
         piece = MachineTranscript(
             stretches=[Stretch("", 0, words[0].start_s, words[-1].end_s, words)]
         )
-        return attribute(piece, self.turns, self.marks, self.corrections, snap=False).statements
+        # only the turns these words can fall in: the same statements (a statement's turn is
+        # compared only with its neighbours', and read for its phase), without a list of
+        # every turn's start made for each correction
+        low = max(0, bisect_right(self.turn_starts, words[0].mid_s) - 1)
+        high = bisect_right(self.turn_starts, words[-1].mid_s)
+        turns = self.turns[low:high]
+        return attribute(piece, turns, self.marks, self.corrections, snap=False).statements
 
     def notes_beside(self, notes: Iterable[Note]) -> dict[int, list[Note]]:
         """As ``notes_beside``, by bisection: a note costs O(log statements)."""

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from facilitator.audio.playback import SPEEDS
 from facilitator.core.notes import question_codes
 from facilitator.core.session import MODERATOR
 from facilitator.core.transcript import Statement
@@ -124,6 +125,7 @@ class TranscriptScreen(Translated, Screen[None]):
             N_("Theme"),
             id="transcript.theme",
             tooltip=N_("Tag as a theme: a #theme note linked to it (again: take it off)"),
+            show=False,
         ),
         Binding(
             "f",
@@ -131,6 +133,7 @@ class TranscriptScreen(Translated, Screen[None]):
             N_("Follow-up"),
             id="transcript.follow_up",
             tooltip=N_("Tag as a follow-up: a #follow-up note linked to it (again: take it off)"),
+            show=False,
         ),
         Binding(
             "slash",
@@ -138,6 +141,7 @@ class TranscriptScreen(Translated, Screen[None]):
             N_("Search"),
             id="transcript.search",
             tooltip=N_("Search words, speakers and #tags; n / N: next / previous"),
+            show=False,
             key_display="/",
         ),
         Binding(
@@ -247,10 +251,16 @@ class TranscriptScreen(Translated, Screen[None]):
             N_("Help"),
             id="transcript.help",
             tooltip=N_("Show every key"),
+            show=False,
             key_display="?",
         ),
         Binding(
-            "escape", "close", N_("Back"), id="transcript.close", tooltip=N_("Close the transcript")
+            "escape",
+            "close",
+            N_("Back"),
+            id="transcript.close",
+            tooltip=N_("Close the transcript"),
+            show=False,
         ),
     ]
 
@@ -283,7 +293,7 @@ class TranscriptScreen(Translated, Screen[None]):
             self._notes(),
             id="transcript-list",
         )
-        yield Input(id="transcript-input")
+        yield Input(id="transcript-input", select_on_focus=False)
         yield Static("", id="transcript-status")
         yield Footer(compact=True)
 
@@ -323,7 +333,13 @@ class TranscriptScreen(Translated, Screen[None]):
         if self.player is not None and self.player.playing:
             title += " · ▶ " + _("playing")
         self.query_one("#transcript-title", Static).update(clean(title))
-        line = status or self.storage_problem or ""
+        line = (
+            status
+            or self.storage_problem
+            or _(
+                "t theme · f follow-up · / search · x speed · - nobody · ? every key · escape back"
+            )
+        )
         self.query_one("#transcript-status", Static).update(clean(line))
 
     def reload(self, keep: str | None = None, spliced: bool = False) -> None:
@@ -473,6 +489,7 @@ class TranscriptScreen(Translated, Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         mode = self.mode
         self._close_input()
+        self.show_title()
         statement = self.selected
         if mode == "edit" and statement is not None:
             plan = retext(statement, event.value, self.review.state.transcript_edits)
@@ -560,8 +577,6 @@ class TranscriptScreen(Translated, Screen[None]):
 
     @property
     def _speed(self) -> float:
-        from facilitator.audio.playback import SPEEDS
-
         return SPEEDS[self.speed_index % len(SPEEDS)]
 
     def _player(self) -> Player:
