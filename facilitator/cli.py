@@ -710,6 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
     from facilitator.cli_audio import add_arguments as add_audio_arguments
 
     add_audio_arguments(sub, export, new, run, next_)
+    from facilitator.cli_transcribe import add_arguments as add_transcribe_arguments
+
+    add_transcribe_arguments(sub)
     return parser
 
 

@@ -70,6 +70,27 @@ STATEMENT_MAX_WORDS = 80
 SENTENCE_END = re.compile(r"[.!?…]['\")\]»”’]*$")
 
 
+# --- the model and language a run uses ----------------------------------------------------------
+
+# Whisper's codes for languages a guide may name otherwise (BCP 47: bokmål is "nb")
+_WHISPER_CODES = {"nb": "no", "nob": "no", "no": "no", "nn": "nn", "nno": "nn"}
+# Without [settings] transcribe_model: English has a small model of its own; every other
+# language gets the multilingual model that reads it well at a laptop's pace.
+ENGLISH_MODEL = "small.en"
+MULTILINGUAL_MODEL = "large-v3-turbo"
+
+
+def whisper_language(code: str) -> str:
+    """The Whisper language code for a guide's language (``nb`` and ``nb-NO`` -> ``no``);
+    "" (detect) for none."""
+    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    return _WHISPER_CODES.get(primary, primary)
+
+
+def default_model(language: str) -> str:
+    return ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
+
+
 # --- layer 1: the machine transcript --------------------------------------------------------------
 
 
@@ -113,6 +134,8 @@ class Stretch:
     pauses: tuple[tuple[float, float], ...] = ()
     elapsed_s: float = 0.0  # how long recognising it took
     language: str = ""  # the language the recogniser used (given or detected)
+    speech_s: float = 0.0  # speech the voice-activity detector heard in it
+    worded_s: float = 0.0  # ... of which this much lies within a word
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -124,6 +147,8 @@ class Stretch:
             "pauses": [[round(a, 3), round(b, 3)] for a, b in self.pauses],
             "elapsed_s": round(self.elapsed_s, 3),
             "language": self.language,
+            "speech_s": round(self.speech_s, 3),
+            "worded_s": round(self.worded_s, 3),
         }
 
     @classmethod
@@ -156,6 +181,8 @@ class Stretch:
             pauses,
             _float(record.get("elapsed_s", 0.0)),
             str(record.get("language", "")),
+            _float(record.get("speech_s", 0.0)),
+            _float(record.get("worded_s", 0.0)),
         )
 
 
@@ -187,6 +214,14 @@ class MachineTranscript:
     @property
     def elapsed_s(self) -> float:
         return sum(s.elapsed_s for s in self.stretches)
+
+    @property
+    def speech_s(self) -> float:
+        return sum(s.speech_s for s in self.stretches)
+
+    @property
+    def worded_s(self) -> float:
+        return sum(s.worded_s for s in self.stretches)
 
     @property
     def audio_s(self) -> float:
@@ -325,6 +360,8 @@ class Transcript:
     transcribed_s: float = 0.0
     audio_s: float = 0.0
     elapsed_s: float = 0.0
+    speech_s: float = 0.0
+    worded_s: float = 0.0
 
     @property
     def unattributed(self) -> list[Statement]:
@@ -450,6 +487,8 @@ def attribute(
     """Every word with its speaker, in statements. See the module doc."""
     corrections = corrections or Corrections()
     words = machine.words
+    silences = pauses_between((), machine.pauses)  # merged, sorted
+    silence_ends = [b for _a, b in silences]
     used = snapped_turns(turns, pauses_between(words, machine.pauses)) if snap else list(turns)
     starts = [t.start_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
@@ -459,8 +498,9 @@ def attribute(
         text = corrections.text.get(word.id, word.text)
         if not text:
             continue
-        index = bisect_right(starts, word.mid_s) - 1
-        turn = used[index] if index >= 0 and word.mid_s < used[index].end_s else None
+        mid = voiced_mid(word, silences, silence_ends) if snap else word.mid_s
+        index = bisect_right(starts, mid) - 1
+        turn = used[index] if index >= 0 and mid < used[index].end_s else None
         who = turn.who if turn is not None else None
         corrected = word.id in corrections.speaker
         if corrected:
@@ -487,7 +527,24 @@ def attribute(
         transcribed_s=machine.transcribed_s,
         audio_s=machine.audio_s,
         elapsed_s=machine.elapsed_s,
+        speech_s=machine.speech_s,
+        worded_s=machine.worded_s,
     )
+
+
+def voiced_mid(word: Word, silences: Sequence[tuple[float, float]], ends: Sequence[float]) -> float:
+    """The middle of the part of ``word`` the audio shows as speech: a recogniser's word
+    often begins in the silence before it (the first word of a stretch at its very start)."""
+    start, end = word.start_s, word.end_s
+    for index in range(bisect_left(ends, start), len(silences)):
+        s_start, s_end = silences[index]
+        if s_start >= end:
+            break
+        if s_start <= start:
+            start = max(start, s_end)
+        elif s_end >= end:
+            end = min(end, s_start)
+    return (start + end) / 2 if end > start else word.mid_s
 
 
 def _part_of(word: Word) -> str:
