@@ -152,7 +152,6 @@ def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None)
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_study
-    from facilitator.core.summary import build_summary
     from facilitator.exports.markdown import render_markdown
     from facilitator.exports.study import render_study_markdown
 
@@ -175,9 +174,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.session:
         return _fail(_("name a session, or a study with --study"))
-    info, state = _load(_open_store(args))
-    summary = build_summary(
-        info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
+    from facilitator.exporting import session_summary
+
+    store = _open_store(args)
+    info, state = _load(store)
+    summary = session_summary(
+        store,
+        info,
+        state,
+        now,
+        with_names=args.with_names,
+        with_reflections=args.with_reflections,
     )
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
@@ -214,7 +221,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return cmd_export_audio(args, store, info, state)
     now = SystemClock().now()
     if args.output is None and args.format != "qdpx":  # text to the screen
-        sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
+        sys.stdout.write(
+            str(render_export(info, state, args.format, now, args.with_names, store=store))
+        )
         return EXIT_OK
     output = Path(args.output) if args.output else None
     target = write_export(store, info, state, args.format, now, output, args.with_names)

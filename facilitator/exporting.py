@@ -18,10 +18,38 @@ if TYPE_CHECKING:
     from facilitator.audio.convert import ClipsResult
 
 
+def session_summary(
+    store: SessionStore | None,
+    info: SessionInfo,
+    state: SessionState,
+    now: float,
+    with_names: bool = False,
+    with_reflections: bool = False,
+) -> dict:
+    """The summary every output is made from, with the session's transcript when it has one
+    (read from ``store``'s folder)."""
+    from facilitator.transcribing import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state) if store is not None else None
+    return build_summary(
+        info,
+        state,
+        now,
+        with_reflections=with_reflections,
+        with_names=with_names,
+        transcript=transcript,
+    )
+
+
 def render_export(
-    info: SessionInfo, state: SessionState, fmt: str, now: float, with_names: bool = False
+    info: SessionInfo,
+    state: SessionState,
+    fmt: str,
+    now: float,
+    with_names: bool = False,
+    store: SessionStore | None = None,
 ) -> str | bytes:
-    return renderer(fmt)(build_summary(info, state, now, with_names=with_names))
+    return renderer(fmt)(session_summary(store, info, state, now, with_names=with_names))
 
 
 def default_export_path(store: SessionStore, info: SessionInfo, fmt: str) -> Path:
@@ -44,7 +72,7 @@ def write_export(
     ``summary``: the summary already built (of ``state`` at ``now``, with ``with_names``),
     so that writing several formats builds it once."""
     if summary is None:
-        summary = build_summary(info, state, now, with_names=with_names)
+        summary = session_summary(store, info, state, now, with_names=with_names)
     rendered = renderer(fmt)(summary)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     target = output or default_export_path(store, info, fmt)

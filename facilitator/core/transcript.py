@@ -611,3 +611,109 @@ def _float(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise ValueError("a time must be a number")
+
+
+# --- names: pseudonyms in everything that leaves the session folder ------------------------------
+
+_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
+
+
+def _bare(text: str) -> str:
+    match = _EDGE.match(text)
+    return match.group(2).casefold() if match else text.casefold()
+
+
+def pseudonymise(texts: list[str], names: Sequence[tuple[str, str]]) -> list[str]:
+    """``texts`` (one word each) with every real name heard replaced by its pseudonym.
+
+    ``names``: (real name, pseudonym). A whole name ("Kari Nordmann", over two words) and
+    the first name alone ("Kari", "Kari's") are replaced; a word replaced keeps the
+    punctuation around it. Words taken into a replaced name become "".
+    """
+    if not names:
+        return texts
+    full: list[tuple[tuple[str, ...], str]] = []
+    first: dict[str, str] = {}
+    for real, label in names:
+        tokens = tuple(_bare(t) for t in real.split() if _bare(t))
+        if not tokens:
+            continue
+        full.append((tokens, label))
+        first.setdefault(tokens[0], label)
+    full.sort(key=lambda item: -len(item[0]))
+    out = list(texts)
+    bare = [_bare(t) for t in texts]
+    index = 0
+    while index < len(out):
+        for tokens, label in full:
+            count = len(tokens)
+            if count > 1 and tuple(bare[index : index + count]) == tokens:
+                before = _EDGE.match(out[index])
+                after = _EDGE.match(out[index + count - 1])
+                out[index] = (
+                    (before.group(1) if before else "") + label + (after.group(3) if after else "")
+                )
+                for taken in range(index + 1, index + count):
+                    out[taken] = ""
+                index += count - 1
+                break
+        else:
+            word = bare[index]
+            possessive = word[:-2] if word.endswith(("'s", "’s")) else None
+            alias = first.get(word) or (first.get(possessive) if possessive else None)
+            edges = _EDGE.match(out[index])
+            # a first name alone only as a name (capitalised): "Per" but not "per person"
+            if alias is not None and edges is not None and edges.group(2)[:1].isupper():
+                lead, tail = edges.group(1), edges.group(3)
+                out[index] = lead + alias + (out[index][-2 - len(tail) :] if possessive else tail)
+        index += 1
+    return out
+
+
+def transcript_summary(
+    transcript: Transcript,
+    labels: dict[str, str],
+    names: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The summary's ``transcript`` object; ``names`` (real name, pseudonym) are replaced in
+    the words (pass none to keep real names, with ``--with-names``)."""
+    statements = []
+    for number, statement in enumerate(transcript.statements, start=1):
+        texts = pseudonymise([w.text for w in statement.words], names)
+        words = [
+            [round(w.word.start_s, 3), round(w.word.end_s, 3), text]
+            for w, text in zip(statement.words, texts, strict=True)
+            if text
+        ]
+        statements.append(
+            {
+                "id": statement.id,
+                "n": number,
+                "who": statement.who,
+                "label": labels.get(statement.who or "", statement.who),
+                "start_s": round(statement.start_s, 3),
+                "end_s": round(statement.end_s, 3),
+                "text": join_words(texts),
+                "phase": statement.phase or None,
+                "question": statement.question,
+                "overlaps": list(statement.overlaps),
+                "tags": list(statement.tags),
+                "words": words,
+            }
+        )
+    speech_share = transcript.worded_s / transcript.speech_s if transcript.speech_s else None
+    return {
+        "schema": SCHEMA,
+        "model": transcript.model,
+        "language": transcript.language or None,
+        "complete": transcript.complete,
+        "words": transcript.words,
+        "unattributed_words": transcript.unattributed_words,
+        "statements_count": len(statements),
+        "audio_s": round(transcript.audio_s, 3),
+        "transcribed_s": round(transcript.transcribed_s, 3),
+        "elapsed_s": round(transcript.elapsed_s, 3),
+        "speech_s": round(transcript.speech_s, 3),
+        "speech_transcribed": None if speech_share is None else round(speech_share, 4),
+        "statements": statements,
+    }
