@@ -178,18 +178,19 @@ class _Bar:
         self.task: Any = None
 
     def __enter__(self) -> _Bar:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
 
     def model_ready(self, folder: str) -> None:
-        self.progress.console.print(_("model: {folder}", folder=folder))
+        self.console.print(_("model: {folder}", folder=folder), soft_wrap=True, highlight=False)
 
     def update(self, progress) -> None:
         audio = f"{progress.shown_s / 60:.1f}/{progress.total_s / 60:.1f} min"
         if self.task is None:
+            self.progress.start()
             self.task = self.progress.add_task(
                 _("transcribing"),
                 total=max(progress.total_s, 0.001),

@@ -9,6 +9,7 @@ which the summary and every export carry.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from facilitator.core import events as ev
 from facilitator.core.session import SessionState
 from facilitator.core.transcript import (
+    MachineTranscript,
     Transcript,
     attribute,
     default_model,
@@ -25,11 +27,26 @@ from facilitator.core.transcript import (
     whisper_language,
 )
 from facilitator.i18n import _
-from facilitator.store.transcript_store import TranscriptStore, part_name
+from facilitator.store.transcript_store import TranscriptMismatch, TranscriptStore, part_name
 
 if TYPE_CHECKING:
     from facilitator.audio.transcribe import Part, Progress
     from facilitator.store.session_store import SessionStore
+
+
+STRETCH_ENV = "FACILITATOR_TRANSCRIBE_STRETCH_S"  # seconds recognised in one go (5 to 600)
+
+
+def stretch_seconds() -> float:
+    """The stretch length: ``audio.transcribe.STRETCH_S``, or what ``STRETCH_ENV`` says (a
+    computer short of memory, or a test that needs many stretches from a short recording)."""
+    from facilitator.audio.transcribe import STRETCH_S
+
+    try:
+        asked = float(os.environ.get(STRETCH_ENV, "") or STRETCH_S)
+    except ValueError:
+        return STRETCH_S
+    return min(600.0, max(5.0, asked)) if asked == asked else STRETCH_S
 
 
 class NothingToTranscribe(Exception):
@@ -106,13 +123,18 @@ def transcribe_session(
         transcripts.set_aside()
     began = time.monotonic()
     with transcripts.open_writer() as writer:
-        machine = writer.begin(choice.model, choice.language, lengths, time.time())
+        loaded = transcripts.load()
+        if loaded is not None:
+            stored_as = (loaded.machine.model, loaded.machine.language)
+            if stored_as != (choice.model, choice.language):
+                raise TranscriptMismatch(*stored_as)
+        machine = loaded.machine if loaded is not None else MachineTranscript()
         todo = []
         for part in parts:
             done = machine.done_until(part.name)
             done_s = 0.0 if done == float("-inf") else max(0.0, done - part.start_s)
             todo.append(asr.Part(part.path, part.name, part.start_s, done_s))
-        if all(lengths[p.name] - p.done_s <= 0.05 for p in todo):
+        if loaded is not None and all(lengths[p.name] - p.done_s <= 0.05 for p in todo):
             writer.finish(True, time.time())
             return RunResult(True, 0, 0, 0.0, choice.model, choice.language)
         if model is None:
@@ -121,6 +143,7 @@ def transcribe_session(
                 on_model(folder)
             model = asr.load_model(folder, device, threads)
         _check_language(model, choice)
+        machine = writer.begin(choice.model, choice.language, lengths, time.time())
         stored = words = 0
         for stretch in asr.transcribe_parts(
             model,
@@ -128,6 +151,7 @@ def transcribe_session(
             choice.language or None,
             progress=progress,
             should_stop=should_stop,
+            stretch_s=stretch_seconds(),
             next_index=machine.next_index,
         ):
             writer.append(stretch)  # fsynced before the generator reports it
