@@ -155,7 +155,7 @@ def copy_session(source: Path, target: Path) -> None:
 def build_session(base: Path, total: int, start: float = START) -> tuple[Path, float]:
     """A session folder holding ``total`` events from ``start`` on, and its last event's time."""
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
 
     clock = FakeClock(start)
     store = create_session(base / f"template-{total}", now=clock.now())

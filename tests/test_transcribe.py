@@ -22,7 +22,7 @@ import pytest
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import Participant
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from tests.conftest import GUIDES, START, venv_bin
 from tests.helpers.speech import RATE, VOICES, have_espeak, script_audio, write_wav
@@ -258,7 +258,7 @@ def test_a_session_without_a_recording_says_so(tmp_path, new_store):
 def test_the_default_model_and_language_come_from_the_guide():
     from facilitator.core.guide import load_guide
     from facilitator.core.session import SessionState
-    from facilitator.transcribing import choose
+    from facilitator.services.transcribing import choose
 
     nb = SessionState(load_guide(GUIDES / "seed-nb.toml"))
     en = SessionState(load_guide(GUIDES / "seed-en.toml"))

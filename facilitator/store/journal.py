@@ -176,17 +176,3 @@ class JournalTail:
 def _complete_length(data: bytes) -> int:
     end = data.rfind(b"\n")
     return end + 1
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a new name in ``path`` durable (a power cut keeps the file, not just its data)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -43,12 +43,12 @@ from facilitator.core.events import Event, EventFormatError, event_order
 from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
+from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import (
     FILE_MODE,
     JournalWriter,
     StorageError,
-    fsync_dir,
     read_journal,
 )
 

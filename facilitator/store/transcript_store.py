@@ -34,9 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch
+from facilitator.core.session import SessionState
+from facilitator.core.transcript import (
+    SCHEMA,
+    MachineTranscript,
+    Stretch,
+    Transcript,
+    attribute,
+    keyed_turns,
+    overlap_marks,
+)
+from facilitator.disk import fsync_dir
 from facilitator.i18n import _
-from facilitator.store.journal import FILE_MODE, StorageError, fsync_dir
+from facilitator.store.journal import FILE_MODE, StorageError
 from facilitator.store.session_store import atomic_write, make_private_dir
 
 TRANSCRIPT_DIR = "transcript"
@@ -275,3 +285,17 @@ def _number_or_none(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def attributed_transcript(session_path: Path, state: SessionState) -> Transcript | None:
+    """The session's transcript with every word's speaker (``core.transcript.attribute`` of
+    the stored words, the keyed turns and the corrections), or None if it has none."""
+    loaded = TranscriptStore(session_path).load()
+    if loaded is None or not loaded.machine.stretches:
+        return None
+    return attribute(
+        loaded.machine,
+        keyed_turns(state.talk),
+        overlap_marks(state.talk),
+        state.transcript_edits,
+    )

@@ -2,9 +2,9 @@
 
 ``transcribe_session`` works part by part and stretch by stretch (``audio.transcribe``),
 stores each stretch (``store.transcript_store``) before it reports progress, and goes on
-where the last run stopped; ``attributed_transcript`` gives the words with their speakers
-(``core.transcript.attribute`` of the stored words, the keyed turns and the corrections),
-which the summary and every export carry.
+where the last run stopped; the words with their speakers the words with their speakers
+(``store.transcript_store.attributed_transcript``) is what the summary and every export
+carry.
 """
 
 from __future__ import annotations
@@ -17,15 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from facilitator.core import events as ev
 from facilitator.core.session import SessionState
-from facilitator.core.transcript import (
-    MachineTranscript,
-    Transcript,
-    attribute,
-    default_model,
-    keyed_turns,
-    overlap_marks,
-    whisper_language,
-)
+from facilitator.core.transcript import MachineTranscript, default_model, whisper_language
 from facilitator.i18n import _
 from facilitator.store.transcript_store import TranscriptMismatch, TranscriptStore, part_name
 
@@ -189,7 +181,7 @@ def _check_language(model: Any, choice: Choice) -> None:
 
 
 def _record_run(store: SessionStore, state: SessionState, result: RunResult) -> None:
-    from facilitator.exporting import record_admin
+    from facilitator.services.exporting import record_admin
     from facilitator.store.journal import StorageError
 
     try:
@@ -208,16 +200,3 @@ def _record_run(store: SessionStore, state: SessionState, result: RunResult) -> 
         )
     except StorageError:
         pass  # the transcript itself is stored; the note of the run is not essential
-
-
-def attributed_transcript(store_path: Any, state: SessionState) -> Transcript | None:
-    """The session's transcript with every word's speaker, or None if there is none."""
-    loaded = TranscriptStore(store_path).load()
-    if loaded is None or not loaded.machine.stretches:
-        return None
-    return attribute(
-        loaded.machine,
-        keyed_turns(state.talk),
-        overlap_marks(state.talk),
-        state.transcript_edits,
-    )

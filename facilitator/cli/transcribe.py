@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from facilitator.cli import EXIT_OK, _fail
+from facilitator.cli.common import EXIT_OK, fail
 from facilitator.i18n import _
 
 EXIT_INTERRUPTED = 130
@@ -66,20 +66,19 @@ def add_arguments(sub) -> None:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from facilitator.audio.transcribe import ModelMissing, TranscribeError, TranscriberUnavailable
-    from facilitator.cli import _load, _open_store
-    from facilitator.store.journal import StorageError
-    from facilitator.store.transcript_store import TranscriptMismatch
-    from facilitator.transcribing import (
+    from facilitator.cli.common import load_session, open_store
+    from facilitator.services.transcribing import (
         NothingToTranscribe,
-        attributed_transcript,
         choose,
         transcribe_session,
     )
+    from facilitator.store.journal import StorageError
+    from facilitator.store.transcript_store import TranscriptMismatch, attributed_transcript
 
     if args.threads < 1 or args.threads > 256:
-        return _fail(_("--threads must be a whole number from 1 to 256"))
-    store = _open_store(args)
-    info, state = _load(store)
+        return fail(_("--threads must be a whole number from 1 to 256"))
+    store = open_store(args)
+    info, state = load_session(store)
     choice = choose(state, args.model, args.language)
     if state.audio.recording:
         print(_("note: the session is still recording; the part being recorded is left out"))
@@ -103,7 +102,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     except TranscriptMismatch as error:
-        return _fail(
+        return fail(
             _(
                 "this session's transcript was made with {model} ({language}); to make a "
                 "new one with {new} ({new_language}) add --again (the old one is kept)",
@@ -120,7 +119,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         TranscribeError,
         StorageError,
     ) as error:
-        return _fail(str(error))
+        return fail(str(error))
     transcript = attributed_transcript(store.path, state)
     words = transcript.words if transcript else 0
     unattributed = transcript.unattributed_words if transcript else 0

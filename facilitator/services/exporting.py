@@ -28,7 +28,7 @@ def session_summary(
 ) -> dict:
     """The summary every output is made from, with the session's transcript when it has one
     (read from ``store``'s folder)."""
-    from facilitator.transcribing import attributed_transcript
+    from facilitator.store.transcript_store import attributed_transcript
 
     transcript = attributed_transcript(store.path, state) if store is not None else None
     return build_summary(
