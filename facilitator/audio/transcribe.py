@@ -179,8 +179,11 @@ def load_model(folder: str, device: str = "cpu", threads: int = 0) -> Any:
     except (RuntimeError, ValueError, OSError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelMissing(
-            _("the model in {folder} cannot be loaded on {device}: {reason}").format(
-                folder=folder, device=device, reason=first[:200]
+            _(
+                "the model in {folder} cannot be loaded on {device}: {reason}",
+                folder=folder,
+                device=device,
+                reason=first[:200],
             )
         ) from None
 
@@ -218,7 +221,7 @@ def part_audio(path: Path) -> PartAudio:
             )
     except (OSError, EOFError, wave.Error) as error:
         raise TranscribeError(
-            _("{file} cannot be read: {reason}").format(file=path.name, reason=error)
+            _("{file} cannot be read: {reason}", file=path.name, reason=str(error))
         ) from None
 
 

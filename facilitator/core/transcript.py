@@ -717,3 +717,52 @@ def transcript_summary(
         "speech_transcribed": None if speech_share is None else round(speech_share, 4),
         "statements": statements,
     }
+
+
+# --- reading the summary's transcript (for every export) -----------------------------------------
+
+QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far back ...
+QUOTE_AFTER_S = 5.0  # ... and this far ahead
+
+
+def statements_near(
+    section: dict[str, Any] | None,
+    t_s: float,
+    speaker: str | None = None,
+    before_s: float = QUOTE_BEFORE_S,
+    after_s: float = QUOTE_AFTER_S,
+) -> list[dict[str, Any]]:
+    """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
+    to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
+    last two, in time order."""
+    if not section:
+        return []
+    statements = section.get("statements") or []
+    starts = [s["start_s"] for s in statements]
+    high = bisect_right(starts, t_s + after_s)
+    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
+    if speaker is not None:
+        theirs = [s for s in window if s["who"] == speaker]
+        window = theirs or window
+    return window[-2:]
+
+
+def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:
+    """The transcript's figures as every report shows them."""
+    audio_s = section.get("audio_s") or 0.0
+    elapsed = section.get("elapsed_s") or 0.0
+    words = section.get("words") or 0
+    return {
+        "model": section.get("model") or "",
+        "language": section.get("language") or "",
+        "complete": bool(section.get("complete")),
+        "words": words,
+        "statements": section.get("statements_count", len(section.get("statements") or [])),
+        "unattributed": section.get("unattributed_words") or 0,
+        "unattributed_share": (section.get("unattributed_words") or 0) / words if words else 0.0,
+        "transcribed_share": (section.get("transcribed_s") or 0.0) / audio_s if audio_s else 0.0,
+        "speech_share": section.get("speech_transcribed"),
+        "audio_s": audio_s,
+        "elapsed_s": elapsed,
+        "speed": elapsed / (section.get("transcribed_s") or 1.0) if elapsed else None,
+    }

@@ -133,8 +133,10 @@ class TranscriptStore:
                     stretch = Stretch.from_record(json.loads(line))
                 except (ValueError, UnicodeDecodeError):
                     loaded.problems.append(
-                        _("{file}: line {line} is damaged and was skipped").format(
-                            file=path.name, line=number
+                        _(
+                            "{file}: line {line} is damaged and was skipped",
+                            file=path.name,
+                            line=number,
                         )
                     )
                     continue
