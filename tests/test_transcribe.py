@@ -134,6 +134,13 @@ def test_every_statement_is_transcribed_under_the_speaker_keyed(transcribed):
     section = summary["transcript"]
     assert section["complete"] and section["language"] == "en"
     assert section["unattributed_words"] == 0
+    from jsonschema import Draft202012Validator
+
+    from tests.conftest import ROOT
+
+    contract = json.loads((ROOT / "docs" / "summary.schema.json").read_text(encoding="utf-8"))
+    errors = list(Draft202012Validator(contract).iter_errors(summary))
+    assert errors == [], [e.message for e in errors][:3]
     for expected, got, share in statement_match(section["statements"], truth):
         assert got == expected
         assert share >= 0.8

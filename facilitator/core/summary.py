@@ -1,4 +1,4 @@
-"""The end-of-session summary: one plain object (PRODUCT.md section 4) every export reads.
+"""The end-of-session summary: one plain object (docs/summary.md) every export reads.
 
 ``build_summary`` is the single place where figures are computed for outputs;
 the Markdown and JSON renderings, the end screen and later exports all take
