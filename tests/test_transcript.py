@@ -118,7 +118,9 @@ def test_the_strongest_pause_wins_over_a_short_one_nearer_the_press():
 
 def test_silence_found_in_the_audio_counts_as_a_pause_when_the_words_touch():
     # the recogniser stretched each word to the next one; the audio shows the silence
-    spoken, truth, truth_speakers = speech(SCRIPT[:2], pause_s=0.6)
+    # (no full stop either: the recogniser's punctuation would show the change)
+    unpunctuated = [(who, text.rstrip(".")) for who, text in SCRIPT[:2]]
+    spoken, truth, truth_speakers = speech(unpunctuated, pause_s=0.6)
     words = spoken.words
     touching = tuple(
         Word(w.id, w.start_s, after.start_s, w.text)
@@ -128,7 +130,7 @@ def test_silence_found_in_the_audio_counts_as_a_pause_when_the_words_touch():
     silent = Stretch(
         stretch.part, 0, stretch.start_s, stretch.end_s, touching, ((truth[0][2], truth[1][1]),)
     )
-    turns = presses(truth, [0.0, 0.9], stretch.end_s)
+    turns = presses(truth, [0.0, 1.2], stretch.end_s)
     assert speakers_of(attribute(machine(stretch), turns)) != truth_speakers
     assert speakers_of(attribute(machine(silent), turns)) == truth_speakers
 
@@ -338,3 +340,24 @@ def test_the_summary_carries_the_transcript_with_pseudonyms_unless_names_are_ask
     named = build_summary(live.info, live.state, live.now(), with_names=True, transcript=transcript)
     assert named["transcript"]["statements"][1]["text"] == "Thank you Kari."
     assert build_summary(live.info, live.state, live.now())["transcript"] is None
+
+
+def test_a_change_without_any_pause_is_put_at_a_sentence_end_near_the_usual_lag():
+    # the next speaker starts the instant the one before stops: no pause in words or audio
+    stretch, truth, truth_speakers = speech(SCRIPT[:3], pause_s=GAP_S)
+    turns = presses(truth, [0.0, 0.7, 1.1], stretch.end_s)
+    assert speakers_of(attribute(machine(stretch), turns, snap=False)) != truth_speakers
+    assert speakers_of(attribute(machine(stretch), turns)) == truth_speakers
+
+
+def test_the_lag_cost_is_continuous_and_grows_away_from_the_usual_lag():
+    from facilitator.core.transcript import LAG_HIGH_S, LAG_LOW_S, LAG_TYPICAL_S, lag_cost
+
+    for edge in (LAG_LOW_S, LAG_HIGH_S):
+        assert lag_cost(edge - 1e-9) == pytest.approx(lag_cost(edge + 1e-9), abs=1e-6)
+    lags = [x / 100 for x in range(-200, 300)]
+    below = [lag for lag in lags if lag <= LAG_TYPICAL_S]
+    above = [lag for lag in lags if lag >= LAG_TYPICAL_S]
+    assert [lag_cost(x) for x in below] == sorted((lag_cost(x) for x in below), reverse=True)
+    assert [lag_cost(x) for x in above] == sorted(lag_cost(x) for x in above)
+    assert lag_cost(-0.5) > lag_cost(2.0)  # a press before the voice is the rarer mistake

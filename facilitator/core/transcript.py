@@ -56,9 +56,15 @@ SCHEMA = "facilitator.transcript/1"
 SNAP_BEFORE_S = 2.0
 # ... or this long after it (an early press, as someone draws breath).
 SNAP_AFTER_S = 0.5
-# What a second between the press and a pause costs a pause's claim (its length, up to 1 s).
-LATE_COST = 0.1
-EARLY_COST = 0.6
+# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely; what a
+# second outside that costs a place's claim (a pause's claim is its length, up to 1 s).
+LAG_LOW_S = 0.3
+LAG_HIGH_S = 1.2
+LAG_TYPICAL_S = 0.75
+NEAR_COST = 0.05
+LATE_COST = 0.3
+EARLY_COST = 0.8
+SENTENCE_BONUS = 0.3  # a place after a word that ends a sentence
 # A gap between two words this long is a pause a speaker change can sit in.
 MIN_PAUSE_S = 0.15
 # Words this near an overlap mark are marked as spoken in an overlap.
@@ -401,9 +407,9 @@ def pauses_between(
     silences: Iterable[tuple[float, float]] = (),
     min_pause_s: float = MIN_PAUSE_S,
 ) -> list[tuple[float, float]]:
-    """Where a speaker change can sit: every gap of at least ``min_pause_s`` between two words
-    (and before the first word and after the last), and every silence the audio showed, merged
-    into disjoint stretches sorted by time."""
+    """Where a speaker change can sit: between every two words (a pause if the gap is at least
+    ``min_pause_s``, else just the boundary), before the first word and after the last, and
+    every silence the audio showed; merged into disjoint stretches sorted by time."""
     found: list[tuple[float, float]] = []
     if words:
         found.append((float("-inf"), words[0].start_s))
@@ -411,6 +417,9 @@ def pauses_between(
     for before, after in zip(words, words[1:], strict=False):
         if after.start_s - before.end_s >= min_pause_s:
             found.append((before.end_s, after.start_s))
+        else:  # a boundary without a pause: a change can sit there, with less evidence
+            at = min(max((before.end_s + after.start_s) / 2, before.mid_s), after.mid_s)
+            found.append((at, at))
     found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
     found.sort()
     merged: list[tuple[float, float]] = []
@@ -422,30 +431,56 @@ def pauses_between(
     return merged
 
 
+def after_sentence_end(pauses: Sequence[tuple[float, float]], words: Sequence[Word]) -> list[bool]:
+    """For each place of ``pauses_between``: does the word before it end a sentence?"""
+    mids = [w.mid_s for w in words]
+    found = []
+    for start, _end in pauses:
+        index = bisect_right(mids, start) - 1
+        found.append(index >= 0 and SENTENCE_END.search(words[index].text) is not None)
+    return found
+
+
+def lag_cost(lag_s: float) -> float:
+    """How unlikely it is that the voice changed ``lag_s`` before the key was pressed (a
+    negative lag: after it): nothing to speak of within a human key press's usual lag, more
+    the further outside it, far more for a press before the voice."""
+    near = NEAR_COST * abs(min(max(lag_s, LAG_LOW_S), LAG_HIGH_S) - LAG_TYPICAL_S)
+    if lag_s < LAG_LOW_S:
+        return near + (LAG_LOW_S - lag_s) * EARLY_COST
+    if lag_s > LAG_HIGH_S:
+        return near + (lag_s - LAG_HIGH_S) * LATE_COST
+    return near
+
+
 def snap_edge(
     press_s: float,
     pauses: Sequence[tuple[float, float]],
     ends: Sequence[float],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
+    min_pause_s: float = MIN_PAUSE_S,
+    sentence_ends: Sequence[bool] = (),
 ) -> float:
-    """The moment the speaker really changed, for a key pressed at ``press_s``: the point
-    nearest the press of the strongest pause in the window (a long pause beats a short one;
-    of two alike, the nearer wins), or the press itself when the window holds no pause.
+    """The moment the speaker really changed, for a key pressed at ``press_s``: of the places
+    in the window where a change can sit (``pauses_between``), the one where a long pause
+    and a likely lag weigh most; a pause of a second or more is as sure as pauses get, and
+    the end of a sentence (the recogniser's punctuation) adds to a place's claim.
 
-    ``pauses`` as ``pauses_between`` gives them; ``ends`` their ends (for bisection)."""
+    ``ends``: the ends of ``pauses`` (for bisection)."""
     best = press_s
     best_score = float("-inf")
-    for index in range(bisect_left(ends, press_s - before_s), len(pauses)):
+    low, high = press_s - before_s, press_s + after_s
+    for index in range(bisect_left(ends, low), len(pauses)):
         start, end = pauses[index]
-        if start > press_s + after_s:
+        if start > high:
             break
-        at = min(max(press_s, start), end)
-        # a pause of 1 s or more is as sure as pauses get; nearness decides among those, and a
-        # key is pressed after the voice changed far more often than before
-        score = min(end - start, 1.0) - (
-            EARLY_COST * (at - press_s) if at > press_s else LATE_COST * (press_s - at)
-        )
+        at = min(max(press_s - LAG_TYPICAL_S, start, low), end, high)
+        length = end - start
+        strength = min(length, 1.0) if length >= min_pause_s else 0.0
+        score = strength - lag_cost(press_s - at)
+        if index < len(sentence_ends) and sentence_ends[index]:
+            score += SENTENCE_BONUS
         if score > best_score:
             best, best_score = at, score
     return best
@@ -456,12 +491,14 @@ def snapped_turns(
     pauses: Sequence[tuple[float, float]],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
+    sentence_ends: Sequence[bool] = (),
 ) -> list[KeyedTurn]:
     """The turns with every edge moved to its pause; an edge never passes its neighbours."""
     ends = [p[1] for p in pauses]
+    flags = sentence_ends
     snapped: list[KeyedTurn] = []
     for index, turn in enumerate(turns):
-        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s)
+        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s, sentence_ends=flags)
         if snapped:
             previous = snapped[-1]
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
@@ -472,7 +509,7 @@ def snapped_turns(
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
-            end = snap_edge(end, pauses, ends, before_s, after_s)
+            end = snap_edge(end, pauses, ends, before_s, after_s, sentence_ends=flags)
         snapped.append(turn.moved(start, max(start, end)))
     return snapped
 
@@ -489,7 +526,11 @@ def attribute(
     words = machine.words
     silences = pauses_between((), machine.pauses)  # merged, sorted
     silence_ends = [b for _a, b in silences]
-    used = snapped_turns(turns, pauses_between(words, machine.pauses)) if snap else list(turns)
+    if snap:
+        places = pauses_between(words, machine.pauses)
+        used = snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    else:
+        used = list(turns)
     starts = [t.start_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
