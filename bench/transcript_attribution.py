@@ -7,8 +7,8 @@ Many seeded sessions with a known truth: statements by six speakers (the moderat
 participants) of one to four sentences, words of 0.18-0.45 s, the pause between speakers
 from none at all to 1.2 s; the recogniser's word times as Whisper gives them (each edge off
 by up to 0.12 s, a third of the words stretched to touch the next one, hiding the pause,
-and a full stop at four sentence ends in five), the voice-activity detector's silences (edges off by up to 0.03 s, one in ten
-missed). The moderator presses each speaker's key 0.3 to 1.2 s after their first word; one
+and a full stop at four sentence ends in five), the voice-activity detector's silences
+(edges off by up to 0.03 s, one in ten missed). The moderator presses each speaker's key 0.3 to 1.2 s after their first word; one
 press in ten is early (up to 0.4 s before), one in a hundred forgotten (the words stay with
 the speaker before: an error nothing can mend).
 
@@ -123,7 +123,7 @@ def score(machine, turns, truth: Truth, true_words, snap: bool, keep=None):
     right = total = 0
     wrong_s = all_s = 0.0
     for index, word in enumerate(machine.words):
-        if keep is not None and not keep(index):
+        if keep is not None and not keep[index]:
             continue
         length = true_words[index].end_s - true_words[index].start_s
         total += 1
@@ -141,11 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=16)
     args = p.parse_args(argv)
 
-    sums = {
-        (name, snap): [0, 0, 0.0, 0.0]
-        for name in ("all", "lag 0.3-0.6 s", "lag 0.6-0.9 s", "lag 0.9-1.2 s", "early", "no forgotten")
-        for snap in (False, True)
-    }  # fmt: skip
     buckets = {
         "lag 0.3-0.6 s": lambda lag: lag is not None and 0.3 <= lag < 0.6,
         "lag 0.6-0.9 s": lambda lag: lag is not None and 0.6 <= lag < 0.9,
@@ -153,17 +148,18 @@ def main(argv: list[str] | None = None) -> int:
         "early": lambda lag: lag is not None and lag < 0,
         "no forgotten": lambda lag: lag is not None,
     }
+    sums = {(name, snap): [0, 0, 0.0, 0.0] for name in ("all", *buckets) for snap in (False, True)}
     words_seen = statements_seen = 0
     for session in range(args.sessions):
         rng = random.Random(args.seed * 100_003 + session)
         machine, turns, truth, true_words = simulate(rng)
         words_seen += len(true_words)
         statements_seen += len(truth.lag)
+        lag_of_word = [truth.lag[truth.statement_of[i]] for i in range(len(true_words))]
         for snap in (False, True):
-            for name, keep in [("all", None)] + [
-                (name, (lambda test: lambda i: test(truth.lag[truth.statement_of[i]]))(test))
-                for name, test in buckets.items()
-            ]:
+            for name in ("all", *buckets):
+                test = buckets.get(name)
+                keep = None if test is None else [test(lag) for lag in lag_of_word]
                 figures = score(machine, turns, truth, true_words, snap, keep)
                 total = sums[(name, snap)]
                 for i in range(4):
