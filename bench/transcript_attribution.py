@@ -9,8 +9,8 @@ from none at all to 1.2 s; the recogniser's word times as Whisper gives them (ea
 by up to 0.12 s, a third of the words stretched to touch the next one, hiding the pause,
 and a full stop at four sentence ends in five), the voice-activity detector's silences
 (edges off by up to 0.03 s, one in ten missed). The moderator presses each speaker's key
-0.3 to 1.2 s after their first word; one press in ten is early (up to 0.4 s before), one in a hundred forgotten (the words stay with
-the speaker before: an error nothing can mend).
+0.3 to 1.2 s after their first word; one press in ten is early (up to 0.4 s before), one
+in a hundred forgotten (the words stay with the speaker before: an error nothing can mend).
 
 Figures, for the raw turns (each word to the turn holding it, as keyed) and the snapped
 ones (``core.transcript.attribute``):
