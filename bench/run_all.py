@@ -32,8 +32,9 @@ BENCHMARKS = (
     "transcribe.py",
 )
 # Shorter here than alone: a minute of recording (600 s alone), 10 minutes of audio to
-# convert (60 alone), a shorter transcription (see below). The 200-kill crash harness (bench/crash_harness.py, about 5 minutes)
-# and the 4-hour session (bench/long_session.py, about 4 minutes) run on their own.
+# convert (60 alone), a shorter transcription (see below). The 200-kill crash harness
+# (bench/crash_harness.py, about 5 minutes) and the 4-hour session (bench/long_session.py,
+# about 4 minutes) run on their own.
 ARGUMENTS = {
     "record.py": ["--seconds", "60"],
     "audio_export.py": ["--minutes", "10"],
