@@ -243,14 +243,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
+    from facilitator.audio.convert import AudioExportError
+
     now = SystemClock().now()
-    if args.output is None and args.format != "qdpx":  # text to the screen
-        sys.stdout.write(
-            str(render_export(info, state, args.format, now, args.with_names, store=store))
+    try:
+        if args.output is None and args.format != "qdpx":  # text to the screen
+            text = render_export(store, info, state, args.format, now, args.with_names)
+            sys.stdout.write(str(text))
+            return EXIT_OK
+        output = Path(args.output) if args.output else None
+        target = write_export(store, info, state, args.format, now, output, args.with_names)
+    except AudioExportError as error:  # the recording the file links could not be made
+        return fail(
+            _(
+                "{format}: the recording cannot be linked: {problem}",
+                format=args.format,
+                problem=error,
+            )
         )
-        return EXIT_OK
-    output = Path(args.output) if args.output else None
-    target = write_export(store, info, state, args.format, now, output, args.with_names)
     print(str(target))
     return EXIT_OK
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitator.core.audio import audio_summary, missing_consent
+from facilitator.core.audio import audio_summary, missing_consent, session_recording
 from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
@@ -159,6 +159,8 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the session-clock audio (relative to the session folder) the exports link
+            "recording": session_recording(info.id, state),
         },
         "participants": [
             {
