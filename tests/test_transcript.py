@@ -4,6 +4,8 @@ break, a part boundary, and the corrections layered on top as journal events."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from facilitator.core import events as ev
@@ -116,7 +118,9 @@ def test_the_strongest_pause_wins_over_a_short_one_nearer_the_press():
 
 def test_silence_found_in_the_audio_counts_as_a_pause_when_the_words_touch():
     # the recogniser stretched each word to the next one; the audio shows the silence
-    spoken, truth, truth_speakers = speech(SCRIPT[:2], pause_s=0.6)
+    # (no full stop either: the recogniser's punctuation would show the change)
+    unpunctuated = [(who, text.rstrip(".")) for who, text in SCRIPT[:2]]
+    spoken, truth, truth_speakers = speech(unpunctuated, pause_s=0.6)
     words = spoken.words
     touching = tuple(
         Word(w.id, w.start_s, after.start_s, w.text)
@@ -126,7 +130,7 @@ def test_silence_found_in_the_audio_counts_as_a_pause_when_the_words_touch():
     silent = Stretch(
         stretch.part, 0, stretch.start_s, stretch.end_s, touching, ((truth[0][2], truth[1][1]),)
     )
-    turns = presses(truth, [0.0, 0.9], stretch.end_s)
+    turns = presses(truth, [0.0, 1.2], stretch.end_s)
     assert speakers_of(attribute(machine(stretch), turns)) != truth_speakers
     assert speakers_of(attribute(machine(silent), turns)) == truth_speakers
 
@@ -281,3 +285,79 @@ def test_turns_come_from_the_talk_ledger_after_undo_and_reassign(live, clock):
     assert turns[1].end_s == pytest.approx(16.0)
     assert len(turns[1].moves) == 1 and turns[1].moves[0][0] == pytest.approx(11.0)
     assert overlap_marks(live.state.talk) == [Mark("P4", pytest.approx(14.0))]
+
+
+def test_a_first_word_the_recogniser_starts_in_the_silence_goes_to_the_first_speaker():
+    # Whisper often starts a stretch's first word at the stretch's start, in silence
+    words = (
+        Word("rec-001:0:0", 5.0, 5.7, "Can"),
+        Word("rec-001:0:1", 5.7, 6.0, "you"),
+        Word("rec-001:0:2", 6.0, 6.4, "hear?"),
+    )
+    stretch = Stretch("rec-001", 0, 5.0, 7.0, words, ((5.0, 5.5),))
+    result = attribute(machine(stretch), [KeyedTurn("moderator", 6.2, 99.0)])
+    assert [s.who for s in result.statements] == ["moderator"]
+    assert result.unattributed_words == 0
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("I agree with Kari Nordmann, she said", "I agree with Informant 1, she said"),
+        ("Kari's point was good", "Informant 1's point was good"),
+        ("(kari nordmann) too", "(Informant 1) too"),
+        ("Thank you, Per.", "Thank you, Informant 2."),
+        ("one per person", "one per person"),  # not a name here
+        ("Olsen said so", "Olsen said so"),  # a surname alone is left (a common word too)
+        ("Per Olsen and Kari", "Informant 2 and Informant 1"),
+    ],
+)
+def test_real_names_heard_become_pseudonyms(heard, expected):
+    from facilitator.core.transcript import join_words, pseudonymise
+
+    names = [("Kari Nordmann", "Informant 1"), ("Per Olsen", "Informant 2"), ("  ", "x")]
+    assert join_words(pseudonymise(heard.split(), names)) == expected
+
+
+def test_the_summary_carries_the_transcript_with_pseudonyms_unless_names_are_asked_for(live):
+    from facilitator.core.summary import build_summary
+
+    live.edit_participant("P1", real_name="Kari Nordmann")
+    stretch, truth, _speakers = speech(
+        [("P1", "I am Kari Nordmann from the housing office."), ("P2", "Thank you Kari.")]
+    )
+    turns = presses(truth, [0.0, 0.6], stretch.end_s)
+    transcript = attribute(machine(stretch), turns)
+    summary = build_summary(live.info, live.state, live.now(), transcript=transcript)
+    section = summary["transcript"]
+    assert section["words"] == 11 and section["unattributed_words"] == 0
+    texts = [s["text"] for s in section["statements"]]
+    assert texts == ["I am Informant 1 from the housing office.", "Thank you Informant 1."]
+    assert "Kari" not in json.dumps(summary)
+    assert [s["label"] for s in section["statements"]] == ["Informant 1", "Informant 2"]
+    assert [s["n"] for s in section["statements"]] == [1, 2]
+    assert section["statements"][0]["words"][2][2] == "Informant 1"
+    named = build_summary(live.info, live.state, live.now(), with_names=True, transcript=transcript)
+    assert named["transcript"]["statements"][1]["text"] == "Thank you Kari."
+    assert build_summary(live.info, live.state, live.now())["transcript"] is None
+
+
+def test_a_change_without_any_pause_is_put_at_a_sentence_end_near_the_usual_lag():
+    # the next speaker starts the instant the one before stops: no pause in words or audio
+    stretch, truth, truth_speakers = speech(SCRIPT[:3], pause_s=GAP_S)
+    turns = presses(truth, [0.0, 0.7, 1.1], stretch.end_s)
+    assert speakers_of(attribute(machine(stretch), turns, snap=False)) != truth_speakers
+    assert speakers_of(attribute(machine(stretch), turns)) == truth_speakers
+
+
+def test_the_lag_cost_is_continuous_and_grows_away_from_the_usual_lag():
+    from facilitator.core.transcript import LAG_HIGH_S, LAG_LOW_S, LAG_TYPICAL_S, lag_cost
+
+    for edge in (LAG_LOW_S, LAG_HIGH_S):
+        assert lag_cost(edge - 1e-9) == pytest.approx(lag_cost(edge + 1e-9), abs=1e-6)
+    lags = [x / 100 for x in range(-200, 300)]
+    below = [lag for lag in lags if lag <= LAG_TYPICAL_S]
+    above = [lag for lag in lags if lag >= LAG_TYPICAL_S]
+    assert [lag_cost(x) for x in below] == sorted((lag_cost(x) for x in below), reverse=True)
+    assert [lag_cost(x) for x in above] == sorted(lag_cost(x) for x in above)
+    assert lag_cost(-0.5) > lag_cost(2.0)  # a press before the voice is the rarer mistake

@@ -1,4 +1,4 @@
-"""The end-of-session summary: one plain object (PRODUCT.md section 4) every export reads.
+"""The end-of-session summary: one plain object (docs/summary.md) every export reads.
 
 ``build_summary`` is the single place where figures are computed for outputs;
 the Markdown and JSON renderings, the end screen and later exports all take
@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitator.core.audio import audio_summary, missing_consent
+from facilitator.core.audio import audio_summary, missing_consent, session_recording
 from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
+from facilitator.core.transcript import Transcript, transcript_summary
 
 SCHEMA = "facilitator.summary/1"
 
@@ -80,6 +81,7 @@ def build_summary(
     now: float,
     with_reflections: bool = False,
     with_names: bool = False,
+    transcript: Transcript | None = None,
 ) -> dict[str, Any]:
     """The summary of a session at ``now``: the one object every output is made from.
 
@@ -157,6 +159,8 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the session-clock audio (relative to the session folder) the exports link
+            "recording": session_recording(info.id, state),
         },
         "participants": [
             {
@@ -226,6 +230,15 @@ def build_summary(
             if turn.who is not None
         ],
         "audio": audio_summary(state, duration),
+        "transcript": None
+        if transcript is None
+        else transcript_summary(
+            transcript,
+            labels,
+            ()
+            if with_names
+            else [(p.real_name, p.label) for p in state.roster if p.real_name.strip()],
+        ),
         **(
             {
                 "names": {p.id: p.real_name for p in state.roster if p.real_name},

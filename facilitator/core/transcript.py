@@ -58,9 +58,15 @@ SCHEMA = "facilitator.transcript/1"
 SNAP_BEFORE_S = 2.0
 # ... or this long after it (an early press, as someone draws breath).
 SNAP_AFTER_S = 0.5
-# What a second between the press and a pause costs a pause's claim (its length, up to 1 s).
-LATE_COST = 0.1
-EARLY_COST = 0.6
+# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely; what a
+# second outside that costs a place's claim (a pause's claim is its length, up to 1 s).
+LAG_LOW_S = 0.3
+LAG_HIGH_S = 1.2
+LAG_TYPICAL_S = 0.75
+NEAR_COST = 0.05
+LATE_COST = 0.3
+EARLY_COST = 0.8
+SENTENCE_BONUS = 0.3  # a place after a word that ends a sentence
 # A gap between two words this long is a pause a speaker change can sit in.
 MIN_PAUSE_S = 0.15
 # Words this near an overlap mark are marked as spoken in an overlap.
@@ -70,6 +76,27 @@ OVERLAP_AFTER_S = 3.0
 STATEMENT_MAX_S = 30.0
 STATEMENT_MAX_WORDS = 80
 SENTENCE_END = re.compile(r"[.!?…]['\")\]»”’]*$")
+
+
+# --- the model and language a run uses ----------------------------------------------------------
+
+# Whisper's codes for languages a guide may name otherwise (BCP 47: bokmål is "nb")
+_WHISPER_CODES = {"nb": "no", "nob": "no", "no": "no", "nn": "nn", "nno": "nn"}
+# Without [settings] transcribe_model: English has a small model of its own; every other
+# language gets the multilingual model that reads it well at a laptop's pace.
+ENGLISH_MODEL = "small.en"
+MULTILINGUAL_MODEL = "large-v3-turbo"
+
+
+def whisper_language(code: str) -> str:
+    """The Whisper language code for a guide's language (``nb`` and ``nb-NO`` -> ``no``);
+    "" (detect) for none."""
+    primary = code.strip().lower().replace("_", "-").split("-")[0]
+    return _WHISPER_CODES.get(primary, primary)
+
+
+def default_model(language: str) -> str:
+    return ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
 
 
 # --- layer 1: the machine transcript --------------------------------------------------------------
@@ -115,6 +142,8 @@ class Stretch:
     pauses: tuple[tuple[float, float], ...] = ()
     elapsed_s: float = 0.0  # how long recognising it took
     language: str = ""  # the language the recogniser used (given or detected)
+    speech_s: float = 0.0  # speech the voice-activity detector heard in it
+    worded_s: float = 0.0  # ... of which this much lies within a word
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -126,6 +155,8 @@ class Stretch:
             "pauses": [[round(a, 3), round(b, 3)] for a, b in self.pauses],
             "elapsed_s": round(self.elapsed_s, 3),
             "language": self.language,
+            "speech_s": round(self.speech_s, 3),
+            "worded_s": round(self.worded_s, 3),
         }
 
     @classmethod
@@ -158,6 +189,8 @@ class Stretch:
             pauses,
             _float(record.get("elapsed_s", 0.0)),
             str(record.get("language", "")),
+            _float(record.get("speech_s", 0.0)),
+            _float(record.get("worded_s", 0.0)),
         )
 
 
@@ -189,6 +222,14 @@ class MachineTranscript:
     @property
     def elapsed_s(self) -> float:
         return sum(s.elapsed_s for s in self.stretches)
+
+    @property
+    def speech_s(self) -> float:
+        return sum(s.speech_s for s in self.stretches)
+
+    @property
+    def worded_s(self) -> float:
+        return sum(s.worded_s for s in self.stretches)
 
     @property
     def audio_s(self) -> float:
@@ -333,6 +374,8 @@ class Transcript:
     transcribed_s: float = 0.0
     audio_s: float = 0.0
     elapsed_s: float = 0.0
+    speech_s: float = 0.0
+    worded_s: float = 0.0
 
     @property
     def unattributed(self) -> list[Statement]:
@@ -372,9 +415,9 @@ def pauses_between(
     silences: Iterable[tuple[float, float]] = (),
     min_pause_s: float = MIN_PAUSE_S,
 ) -> list[tuple[float, float]]:
-    """Where a speaker change can sit: every gap of at least ``min_pause_s`` between two words
-    (and before the first word and after the last), and every silence the audio showed, merged
-    into disjoint stretches sorted by time."""
+    """Where a speaker change can sit: between every two words (a pause if the gap is at least
+    ``min_pause_s``, else just the boundary), before the first word and after the last, and
+    every silence the audio showed; merged into disjoint stretches sorted by time."""
     found: list[tuple[float, float]] = []
     if words:
         found.append((float("-inf"), words[0].start_s))
@@ -382,6 +425,9 @@ def pauses_between(
     for before, after in zip(words, words[1:], strict=False):
         if after.start_s - before.end_s >= min_pause_s:
             found.append((before.end_s, after.start_s))
+        else:  # a boundary without a pause: a change can sit there, with less evidence
+            at = min(max((before.end_s + after.start_s) / 2, before.mid_s), after.mid_s)
+            found.append((at, at))
     found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
     found.sort()
     merged: list[tuple[float, float]] = []
@@ -393,30 +439,56 @@ def pauses_between(
     return merged
 
 
+def after_sentence_end(pauses: Sequence[tuple[float, float]], words: Sequence[Word]) -> list[bool]:
+    """For each place of ``pauses_between``: does the word before it end a sentence?"""
+    mids = [w.mid_s for w in words]
+    found = []
+    for start, _end in pauses:
+        index = bisect_right(mids, start) - 1
+        found.append(index >= 0 and SENTENCE_END.search(words[index].text) is not None)
+    return found
+
+
+def lag_cost(lag_s: float) -> float:
+    """How unlikely it is that the voice changed ``lag_s`` before the key was pressed (a
+    negative lag: after it): nothing to speak of within a human key press's usual lag, more
+    the further outside it, far more for a press before the voice."""
+    near = NEAR_COST * abs(min(max(lag_s, LAG_LOW_S), LAG_HIGH_S) - LAG_TYPICAL_S)
+    if lag_s < LAG_LOW_S:
+        return near + (LAG_LOW_S - lag_s) * EARLY_COST
+    if lag_s > LAG_HIGH_S:
+        return near + (lag_s - LAG_HIGH_S) * LATE_COST
+    return near
+
+
 def snap_edge(
     press_s: float,
     pauses: Sequence[tuple[float, float]],
     ends: Sequence[float],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
+    min_pause_s: float = MIN_PAUSE_S,
+    sentence_ends: Sequence[bool] = (),
 ) -> float:
-    """The moment the speaker really changed, for a key pressed at ``press_s``: the point
-    nearest the press of the strongest pause in the window (a long pause beats a short one;
-    of two alike, the nearer wins), or the press itself when the window holds no pause.
+    """The moment the speaker really changed, for a key pressed at ``press_s``: of the places
+    in the window where a change can sit (``pauses_between``), the one where a long pause
+    and a likely lag weigh most; a pause of a second or more is as sure as pauses get, and
+    the end of a sentence (the recogniser's punctuation) adds to a place's claim.
 
-    ``pauses`` as ``pauses_between`` gives them; ``ends`` their ends (for bisection)."""
+    ``ends``: the ends of ``pauses`` (for bisection)."""
     best = press_s
     best_score = float("-inf")
-    for index in range(bisect_left(ends, press_s - before_s), len(pauses)):
+    low, high = press_s - before_s, press_s + after_s
+    for index in range(bisect_left(ends, low), len(pauses)):
         start, end = pauses[index]
-        if start > press_s + after_s:
+        if start > high:
             break
-        at = min(max(press_s, start), end)
-        # a pause of 1 s or more is as sure as pauses get; nearness decides among those, and a
-        # key is pressed after the voice changed far more often than before
-        score = min(end - start, 1.0) - (
-            EARLY_COST * (at - press_s) if at > press_s else LATE_COST * (press_s - at)
-        )
+        at = min(max(press_s - LAG_TYPICAL_S, start, low), end, high)
+        length = end - start
+        strength = min(length, 1.0) if length >= min_pause_s else 0.0
+        score = strength - lag_cost(press_s - at)
+        if index < len(sentence_ends) and sentence_ends[index]:
+            score += SENTENCE_BONUS
         if score > best_score:
             best, best_score = at, score
     return best
@@ -427,12 +499,14 @@ def snapped_turns(
     pauses: Sequence[tuple[float, float]],
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
+    sentence_ends: Sequence[bool] = (),
 ) -> list[KeyedTurn]:
     """The turns with every edge moved to its pause; an edge never passes its neighbours."""
     ends = [p[1] for p in pauses]
+    flags = sentence_ends
     snapped: list[KeyedTurn] = []
     for index, turn in enumerate(turns):
-        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s)
+        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s, sentence_ends=flags)
         if snapped:
             previous = snapped[-1]
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
@@ -443,7 +517,7 @@ def snapped_turns(
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
-            end = snap_edge(end, pauses, ends, before_s, after_s)
+            end = snap_edge(end, pauses, ends, before_s, after_s, sentence_ends=flags)
         snapped.append(turn.moved(start, max(start, end)))
     return snapped
 
@@ -458,7 +532,13 @@ def attribute(
     """Every word with its speaker, in statements. See the module doc."""
     corrections = corrections or Corrections()
     words = machine.words
-    used = snapped_turns(turns, pauses_between(words, machine.pauses)) if snap else list(turns)
+    silences = pauses_between((), machine.pauses)  # merged, sorted
+    silence_ends = [b for _a, b in silences]
+    if snap:
+        places = pauses_between(words, machine.pauses)
+        used = snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    else:
+        used = list(turns)
     starts = [t.start_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
@@ -467,8 +547,9 @@ def attribute(
         text = corrections.text.get(word.id, word.text)
         if not text:
             continue
-        index = bisect_right(starts, word.mid_s) - 1
-        turn = used[index] if index >= 0 and word.mid_s < used[index].end_s else None
+        mid = voiced_mid(word, silences, silence_ends) if snap else word.mid_s
+        index = bisect_right(starts, mid) - 1
+        turn = used[index] if index >= 0 and mid < used[index].end_s else None
         who = turn.who if turn is not None else None
         corrected = word.id in corrections.speaker
         if corrected:
@@ -495,7 +576,24 @@ def attribute(
         transcribed_s=machine.transcribed_s,
         audio_s=machine.audio_s,
         elapsed_s=machine.elapsed_s,
+        speech_s=machine.speech_s,
+        worded_s=machine.worded_s,
     )
+
+
+def voiced_mid(word: Word, silences: Sequence[tuple[float, float]], ends: Sequence[float]) -> float:
+    """The middle of the part of ``word`` the audio shows as speech: a recogniser's word
+    often begins in the silence before it (the first word of a stretch at its very start)."""
+    start, end = word.start_s, word.end_s
+    for index in range(bisect_left(ends, start), len(silences)):
+        s_start, s_end = silences[index]
+        if s_start >= end:
+            break
+        if s_start <= start:
+            start = max(start, s_end)
+        elif s_end >= end:
+            end = min(end, s_start)
+    return (start + end) / 2 if end > start else word.mid_s
 
 
 def _part_of(word: Word) -> str:
@@ -562,3 +660,158 @@ def _float(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     raise ValueError("a time must be a number")
+
+
+# --- names: pseudonyms in everything that leaves the session folder ------------------------------
+
+_EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
+
+
+def _bare(text: str) -> str:
+    match = _EDGE.match(text)
+    return match.group(2).casefold() if match else text.casefold()
+
+
+def pseudonymise(texts: list[str], names: Sequence[tuple[str, str]]) -> list[str]:
+    """``texts`` (one word each) with every real name heard replaced by its pseudonym.
+
+    ``names``: (real name, pseudonym). A whole name ("Kari Nordmann", over two words) and
+    the first name alone ("Kari", "Kari's") are replaced; a word replaced keeps the
+    punctuation around it. Words taken into a replaced name become "".
+    """
+    if not names:
+        return texts
+    full: list[tuple[tuple[str, ...], str]] = []
+    first: dict[str, str] = {}
+    for real, label in names:
+        tokens = tuple(_bare(t) for t in real.split() if _bare(t))
+        if not tokens:
+            continue
+        full.append((tokens, label))
+        first.setdefault(tokens[0], label)
+    full.sort(key=lambda item: -len(item[0]))
+    out = list(texts)
+    bare = [_bare(t) for t in texts]
+    index = 0
+    while index < len(out):
+        for tokens, label in full:
+            count = len(tokens)
+            if count > 1 and tuple(bare[index : index + count]) == tokens:
+                before = _EDGE.match(out[index])
+                after = _EDGE.match(out[index + count - 1])
+                out[index] = (
+                    (before.group(1) if before else "") + label + (after.group(3) if after else "")
+                )
+                for taken in range(index + 1, index + count):
+                    out[taken] = ""
+                index += count - 1
+                break
+        else:
+            word = bare[index]
+            possessive = word[:-2] if word.endswith(("'s", "’s")) else None
+            alias = first.get(word) or (first.get(possessive) if possessive else None)
+            edges = _EDGE.match(out[index])
+            # a first name alone only as a name (capitalised): "Per" but not "per person"
+            if alias is not None and edges is not None and edges.group(2)[:1].isupper():
+                lead, tail = edges.group(1), edges.group(3)
+                out[index] = lead + alias + (out[index][-2 - len(tail) :] if possessive else tail)
+        index += 1
+    return out
+
+
+def transcript_summary(
+    transcript: Transcript,
+    labels: dict[str, str],
+    names: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The summary's ``transcript`` object; ``names`` (real name, pseudonym) are replaced in
+    the words (pass none to keep real names, with ``--with-names``)."""
+    statements = []
+    for number, statement in enumerate(transcript.statements, start=1):
+        texts = pseudonymise([w.text for w in statement.words], names)
+        words = [
+            [round(w.word.start_s, 3), round(w.word.end_s, 3), text]
+            for w, text in zip(statement.words, texts, strict=True)
+            if text
+        ]
+        statements.append(
+            {
+                "id": statement.id,
+                "n": number,
+                "who": statement.who,
+                "label": labels.get(statement.who or "", statement.who),
+                "start_s": round(statement.start_s, 3),
+                "end_s": round(statement.end_s, 3),
+                "text": join_words(texts),
+                "phase": statement.phase or None,
+                "question": statement.question,
+                "overlaps": list(statement.overlaps),
+                "tags": list(statement.tags),
+                "words": words,
+            }
+        )
+    speech_share = transcript.worded_s / transcript.speech_s if transcript.speech_s else None
+    return {
+        "schema": SCHEMA,
+        "model": transcript.model,
+        "language": transcript.language or None,
+        "complete": transcript.complete,
+        "words": transcript.words,
+        "unattributed_words": transcript.unattributed_words,
+        "statements_count": len(statements),
+        "audio_s": round(transcript.audio_s, 3),
+        "transcribed_s": round(transcript.transcribed_s, 3),
+        "elapsed_s": round(transcript.elapsed_s, 3),
+        "speech_s": round(transcript.speech_s, 3),
+        "speech_transcribed": None if speech_share is None else round(speech_share, 4),
+        "statements": statements,
+    }
+
+
+# --- reading the summary's transcript (for every export) -----------------------------------------
+
+QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far back ...
+QUOTE_AFTER_S = 5.0  # ... and this far ahead
+
+
+def statements_near(
+    section: dict[str, Any] | None,
+    t_s: float,
+    speaker: str | None = None,
+    before_s: float = QUOTE_BEFORE_S,
+    after_s: float = QUOTE_AFTER_S,
+) -> list[dict[str, Any]]:
+    """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
+    to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
+    last two, in time order."""
+    if not section:
+        return []
+    statements = section.get("statements") or []
+    starts = [s["start_s"] for s in statements]
+    high = bisect_right(starts, t_s + after_s)
+    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
+    if speaker is not None:
+        theirs = [s for s in window if s["who"] == speaker]
+        window = theirs or window
+    return window[-2:]
+
+
+def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:
+    """The transcript's figures as every report shows them."""
+    audio_s = section.get("audio_s") or 0.0
+    elapsed = section.get("elapsed_s") or 0.0
+    words = section.get("words") or 0
+    return {
+        "model": section.get("model") or "",
+        "language": section.get("language") or "",
+        "complete": bool(section.get("complete")),
+        "words": words,
+        "statements": section.get("statements_count", len(section.get("statements") or [])),
+        "unattributed": section.get("unattributed_words") or 0,
+        "unattributed_share": (section.get("unattributed_words") or 0) / words if words else 0.0,
+        "transcribed_share": (section.get("transcribed_s") or 0.0) / audio_s if audio_s else 0.0,
+        "speech_share": section.get("speech_transcribed"),
+        "audio_s": audio_s,
+        "elapsed_s": elapsed,
+        "speed": elapsed / (section.get("transcribed_s") or 1.0) if elapsed else None,
+    }

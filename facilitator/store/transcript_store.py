@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch
+from facilitator.core.session import SessionState
+from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch, Transcript
+from facilitator.core.transcript_edits import corrected_transcript
 from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import FILE_MODE, StorageError
@@ -124,8 +126,10 @@ class TranscriptStore:
                     stretch = Stretch.from_record(json.loads(line))
                 except (ValueError, UnicodeDecodeError):
                     loaded.problems.append(
-                        _("{file}: line {line} is damaged and was skipped").format(
-                            file=path.name, line=number
+                        _(
+                            "{file}: line {line} is damaged and was skipped",
+                            file=path.name,
+                            line=number,
                         )
                     )
                     continue
@@ -276,3 +280,13 @@ def _number_or_none(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def attributed_transcript(session_path: Path, state: SessionState) -> Transcript | None:
+    """The session's transcript with every word's speaker, as corrected
+    (``core.transcript_edits.corrected_transcript`` of the stored words: the one function the
+    transcript editor, the summary and every export read), or None if it has none."""
+    loaded = TranscriptStore(session_path).load()
+    if loaded is None or not loaded.machine.stretches:
+        return None
+    return corrected_transcript(state, loaded.machine)
