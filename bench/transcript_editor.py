@@ -159,6 +159,37 @@ def spawn(argv: list[str], env: dict[str, str]) -> float:
     return float(lines[0].split()[2]) - before
 
 
+def opening_parts(session: Path, runs: int = 3) -> dict[str, float]:
+    """Where the opening goes, in this (warm) process: medians of each step."""
+    from facilitator.core.session import state_of
+    from facilitator.core.transcript_edits import EditableTranscript
+    from facilitator.store.session_store import SessionStore
+    from facilitator.store.transcript_store import TranscriptStore
+
+    parts: dict[str, list[float]] = {}
+
+    def timed(name: str, action):
+        started = time.perf_counter()
+        result = action()
+        parts.setdefault(name, []).append(time.perf_counter() - started)
+        return result
+
+    for _ in range(runs):
+        store = SessionStore(session)
+        loaded = timed("read the journals", store.read_events)
+        info = store.info()
+        events = loaded.events
+        state = timed("fold the events (10,000 turns)", lambda i=info, e=events: state_of(i, e))
+        machine = timed(
+            "read the machine transcript", lambda: TranscriptStore(session).load().machine
+        )
+        timed(
+            "attribute every word",
+            lambda m=machine, s=state: EditableTranscript(m, s),
+        )
+    return {name: median(values) for name, values in parts.items()}
+
+
 async def time_keys(session: Path, keys: int) -> dict[str, list[float]]:
     from facilitator.services.transcript_review import TranscriptReview
     from facilitator.store.session_store import SessionStore
@@ -267,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in list(runs) if i % 2 == 0 else list(reversed(runs)):
                 results[name].append(runs[name]())
         keys = asyncio.run(time_keys(big, args.keys))
+        parts = opening_parts(big)
 
     live_s, editor_s = median(results["live"]), median(results["editor"])
     ratio = editor_s / live_s
@@ -289,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
             ("ratio", f"{ratio:.2f}x", ""),
         ],
         [f"session built in {built:.1f} s (not timed)"],
+    )
+    table(
+        "context: the opening's steps in a warm process (medians of 3)",
+        [("step", "time"), *((name, ms(value)) for name, value in parts.items())],
     )
     fsync_s = median(keys["_fsync"])
     rows = [("key", "median", "90th percentile", "max", "median less one fsync")]
@@ -329,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         [*rows, ("context: one line appended and fsynced here", ms(fsync_s), "", "", "")],
         ["an edit's events are written with one write and one fsync before it is shown"],
     )
-    return finish(args, checks, {"first_frames": results, "keys": keys})
+    return finish(args, checks, {"first_frames": results, "keys": keys, "opening": parts})
 
 
 if __name__ == "__main__":
