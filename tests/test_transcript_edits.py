@@ -267,3 +267,40 @@ def test_editable_transcript_matches_on_open(review: TranscriptReview) -> None:
         corrected_transcript(review.state, review.machine).statements
     )
     assert ev.TRANSCRIPT_SPEAKER in ev.KINDS
+
+
+def test_summary_talk_from_the_corrected_transcript_on_the_command_line(
+    review: TranscriptReview,
+) -> None:
+    """``summary --talk-from transcript``: the corrected statements' talk beside the keyed."""
+    import json
+    import subprocess
+    import sys
+
+    review.apply(
+        reassign(review.statements[3], "P2", review.state.transcript_edits, review.statements[4])
+    )
+    sessions = str(review.store.path.parent)
+    command = [sys.executable, "-m", "facilitator", "--sessions", sessions, "summary"]
+    session = review.store.path.name
+    done = subprocess.run(
+        [*command, session, "--format", "json", "--talk-from", "transcript"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    figures = {p["id"]: p for p in summary["talk_from_transcript"]["participants"]}
+    assert figures["P2"]["statements"] == 2  # the unattributed statement is P2's now
+    assert summary["talk_from_transcript"]["unattributed_statements"] == 0
+    keyed = {p["id"]: p for p in summary["participants"]}
+    assert keyed["P2"]["turns"] == 1  # the keyed figures are as keyed
+    markdown = subprocess.run(
+        [*command, session, "--talk-from", "transcript"], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "Talk time: keyed turns and the corrected transcript" in markdown
+    plain = subprocess.run(
+        [*command, session, "--format", "json"], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "talk_from_transcript" not in json.loads(plain)

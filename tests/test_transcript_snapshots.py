@@ -30,15 +30,11 @@ async def _corrected(pilot) -> None:
 
 
 def test_transcript_editor_80x24(snap_compare, review: TranscriptReview) -> None:
-    assert snap_compare(
-        make_transcript_app(review), terminal_size=(80, 24), run_before=_corrected
-    )
+    assert snap_compare(make_transcript_app(review), terminal_size=(80, 24), run_before=_corrected)
 
 
 def test_transcript_editor_notes_beside_120x40(snap_compare, review: TranscriptReview) -> None:
-    assert snap_compare(
-        make_transcript_app(review), terminal_size=(120, 40), run_before=_corrected
-    )
+    assert snap_compare(make_transcript_app(review), terminal_size=(120, 40), run_before=_corrected)
 
 
 def test_transcript_editor_editing_80x24(snap_compare, review: TranscriptReview) -> None:

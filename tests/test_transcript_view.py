@@ -303,3 +303,39 @@ async def test_norwegian_keys(review: TranscriptReview, monkeypatch) -> None:
             assert "Spill av" in keys and "Del" in keys
     finally:
         set_language("en")
+
+
+async def test_hostile_words_are_shown_as_text(review: TranscriptReview) -> None:
+    """Markup, an escape sequence and a formula in the words: drawn as the characters they
+    are, never as styles or terminal commands."""
+    async with make_transcript_app(review).run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "e")
+        pilot.app.screen.query_one("#transcript-input").value = "[bold]x[/bold] \x1b[2J =1+1"
+        await pilot.press("enter")
+        screen = screen_of(pilot)
+        top, height = screen.list.span(1)
+        lines = [
+            screen.list.render_line(y - screen.list.scroll_offset.y).text
+            for y in range(top, top + height)
+        ]
+        text = "\n".join(lines)
+        assert "[bold]x[/bold]" in text and "=1+1" in text
+        assert "\x1b" not in text
+        assert review.statements[1].text == "[bold]x[/bold] \x1b[2J =1+1"  # kept as typed
+
+
+async def test_a_transcript_with_no_words_yet(new_store, clock: FakeClock) -> None:
+    """Transcription under way, nothing stored yet: the editor opens, every key is calm."""
+    made = make_transcript_session(new_store(), clock)
+    (made.store.path / "transcript" / "rec-001.jsonl").write_bytes(b"")
+    review = TranscriptReview(made.store, clock=clock)
+    try:
+        async with make_transcript_app(review).run_test(size=(80, 24)) as pilot:
+            for key in ("down", "space", "1", "e", "escape", "s", "m", "q", "u", "right"):
+                await pilot.press(key)
+            await pilot.press("slash")
+            pilot.app.screen.query_one("#transcript-input").value = "anything"
+            await pilot.press("enter", "n")
+            assert review.statements == []
+    finally:
+        review.close()

@@ -98,10 +98,9 @@ class TranscriptReview(LiveSession):
     # --- corrections -----------------------------------------------------------------------
 
     def apply(self, plan: Plan) -> list[Event]:
-        """Record the plan's events (each fsynced before the next), then show them.
-
-        Raises ``StorageError`` when one could not be written; what was written before it
-        stays written, is shown, and can be undone."""
+        """Record the plan's events (one write, one fsync), then apply them and make the
+        statements around them again. Raises ``StorageError`` when they could not be
+        written: then nothing was recorded and nothing changes."""
         if not plan.changes:
             return []
         recorded = self.record_all(plan.changes)

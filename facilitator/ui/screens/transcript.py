@@ -521,6 +521,8 @@ class TranscriptScreen(Translated, Screen[None]):
         found = self.list.matches
         statements = self.review.statements
         count = len(statements)
+        if not count:
+            return
         start = self.list.selected
         for step in range(0 if from_here else 1, count + 1):
             index = (start + direction * step) % count
