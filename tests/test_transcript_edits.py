@@ -53,6 +53,10 @@ def test_the_keyed_turns_give_each_statement_its_speaker(review: TranscriptRevie
     # the guide moved on before the fourth statement: it is under the next question
     assert review.statements[2].question != review.statements[3].question
     assert review.edits.transcript.unattributed_words == len(SCRIPT[3][1].split())
+    # the overlap mark: Informant 1 talked over the end of Informant 3's statement
+    assert review.statements[4].overlaps == ("P1",)
+    assert review.statements[4].words[-1].overlap == "P1"
+    assert not review.statements[3].overlaps
 
 
 def test_reassign_then_undo_goes_back_to_the_keyed_speaker(review: TranscriptReview) -> None:

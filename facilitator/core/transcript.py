@@ -23,7 +23,9 @@ Three layers, each made from the ones below it, none ever written over:
                              (true) or not (false: joined to the statement before); null:
                              as the attribution decides (undo)
    ``transcript_tag``        ``{word: id, tags: [...]}``: the tags of the statement that starts
-                             at this word (``#quote``, ``#theme`` ... or a code of the analysis)
+                             at this word (``quote``, ``theme``, ``follow-up`` as notes carry
+                             them, or a code of the analysis); the editor's tag keys also
+                             write a note linked to the statement (``note``, ``statement``)
    ========================  ==================================================================
 
    The last event on a word wins (journal order, like notes); undoing is another event.

@@ -39,6 +39,7 @@ SCRIPT: list[tuple[str | None, str, str]] = [
     ("P1", "I agree with that completely.", ""),
 ]
 MOVE_AFTER = 3  # the guide moves to the next question before statement 3 (0-based)
+OVERLAP_AT, OVERLAP_BY = 4, "P1"  # Informant 1 talks over the end of Informant 3's statement
 
 
 def tone_hz(index: int) -> float:
@@ -83,6 +84,9 @@ def make_transcript_session(
             live.speak(None)
         else:
             live.speak(who)
+        if index == OVERLAP_AT:  # someone talks over the end of this statement
+            clock.set(start + t - 0.6)
+            live.overlap(OVERLAP_BY)
         if note:
             clock.set(start + t - 0.2)
             live.add_note(note)

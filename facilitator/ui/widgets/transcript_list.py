@@ -137,7 +137,11 @@ class TranscriptList(ScrollView, can_focus=True):
         return width
 
     def _texts(self, statement: Statement) -> list[str]:
-        return [clean(w.text) for w in statement.words] + [f"#{clean(t)}" for t in statement.tags]
+        texts = [clean(w.text) for w in statement.words]
+        texts += [f"#{clean(t)}" for t in statement.tags]
+        if statement.overlaps:  # who talked over it, wrapped with the words
+            texts.append("⇄ " + clean(", ".join(self.label(w) for w in statement.overlaps)))
+        return texts
 
     def _layout(self, statement: Statement) -> Layout:
         width = self.text_width
@@ -312,8 +316,9 @@ class TranscriptList(ScrollView, can_focus=True):
             if position > first:
                 parts.append((" ", PLAIN))
             text = _cut(texts[position], self.text_width)
-            if position >= count:  # a tag
-                parts.append((text, TAG_STYLES.get(text[1:], WHO)))
+            if position >= count:  # a tag, or who talked over it
+                style = TAG_STYLES.get(text[1:], WHO) if text.startswith("#") else OVERLAP
+                parts.append((text, style))
                 continue
             spoken = statement.words[position]
             style = PLAIN
@@ -328,9 +333,6 @@ class TranscriptList(ScrollView, can_focus=True):
             if spoken.word.id == self.playing_word:
                 style += PLAYING
             parts.append((text, style))
-        if line == 0 and statement.overlaps:
-            over = ", ".join(self.label(w) for w in statement.overlaps)
-            parts.append((" ⇄ " + over, OVERLAP))
         return parts
 
 
