@@ -158,6 +158,7 @@ def test_kill_9_while_editing_loses_nothing_shown(
     tmux.wait_for("ed", "#quote")
     tmux.keys("ed", "Down", "e")
     tmux.wait_for("ed", "enter saves")
+    tmux.wait_gone("ed", "space Play")  # the footer of the list: the input has the keys now
     tmux.keys("ed", "C-u")
     tmux.keys("ed", "-l", "and then there is the waiting list again")
     tmux.keys("ed", "Enter")

@@ -399,6 +399,24 @@ class TranscriptScreen(Translated, Screen[None]):
         if changed:
             self.reload(keep)
 
+    # --- while the words or the search are typed -------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the input line is open, keys are text: no command runs but closing it."""
+        if self.mode is not None and action not in ("close", "quit", "command_palette"):
+            return False
+        return True
+
+    def on_key(self, event) -> None:
+        """A key typed in the instant between opening the input line and its taking the
+        focus is text for it, not lost."""
+        field = self.query_one("#transcript-input", Input)
+        if self.mode is not None and self.focused is not field and event.is_printable:
+            field.focus()
+            field.insert_text_at_cursor(event.character or "")
+            event.stop()
+            event.prevent_default()
+
     # --- moving ----------------------------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
