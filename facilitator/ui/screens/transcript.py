@@ -403,9 +403,7 @@ class TranscriptScreen(Translated, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the input line is open, keys are text: no command runs but closing it."""
-        if self.mode is not None and action not in ("close", "quit", "command_palette"):
-            return False
-        return True
+        return self.mode is None or action in ("close", "quit", "command_palette")
 
     def on_key(self, event) -> None:
         """A key typed in the instant between opening the input line and its taking the
