@@ -12,6 +12,7 @@ editor shows every correction that was on screen.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -81,6 +82,25 @@ def heard(samples: np.ndarray) -> tuple[float, float, dict[int, float]]:
     return loud.sum() * block / RATE, float(freqs[spectrum.argmax()]), shares
 
 
+LIT = re.compile(r"\x1b\[[0-9;]*(?:48;5;221|48;2;255;215;95)[0-9;]*m([^\x1b]+)")
+
+
+def lit_while_playing(tmux: Tmux, target: str) -> list[str]:  # noqa: F811
+    """The words lit (the playing word's colour) on the screen while it plays, in order."""
+    seen: list[str] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        raw = tmux.cmd("capture-pane", "-p", "-e", "-t", target)
+        if "playing" not in raw:
+            break
+        for word in LIT.findall(raw):
+            word = word.strip()
+            if word and (not seen or seen[-1] != word):
+                seen.append(word)
+        time.sleep(0.05)
+    return seen
+
+
 @pytest.fixture
 def made(new_store, clock):
     return make_transcript_session(new_store(), clock)
@@ -105,9 +125,14 @@ def test_space_plays_the_selected_statement_into_the_sound_server(
     monitor = Monitor(pulse, tmp_path / "third.raw")
     tmux.keys("ed", "Space")
     tmux.wait_for("ed", "playing")
+    lit = lit_while_playing(tmux, "ed")
     tmux.wait_gone("ed", "playing", timeout=20)
     seconds, strongest, shares = heard(monitor.stop())
     start, end = made.spans[2]
+    # the word being spoken was lit, word after word, in the statement's order
+    words = SCRIPT[2][1].split()
+    assert len(lit) >= 3, lit
+    assert [w for w in words if w in lit] == lit
     assert strongest == pytest.approx(tone_hz(2), abs=10)
     assert shares[2] > 0.9
     assert all(shares[i] < 0.01 for i in shares if i != 2)

@@ -339,3 +339,48 @@ async def test_a_transcript_with_no_words_yet(new_store, clock: FakeClock) -> No
             assert review.statements == []
     finally:
         review.close()
+
+
+async def test_missing_audio_says_so(review: TranscriptReview, made) -> None:
+    made.wav.unlink()
+    async with make_transcript_app(review).run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "space")
+        await pilot.pause()
+        messages = [n.message for n in pilot.app._notifications]
+        assert any("is not there" in m for m in messages)
+        assert screen_of(pilot).player is None
+
+
+def test_the_command_without_a_transcript_says_how_to_make_one(new_store, clock) -> None:
+    import subprocess
+    import sys
+
+    store = new_store()
+    done = subprocess.run(
+        [sys.executable, "-m", "facilitator", "--sessions", str(store.path.parent)]
+        + ["transcript", store.path.name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "facilitator transcribe" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_turn_reassigned_in_the_live_view_shows_in_the_editor(new_store, clock) -> None:
+    """The moderator's view (another process, its own journal) gives a keyed turn to
+    someone else: the editor attributes the words again at its next poll."""
+    made = make_transcript_session(new_store(), clock, end=False)
+    review = TranscriptReview(made.store, clock=clock)
+    live = LiveSession(made.store, clock=clock)
+    try:
+        turn = next(t for t in live.state.talk.turns if t.who == "P2")
+        live.reassign(turn.key, "P5")
+        assert review.poll_transcript()
+        assert review.statements[2].who == "P5"
+        assert [s.who for s in review.statements] == [
+            s.who for s in corrected_transcript(live.state, review.machine).statements
+        ]
+    finally:
+        live.close()
+        review.close()
