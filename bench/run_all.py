@@ -29,6 +29,7 @@ BENCHMARKS = (
     "record.py",
     "audio_export.py",
     "transcript_attribution.py",
+    "transcript_exports.py",
     "transcribe.py",
 )
 # Shorter here than alone: a minute of recording (600 s alone), 10 minutes of audio to
