@@ -385,3 +385,19 @@ def test_the_guide_names_the_transcript_s_model_and_language():
         with pytest.raises(GuideError) as refused:
             parse_guide(text.replace("[settings]\n", f"[settings]\n{bad}\n"))
         assert "transcribe_model" in str(refused.value.problems[0])
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("large-v3-turbo", "large-v3-turbo"),
+        ("Systran/faster-whisper-small", "Systran/faster-whisper-small"),
+        ("/home/kari/private/models/whisper-nb", "models/whisper-nb"),
+        ("~/whisper", "whisper"),
+        ("C:\\Users\\kari\\whisper", "kari/whisper"),
+    ],
+)
+def test_a_model_folder_is_named_without_the_path_of_someone_s_computer(given, shown):
+    from facilitator.core.transcript import model_label
+
+    assert model_label(given) == shown

