@@ -401,3 +401,10 @@ def test_a_model_folder_is_named_without_the_path_of_someone_s_computer(given, s
     from facilitator.core.transcript import model_label
 
     assert model_label(given) == shown
+
+
+def test_a_monologue_without_a_full_stop_is_still_split():
+    stretch, _truth, _speakers = speech([("P1", " ".join(["and"] * 400))])
+    result = attribute(machine(stretch), [KeyedTurn("P1", 0.0, 999.0)])
+    assert len(result.statements) == 3
+    assert [len(s.words) for s in result.statements] == [160, 160, 80]

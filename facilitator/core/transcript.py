@@ -624,6 +624,7 @@ def _statements(
                 word.who != last.who
                 or _part_of(word.word) != _part_of(last.word)
                 or (turn_index != current_turn and not word.corrected and not last.corrected)
+                or len(current) >= 2 * STATEMENT_MAX_WORDS  # no sentence end in sight
                 or (
                     (
                         len(current) >= STATEMENT_MAX_WORDS
