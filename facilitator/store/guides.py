@@ -16,7 +16,6 @@ both work: a name is the file's stem.
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,17 +51,13 @@ def source_label(source: str) -> str:
 
 
 def bundled_guides_dir() -> Path | None:
-    """The bundled guides: package data when installed, the checkout's ``guides/`` otherwise."""
-    try:
-        shipped = importlib.resources.files("facilitator.guides")
-    except ModuleNotFoundError:
-        shipped = None
-    if shipped is not None:
-        path = Path(str(shipped))
-        if (path / "template.toml").is_file():
-            return path
-    checkout = Path(__file__).resolve().parents[2] / "guides"  # an editable install
-    return checkout if (checkout / "template.toml").is_file() else None
+    """The bundled guides: package data when installed (``facilitator/guides/`` in
+    site-packages), the checkout's top-level ``guides/`` when run from a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "guides", package.parent / "guides"):
+        if (folder / "template.toml").is_file():
+            return folder
+    return None
 
 
 def user_guides_dir() -> Path:
