@@ -331,6 +331,7 @@ def read_as_qualcoder(qdpx: Path) -> dict[str, Any]:
                 sources.append({"kind": "audio", "name": name, "memo": memo, "file": wav})
                 for selection in source.findall(f"{QDA}AudioSelection"):
                     _date(selection)
+                    assert selection.get("creatingUser") in users
                     for coding in selection.findall(f"{QDA}Coding"):
                         code_ref = list(coding)[0]
                         assert code_ref.get("targetGUID") in codes
@@ -418,6 +419,8 @@ def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
     # the session's text, with one coded segment per tag of each note, with its text
     (text,) = [s for s in got["sources"] if s["kind"] == "text"]
     assert summary["session"]["id"] in text["name"]
+    if made.recorded:  # the title, with look-alikes for what a file name cannot hold
+        assert text["name"].startswith("Samling 1 «tillit» & ‹tid› 'nå' (")
     assert len(got["journals"]) == len(summary["notes"])
     for note, journal in zip(summary["notes"], got["journals"], strict=True):
         coded = [s for s in got["segments"] if s.get("note") == journal["guid"]]

@@ -310,12 +310,16 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-_NOT_IN_FILE_NAMES = str.maketrans({c: "-" for c in '<>:"/\\|?*'})
+# what a file name cannot hold on Windows, macOS or Linux, and what stands in for it
+_NOT_IN_FILE_NAMES = str.maketrans(
+    {":": " ", '"': "'", "<": "‹", ">": "›", "/": "-", "\\": "-", "|": "-", "?": "", "*": ""}
+)
 
 
 def file_name(name: str) -> str:
-    """``name`` as a source's name: QDA programs save a source under its name, so without
-    the characters a file name cannot hold on Windows, macOS or Linux (``<>:"/\\|?*``)."""
+    """``name`` as a source's name: QDA programs save a source as a file of that name, so
+    without the characters a file name cannot hold (``<>:"/\\|?*``, each replaced by a
+    look-alike or left out), nor leading or trailing dots and spaces."""
     return " ".join(name.translate(_NOT_IN_FILE_NAMES).split()).strip(". ") or "session"
 
 
