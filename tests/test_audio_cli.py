@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import wave
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -162,8 +163,14 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
     assert cli("export", recorded.info.id, "--format", "clips", "-o", str(clips)).returncode == 0
     (elsewhere / ".session.mp3.part").write_bytes(b"ID3 left by a killed export")
     (elsewhere / "unrelated.txt").write_text("not audio, not ours")
+    # the REFI-QDA project holds the recording (and makes the session-clock WAV first)
+    project = elsewhere / "project.qdpx"
+    assert cli("export", recorded.info.id, "--format", "qdpx", "-o", str(project)).returncode == 0
+    with zipfile.ZipFile(project) as archive:
+        assert any(name.endswith(".wav") for name in archive.namelist())
+    (elsewhere / ".project.qdpx.k1ll3d.tmp").write_bytes(b"PK a write cut short")
     before = json.loads(cli("summary", recorded.info.id, "--format", "json").stdout)
-    assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 3
+    assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 5
 
     result = cli("purge", recorded.info.id, "--audio")
     assert result.returncode == 0, result.stderr
@@ -179,7 +186,13 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
             if head.startswith(AUDIO_MAGIC) or path.suffix in (".wav", ".flac", ".opus", ".mp3"):
                 found.append(path)
     assert found == []
+    assert not project.exists() and not (elsewhere / ".project.qdpx.k1ll3d.tmp").exists()
     assert (elsewhere / "unrelated.txt").exists()  # only audio is deleted
+    # made again, the project holds no recording, and the ELAN file links none
+    assert cli("export", recorded.info.id, "--format", "qdpx", "-o", str(project)).returncode == 0
+    with zipfile.ZipFile(project) as archive:
+        assert not any(name.endswith(".wav") for name in archive.namelist())
+    assert "MEDIA_DESCRIPTOR" not in cli("export", recorded.info.id, "--format", "eaf").stdout
     after = json.loads(run(sessions, "summary", recorded.info.id, "--format", "json").stdout)
     assert after["audio"]["recorded"] and not after["audio"]["exists"]
     assert after["audio"]["purged"]["files"] >= 7
