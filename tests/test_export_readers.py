@@ -396,9 +396,18 @@ def read_as_qualcoder(qdpx: Path) -> dict[str, Any]:
     }
 
 
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
 def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
+    import xmlschema
+
     summary = summary_of(made)
     qdpx = export(made, "qdpx", tmp_path / "project.qdpx")
+    with zipfile.ZipFile(qdpx) as archive:  # what the importer reads is valid REFI-QDA too
+        xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd")).validate(
+            archive.read("project.qde").decode("utf-8")
+        )
     got = read_as_qualcoder(qdpx)
 
     # the project's parts in the schema's order
@@ -496,12 +505,15 @@ def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
 
 def test_eaf_opens_with_its_recording_in_pympi(made: Made, tmp_path: Path) -> None:
     import pympi
+    import xmlschema
 
+    eaf_schema = xmlschema.XMLSchema(str(SCHEMAS / "EAFv3.0.xsd"))
     summary = summary_of(made)
     # where the summary screen writes it (the session's exports/), and somewhere else
     for where in (made.path / "exports" / f"{made.id}.eaf", tmp_path / "elsewhere" / "s.eaf"):
         where.parent.mkdir(exist_ok=True)
         path = export(made, "eaf", where)
+        eaf_schema.validate(path.read_text(encoding="utf-8"))
         eaf = pympi.Elan.Eaf(str(path))
         tiers = eaf.get_tier_names()
         assert "Moderator" in tiers and "Notes" in tiers
