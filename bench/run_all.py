@@ -29,6 +29,7 @@ BENCHMARKS = (
     "record.py",
     "audio_export.py",
     "transcript_attribution.py",
+    "transcript_exports.py",
     "transcribe.py",
     "transcript_editor.py",
 )

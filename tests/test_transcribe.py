@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from facilitator.core.clock import FakeClock
@@ -336,3 +337,19 @@ async def test_the_summary_screen_transcribes_in_a_worker_that_stops_and_goes_on
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_part_still_being_recorded_is_left_for_the_next_run(live, clock):
+    from facilitator.services.transcribing import recording_parts
+    from tests.helpers.speech import write_wav
+
+    for person in live.state.roster:
+        live.set_consent(person.id, True)
+    silence = np.zeros(RATE, dtype="<i2")
+    write_wav(live.store.path / "audio" / "rec-001.wav", silence)
+    live.recording_started("audio/rec-001.wav", 0.0, "Test microphone")
+    clock.advance(1)
+    live.recording_stopped("audio/rec-001.wav", 1.0, "stop")
+    write_wav(live.store.path / "audio" / "rec-002.wav", silence)
+    live.recording_started("audio/rec-002.wav", 1.0, "Test microphone")
+    assert [p.name for p in recording_parts(live.store, live.state)] == ["rec-001"]

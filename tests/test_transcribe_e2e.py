@@ -158,3 +158,53 @@ def test_a_recorded_session_is_transcribed_with_every_statement_under_its_speake
         assert who == expected_who
         assert share_found(expected, text) >= 0.75, (expected, text)
     assert section["unattributed_words"] <= 1
+    check_exports(sessions, audio_env, session_id)
+
+
+LABELS = {"moderator": "Moderator", "P1": "Informant 1", "P2": "Informant 2", "P3": "Informant 3"}
+
+
+def check_exports(sessions: Path, audio_env: dict[str, str], session_id: str) -> None:
+    """Each statement's words under the right speaker in WebVTT (webvtt-py), SubRip, ELAN
+    (pympi-ling), the coding matrix (csv) and the MAXQDA/NVivo transcript."""
+    import csv
+    import html
+    import io
+
+    import webvtt
+    from pympi.Elan import Eaf
+
+    out = sessions.parent / "exports"
+    out.mkdir(exist_ok=True)
+
+    def export(fmt: str) -> Path:
+        target = out / f"words.{fmt}"
+        done = facilitator(sessions, audio_env, "export", session_id, "--format", fmt,
+                           "-o", str(target), timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return target
+
+    expected = [(LABELS[who], text) for _key, who, _voice, text in SCRIPT]
+    cues = [(c.voice, html.unescape(c.text)) for c in webvtt.read(str(export("vtt")))]
+    assert [voice for voice, _text in cues] == [who for who, _text in expected]
+    for (_voice, text), (who, said) in zip(cues, expected, strict=True):
+        assert text.startswith(f"{who}: ") and share_found(said, text) >= 0.75, (text, said)
+    srt = [html.unescape(c.text) for c in webvtt.from_srt(str(export("srt")))]
+    assert [text for _voice, text in cues] == srt
+    eaf = Eaf(str(export("eaf")))
+    for who in ("Moderator", "Informant 1", "Informant 2", "Informant 3"):
+        values = [v for _a, _b, v in eaf.get_annotation_data_for_tier(who)]
+        wanted = [said for speaker, said in expected if speaker == who]
+        assert len(values) == len(wanted), (who, values)
+        for value, said in zip(values, wanted, strict=True):
+            assert share_found(said, value) >= 0.75
+    rows = list(csv.reader(io.StringIO(export("csv").read_text("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    spoken = [r for r in rows[1:] if r[header.index("Noted by")] == "Transcript"]
+    assert [r[header.index("Speaker")] for r in spoken] == [who for who, _text in expected]
+    paragraphs = [
+        p.strip()
+        for p in export("transcript").read_text("utf-8-sig").split("\n\n")
+        if p.startswith(tuple(f"{who}: #" for who in LABELS.values()))
+    ]
+    assert [p.split(":", 1)[0] for p in paragraphs] == [who for who, _text in expected]

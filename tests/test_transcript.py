@@ -361,3 +361,50 @@ def test_the_lag_cost_is_continuous_and_grows_away_from_the_usual_lag():
     assert [lag_cost(x) for x in below] == sorted((lag_cost(x) for x in below), reverse=True)
     assert [lag_cost(x) for x in above] == sorted(lag_cost(x) for x in above)
     assert lag_cost(-0.5) > lag_cost(2.0)  # a press before the voice is the rarer mistake
+
+
+def test_the_guide_names_the_transcript_s_model_and_language():
+    from facilitator.core.guide import Guide, GuideError, parse_guide
+    from tests.conftest import GUIDES
+
+    text = (GUIDES / "seed-en.toml").read_text(encoding="utf-8")
+    guide = parse_guide(
+        text.replace(
+            "[settings]\n",
+            '[settings]\ntranscribe_model = "large-v3-turbo"\ntranscribe_language = "no"\n',
+        )
+    )
+    assert (guide.settings.transcribe_model, guide.settings.transcribe_language) == (
+        "large-v3-turbo",
+        "no",
+    )
+    # kept in the session's copy of the guide, and read back from it
+    again = Guide.from_dict(guide.to_dict())
+    assert again.settings.transcribe_model == "large-v3-turbo"
+    for bad in ("transcribe_model = 3", 'transcribe_model = "a\\u0007b"'):
+        with pytest.raises(GuideError) as refused:
+            parse_guide(text.replace("[settings]\n", f"[settings]\n{bad}\n"))
+        assert "transcribe_model" in str(refused.value.problems[0])
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("large-v3-turbo", "large-v3-turbo"),
+        ("Systran/faster-whisper-small", "Systran/faster-whisper-small"),
+        ("/home/kari/private/models/whisper-nb", "models/whisper-nb"),
+        ("~/whisper", "whisper"),
+        ("C:\\Users\\kari\\whisper", "kari/whisper"),
+    ],
+)
+def test_a_model_folder_is_named_without_the_path_of_someone_s_computer(given, shown):
+    from facilitator.core.transcript import model_label
+
+    assert model_label(given) == shown
+
+
+def test_a_monologue_without_a_full_stop_is_still_split():
+    stretch, _truth, _speakers = speech([("P1", " ".join(["and"] * 400))])
+    result = attribute(machine(stretch), [KeyedTurn("P1", 0.0, 999.0)])
+    assert len(result.statements) == 3
+    assert [len(s.words) for s in result.statements] == [160, 160, 80]

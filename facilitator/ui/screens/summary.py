@@ -170,6 +170,7 @@ class SummaryScreen(Translated, Screen[None]):
 
         from facilitator.audio.transcribe import ModelMissing, TranscribeError
         from facilitator.audio.transcribe import TranscriberUnavailable as Unavailable
+        from facilitator.core.transcript import model_label
         from facilitator.services.transcribing import (
             NothingToTranscribe,
             choose,
@@ -192,7 +193,7 @@ class SummaryScreen(Translated, Screen[None]):
             left = done.left_s
             text = _(
                 "Transcribing ({model}): {done:.1f} of {total:.1f} min",
-                model=choice.model,
+                model=model_label(choice.model),
                 done=done.shown_s / 60,
                 total=done.total_s / 60,
             )
