@@ -308,3 +308,30 @@ def test_summary_talk_from_the_corrected_transcript_on_the_command_line(
         [*command, session, "--format", "json"], capture_output=True, text=True, timeout=60
     ).stdout
     assert "talk_from_transcript" not in json.loads(plain)
+
+
+def test_every_export_reads_the_corrected_transcript(review: TranscriptReview) -> None:
+    """What the editor shows is what the summary, the JSON and the Markdown export say."""
+    import json
+
+    from facilitator.services.exporting import render_export, session_summary
+
+    corrections = review.state.transcript_edits
+    review.apply(reassign(review.statements[2], "P4", corrections, review.statements[3]))
+    review.apply(retext(review.statements[3], "and then the waiting list grew", corrections))
+    review.apply(toggle_tag(review.statements[3], "quote", corrections))
+    store = review.store
+    state = state_of(store.info(), store.read_events().events)
+    summary = session_summary(store, store.info(), state, review.now())
+    statements = summary["transcript"]["statements"]
+    assert [(s["who"], s["text"]) for s in statements] == [
+        (s.who, s.text) for s in review.statements
+    ]
+    assert statements[2]["who"] == "P4" and statements[3]["tags"] == ["quote"]
+    assert json.loads(json.dumps(summary))["transcript"]["statements"][3]["text"] == (
+        "and then the waiting list grew"
+    )
+    # the Markdown puts the words spoken beside each #quote note: the corrected words
+    markdown = str(render_export(store, store.info(), state, "md", review.now()))
+    assert "and then the waiting list grew" in markdown
+    assert SCRIPT[3][1] not in markdown  # the machine's words are not what is reported
