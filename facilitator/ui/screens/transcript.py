@@ -140,7 +140,7 @@ class TranscriptScreen(Translated, Screen[None]):
             "search",
             N_("Search"),
             id="transcript.search",
-            tooltip=N_("Search words, speakers and #tags; n / N: next / previous"),
+            tooltip=N_("Search words, speakers and tags (#quote); n / N: next / previous"),
             show=False,
             key_display="/",
         ),
@@ -477,7 +477,7 @@ class TranscriptScreen(Translated, Screen[None]):
         field.placeholder = (
             _("the words as spoken · enter saves · escape leaves them as they were")
             if mode == "edit"
-            else _("search words, speakers, #tags · enter finds · escape closes")
+            else _("search words, speakers, tags (#quote) · enter finds · escape closes")
         )
         field.display = True
         field.cursor_position = len(value)
