@@ -299,8 +299,7 @@ class TranscriptScreen(Translated, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#transcript-input", Input).display = False
-        self.list.focus()
-        self.list.relayout()
+        self.list.focus()  # laid out when it learns its size (on_resize): once, at its width
         self.show_title()
         self.set_interval(POLL_S, self._poll)
         for problem in self.review.problems:
