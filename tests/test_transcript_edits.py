@@ -335,3 +335,83 @@ def test_every_export_reads_the_corrected_transcript(review: TranscriptReview) -
     markdown = str(render_export(store, store.info(), state, "md", review.now()))
     assert "and then the waiting list grew" in markdown
     assert SCRIPT[3][1] not in markdown  # the machine's words are not what is reported
+
+
+def _random_machine(rng: random.Random):
+    """Words with gaps, some recognised as starting early in a silence the audio showed,
+    sentence ends here and there, and keyed turns pressed with a lag."""
+    from types import SimpleNamespace
+
+    from facilitator.core.transcript import MachineTranscript, Stretch, Word, word_id
+
+    words, silences, turns = [], [], []
+    t = 0.5
+    who = ["P1", "P2", "P3", "moderator", None]
+    for n in range(120):
+        if rng.random() < 0.15:  # a pause, heard as silence, the next word starting in it
+            gap = rng.uniform(0.2, 1.5)
+            silences.append((t, t + gap))
+            t += gap - rng.uniform(0.0, 0.3)
+        if rng.random() < 0.12:  # someone else starts: the key a little later
+            press = t + rng.uniform(-0.3, 1.2)
+            turns.append((rng.choice(who), press))
+        length = rng.uniform(0.15, 0.6)
+        text = rng.choice(["we", "meet", "them", "there", "often", "yes", "so"])
+        words.append((t, t + length, text + ("." if rng.random() < 0.2 else "")))
+        t += length + rng.uniform(0.0, 0.25)
+    made = tuple(Word(word_id("rec-001", 0, n), a, b, w) for n, (a, b, w) in enumerate(words))
+    machine = MachineTranscript(
+        stretches=[Stretch("rec-001", 0, 0.0, t + 1, made, tuple(silences))]
+    )
+    turns.sort(key=lambda x: x[1])
+    ledger = []
+    for index, (speaker, start) in enumerate(turns):
+        end = turns[index + 1][1] if index + 1 < len(turns) else None
+        piece = SimpleNamespace(start_s=start, phase="p", question=None)
+        ledger.append(SimpleNamespace(who=speaker, start_s=start, end_s=end, pieces=[piece]))
+    talk = SimpleNamespace(turns=ledger, overlaps=[])
+    return machine, talk
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_incremental_equals_full_with_silences_and_sentence_ends(seed: int) -> None:
+    """Where the audio's silences move a word's middle and sentence ends pull a turn's edge,
+    the statements made again around each correction are still a full attribution's."""
+    from types import SimpleNamespace
+
+    from facilitator.core.transcript import Corrections
+    from facilitator.core.transcript_edits import Change
+
+    rng = random.Random(seed)
+    machine, talk = _random_machine(rng)
+    corrections = Corrections()
+    state = SimpleNamespace(talk=talk, transcript_edits=corrections)
+    edits = EditableTranscript(machine, state)  # type: ignore[arg-type]
+    assert shape(edits.statements) == shape(corrected_transcript(state, machine).statements)  # type: ignore[arg-type]
+    fold = {
+        ev.TRANSCRIPT_SPEAKER: corrections.set_speaker,
+        ev.TRANSCRIPT_TEXT: corrections.set_text,
+        ev.TRANSCRIPT_SPLIT: corrections.set_split,
+        ev.TRANSCRIPT_TAG: corrections.set_tags,
+    }
+    for _step in range(30):
+        if not edits.statements:
+            break
+        index = rng.randrange(len(edits.statements))
+        statement = edits.statements[index]
+        action = rng.choice(["who", "split", "join", "text"])
+        if action == "who":
+            after = edits.statements[index + 1] if index + 1 < len(edits.statements) else None
+            plan = reassign(statement, rng.choice(["P1", "P4", None]), corrections, after)
+        elif action == "split":
+            plan = split(statement, rng.randrange(len(statement.words)), corrections)
+        elif action == "join" and index:
+            plan = join(edits.statements[index - 1], statement, corrections)
+        else:
+            plan = retext(statement, statement.text + " indeed.", corrections)
+        change: Change
+        for change in plan.changes:
+            fold[change.kind](change.data)
+        edits.refresh(plan.words, corrections)
+        full = corrected_transcript(state, machine)  # type: ignore[arg-type]
+        assert shape(edits.statements) == shape(full.statements)

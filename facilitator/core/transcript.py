@@ -540,21 +540,36 @@ def snapped_turns(
     return snapped
 
 
+def attribution_turns(machine: MachineTranscript, turns: Sequence[KeyedTurn]) -> list[KeyedTurn]:
+    """The keyed turns as ``attribute`` uses them: every edge snapped to its place among
+    the machine transcript's words and silences (independent of any correction)."""
+    words = machine.words
+    places = pauses_between(words, machine.pauses)
+    return snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+
+
 def attribute(
     machine: MachineTranscript,
     turns: Sequence[KeyedTurn],
     marks: Sequence[Mark] = (),
     corrections: Corrections | None = None,
     snap: bool = True,
+    snapped: Sequence[KeyedTurn] | None = None,
 ) -> Transcript:
-    """Every word with its speaker, in statements. See the module doc."""
+    """Every word with its speaker, in statements. See the module doc.
+
+    ``snapped``: ``turns`` already snapped by ``attribution_turns`` (of the whole machine
+    transcript, which ``machine`` may be a piece of): the transcript editor attributes the
+    words around a correction again with them, and gets what attributing all would give."""
     corrections = corrections or Corrections()
     words = machine.words
     silences = pauses_between((), machine.pauses)  # merged, sorted
     silence_ends = [b for _a, b in silences]
-    if snap:
-        places = pauses_between(words, machine.pauses)
-        used = snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    if snapped is not None:
+        used = list(snapped)
+        snap = True
+    elif snap:
+        used = attribution_turns(machine, turns)
     else:
         used = list(turns)
     starts = [t.start_s for t in used]

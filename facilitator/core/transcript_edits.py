@@ -38,10 +38,9 @@ from facilitator.core.transcript import (
     Transcript,
     Word,
     attribute,
+    attribution_turns,
     keyed_turns,
     overlap_marks,
-    pauses_between,
-    snapped_turns,
 )
 
 if TYPE_CHECKING:
@@ -70,13 +69,17 @@ class EditableTranscript:
         self.machine = machine
         self.words: list[Word] = machine.words
         self.position = {w.id: n for n, w in enumerate(self.words)}
-        self.turns: list[KeyedTurn] = snapped_turns(
-            keyed_turns(state.talk), pauses_between(self.words, machine.pauses)
-        )
+        keyed = keyed_turns(state.talk)
+        self.turns: list[KeyedTurn] = attribution_turns(machine, keyed)
         self.turn_starts = [t.start_s for t in self.turns]
+        self.pauses = machine.pauses  # sorted: the audio's silences, for the pieces
+        self.pause_starts = [a for a, _b in self.pauses]
+        self.longest_pause = max((b - a for a, b in self.pauses), default=0.0)
         self.marks: list[Mark] = overlap_marks(state.talk)
         self.corrections = state.transcript_edits
-        self.transcript = attribute(machine, self.turns, self.marks, self.corrections, snap=False)
+        self.transcript = attribute(
+            machine, keyed, self.marks, self.corrections, snapped=self.turns
+        )
         self.statements: list[Statement] = self.transcript.statements
         # the machine position of each statement's first word, and its time, for bisection
         self.first_at = [self.position[s.id] for s in self.statements]
@@ -158,16 +161,19 @@ class EditableTranscript:
         words = tuple(self.words[start:end])
         if not words:
             return []
-        piece = MachineTranscript(
-            stretches=[Stretch("", 0, words[0].start_s, words[-1].end_s, words)]
-        )
+        # the silences the audio showed around these words (where a word is voiced)
+        first, last = words[0].start_s, words[-1].end_s
+        since = bisect_left(self.pause_starts, first - self.longest_pause)
+        reach = bisect_right(self.pause_starts, last)
+        pauses = tuple(p for p in self.pauses[since:reach] if p[1] >= first)
+        piece = MachineTranscript(stretches=[Stretch("", 0, first, last, words, pauses)])
         # only the turns these words can fall in: the same statements (a statement's turn is
         # compared only with its neighbours', and read for its phase), without a list of
         # every turn's start made for each correction
-        low = max(0, bisect_right(self.turn_starts, words[0].mid_s) - 1)
-        high = bisect_right(self.turn_starts, words[-1].mid_s)
+        low = max(0, bisect_right(self.turn_starts, first) - 2)
+        high = bisect_right(self.turn_starts, last) + 1
         turns = self.turns[low:high]
-        return attribute(piece, turns, self.marks, self.corrections, snap=False).statements
+        return attribute(piece, turns, self.marks, self.corrections, snapped=turns).statements
 
     def notes_beside(self, notes: Iterable[Note]) -> dict[int, list[Note]]:
         """As ``notes_beside``, by bisection: a note costs O(log statements)."""

@@ -99,7 +99,7 @@ def make_transcript_session(
     live.close()
     wav = store.path / "audio" / f"{PART}.wav"
     _write_tones(wav, spans, t + 0.5)
-    _write_transcript(store, words, t + 0.5)
+    _write_transcript(store, words, t + 0.5, spans)
     return Made(store, store.path.name, spans, wav)
 
 
@@ -121,8 +121,16 @@ def _write_tones(path: Path, spans: list[tuple[float, float]], until_s: float) -
 
 
 def _write_transcript(
-    store: SessionStore, words: list[tuple[float, float, str]], until_s: float
+    store: SessionStore,
+    words: list[tuple[float, float, str]],
+    until_s: float,
+    spans: list[tuple[float, float]],
 ) -> None:
+    # the silences the voice-activity detector heard: between the statements, and one that
+    # runs into each statement's first word (the recogniser's word began in the silence)
+    gaps = zip(spans, spans[1:], strict=False)
+    silences = [(b + 0.05, a2 - 0.3) for (_a, b), (a2, _b2) in gaps]
+    silences += [(a - 0.3, a + 0.15) for a, _b in spans]
     transcript = TranscriptStore(store.path)
     with transcript.open_writer() as writer:
         writer.begin("test-model", "en", {PART: until_s - RECORDING_AT_S}, now=0.0)
@@ -131,5 +139,7 @@ def _write_transcript(
             made = tuple(
                 Word(word_id(PART, index, n), a, b, text) for n, (a, b, text) in enumerate(chunk)
             )
-            writer.append(Stretch(PART, index, made[0].start_s - 0.2, made[-1].end_s + 0.2, made))
+            begin, end = made[0].start_s - 0.2, made[-1].end_s + 0.2
+            pauses = tuple(sorted(p for p in silences if begin <= p[0] < end))
+            writer.append(Stretch(PART, index, begin, end, made, pauses))
         writer.finish(True, now=1.0)
