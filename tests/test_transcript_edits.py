@@ -347,7 +347,7 @@ def _random_machine(rng: random.Random):
     words, silences, turns = [], [], []
     t = 0.5
     who = ["P1", "P2", "P3", "moderator", None]
-    for n in range(120):
+    for _n in range(120):
         if rng.random() < 0.15:  # a pause, heard as silence, the next word starting in it
             gap = rng.uniform(0.2, 1.5)
             silences.append((t, t + gap))
