@@ -384,3 +384,30 @@ def test_a_turn_reassigned_in_the_live_view_shows_in_the_editor(new_store, clock
     finally:
         live.close()
         review.close()
+
+
+async def test_a_full_disk_changes_nothing_shown(review: TranscriptReview) -> None:
+    """A correction that cannot be written is not shown: NOT SAVED, the statement as it
+    was; once the disk takes writes again, the same key works."""
+    from facilitator.store.journal import StorageError
+
+    journal = review.journal
+    assert journal is not None
+    real = journal.append_all
+
+    def full(entries):
+        raise StorageError("No space left on device")
+
+    async with make_transcript_app(review).run_test(size=(80, 24)) as pilot:
+        journal.append_all = full  # type: ignore[method-assign]
+        await pilot.press("down", "4", "q")
+        assert review.statements[1].who == "P1" and review.statements[1].tags == ()
+        status = str(pilot.app.screen.query_one("#transcript-status").render())
+        assert "NOT SAVED" in status
+        assert review.undo_steps == []
+        journal.append_all = real  # type: ignore[method-assign]
+        await pilot.press("4")
+        assert review.statements[1].who == "P4"
+        assert "NOT SAVED" not in str(pilot.app.screen.query_one("#transcript-status").render())
+    _state, disk = on_disk(review)
+    assert disk.statements[1].who == "P4" and disk.statements[1].tags == ()

@@ -359,19 +359,21 @@ class TranscriptScreen(Translated, Screen[None]):
 
     # --- saving ----------------------------------------------------------------------------
 
-    def _apply(self, plan: Plan, keep: str | None = None, cursor: int | None = None) -> None:
+    def _apply(self, plan: Plan, keep: str | None = None, cursor: int | None = None) -> bool:
+        """Record the plan and show it; False (and NOT SAVED) if it could not be written."""
         if not plan:
-            return
+            return False
         self.review.edits.last_splice = None
         try:
             self.review.apply(plan)
         except StorageError as error:
             self._not_saved(error)
-            return
+            return False
         self._saved_again()
         self.reload(keep, spliced=True)
         if cursor is not None:
             self.list.select(self.list.selected, cursor)
+        return True
 
     def _not_saved(self, error: Exception) -> None:
         self.storage_problem = _(
@@ -380,6 +382,7 @@ class TranscriptScreen(Translated, Screen[None]):
             reason=error,
         )
         self.notify(self.storage_problem, severity="error", timeout=15)
+        self.show_title()
 
     def _saved_again(self) -> None:
         if self.storage_problem:
@@ -456,8 +459,8 @@ class TranscriptScreen(Translated, Screen[None]):
             self.review.statements[index + 1] if index + 1 < len(self.review.statements) else None
         )
         plan = reassign(statement, who, self.review.state.transcript_edits, after)
-        self._apply(plan, keep=statement.id)
-        self.show_title(_("given to {who}", who=self.review.label(who)) if plan else "")
+        if self._apply(plan, keep=statement.id):
+            self.show_title(_("given to {who}", who=self.review.label(who)))
 
     # --- the words -----------------------------------------------------------------------------
 
@@ -508,10 +511,8 @@ class TranscriptScreen(Translated, Screen[None]):
         statement = self.selected
         if mode == "edit" and statement is not None:
             plan = retext(statement, event.value, self.review.state.transcript_edits)
-            self._apply(plan, keep=statement.id)
-            if not self.review.statements:
-                return
-            if plan and not event.value.strip():
+            saved = self._apply(plan, keep=statement.id)
+            if saved and not event.value.strip():
                 self.show_title(_("the statement's words were removed (u takes it back)"))
         elif mode == "search":
             self.search_text = event.value
