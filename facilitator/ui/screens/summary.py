@@ -202,6 +202,11 @@ class SummaryScreen(Translated, Screen[None]):
                 choice,
                 progress=progress,
                 should_stop=lambda: worker.is_cancelled,
+                quiet=True,  # no download bar on the terminal the app draws
+                on_download=lambda repo: self.app.call_from_thread(
+                    self._show_line,
+                    _("Downloading the speech model {repo} (once) ...", repo=repo),
+                ),
             )
         except TranscriptMismatch as error:
             message = _(
