@@ -154,8 +154,10 @@ class SummaryScreen(Translated, Screen[None]):
         line = self.query_one("#transcribe-line")
         line.display = True
         self.query_one("#transcribe-label", Static).update(text)
+        bar = self.query_one("#transcribe-bar", ProgressBar)
         if fraction is not None:
-            self.query_one("#transcribe-bar", ProgressBar).update(total=1.0, progress=fraction)
+            bar.update(total=1.0, progress=fraction)
+        bar.display = fraction is not None or bar.percentage is not None
 
     def _transcribe_in_thread(self) -> None:
         import os
@@ -230,6 +232,7 @@ class SummaryScreen(Translated, Screen[None]):
 
     def _transcribe_failed(self, message: str) -> None:
         self._show_line(message)
+        self.query_one("#transcribe-bar", ProgressBar).display = False
         self.notify(message, severity="error", timeout=15)
 
     def _transcribed(self, complete: bool) -> None:
