@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -104,6 +106,10 @@ class SummaryScreen(Translated, Screen[None]):
         super().__init__()
         self.live = live
         self.transcribing: Worker | None = None
+        # set when the worker's thread has really finished: a cancelled thread worker is
+        # marked cancelled at once, but its thread ends only after the part in progress
+        self.transcribe_idle = threading.Event()
+        self.transcribe_idle.set()
 
     def _summary_text(self) -> str:
         from facilitator.services.exporting import session_summary
@@ -135,8 +141,9 @@ class SummaryScreen(Translated, Screen[None]):
     # --- the transcript: a worker off the screen's thread, low priority, cancellable ------------
 
     def action_transcribe(self) -> None:
-        if self.transcribing is not None and self.transcribing.state == WorkerState.RUNNING:
-            self.transcribing.cancel()
+        if not self.transcribe_idle.is_set():
+            if self.transcribing is not None and self.transcribing.state == WorkerState.RUNNING:
+                self.transcribing.cancel()
             self._show_line(_("Stopping after the part being recognised ..."))
             return
         from facilitator.audio.transcribe import available
@@ -146,6 +153,7 @@ class SummaryScreen(Translated, Screen[None]):
             self.notify(problem, severity="error", timeout=12)
             return
         self._show_line(_("Preparing the speech model ..."), 0.0)
+        self.transcribe_idle.clear()
         self.transcribing = self.run_worker(
             self._transcribe_in_thread, thread=True, group="transcribe", exclusive=True
         )
@@ -160,8 +168,13 @@ class SummaryScreen(Translated, Screen[None]):
         bar.display = fraction is not None or bar.percentage is not None
 
     def _transcribe_in_thread(self) -> None:
+        try:
+            self._transcribe()
+        finally:
+            self.transcribe_idle.set()
+
+    def _transcribe(self) -> None:
         import os
-        import threading
 
         from facilitator.audio.transcribe import ModelMissing, TranscribeError
         from facilitator.audio.transcribe import TranscriberUnavailable as Unavailable
