@@ -316,15 +316,22 @@ async def test_the_summary_screen_transcribes_in_a_worker_that_stops_and_goes_on
         assert screen.query_one("#transcribe-line").display
         label = str(screen.query_one("#transcribe-label").render())
         assert "Transcribing" in label and "min" in label
-        await pilot.press("w")  # stop
-        await app.workers.wait_for_complete()
+        await pilot.press("w")  # stop: after the part being recognised
+        for _ in range(600):  # the thread ends after the part being recognised
+            await asyncio.sleep(0.05)
+            if screen.transcribe_idle.is_set():
+                break
         await pilot.pause()
         stopped = part.read_bytes().count(b"\n")
         assert "Stopped" in str(screen.query_one("#transcribe-label").render())
         run = TranscriptStore(store.path).read_run()
         assert run is not None and run["complete"] is False
         await pilot.press("w")  # goes on where it stopped
-        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for _ in range(1200):
+            await asyncio.sleep(0.05)
+            if screen.transcribe_idle.is_set():
+                break
         await pilot.pause()
         assert part.read_bytes().count(b"\n") > stopped
         assert "Transcribed" in str(screen.query_one("#transcribe-label").render())

@@ -1,7 +1,8 @@
 """Every export carries the words when a session has a transcript, read back by independent
-readers: webvtt-py (WebVTT, SubRip), pympi-ling (ELAN), ElementTree and the REFI-QDA schema
-(xmlschema) for the qdpx with its SyncPoints, Python's csv module for the coding matrix,
-and the text itself for the MAXQDA/NVivo transcript, the Markdown and the HTML.
+readers: webvtt-py and the W3C validator's parser (WebVTT), webvtt-py (SubRip), pympi-ling
+(ELAN), ElementTree and the REFI-QDA schema (xmlschema) for the qdpx with its SyncPoints,
+Python's csv module for the coding matrix, and the text itself for the MAXQDA/NVivo
+transcript, the Markdown and the HTML.
 
 The session is made with the live view's own code; its transcript is stored with the
 storage layer's own writer (words chosen by the test, so that every check knows what each
@@ -137,6 +138,12 @@ def test_webvtt_and_srt_hold_a_cue_per_statement_with_its_voice_and_words(sessio
     assert vtt[1].start == "00:00:16.000"
     srt = webvtt.from_srt(str(export(root, sid, "srt", tmp_path)))
     assert [html.unescape(c.text) for c in srt] == [f"{who}: {text}" for who, text in EXPECTED]
+    from tests.test_export_readers import strict_parse
+
+    strict = strict_parse(tmp_path / "out.vtt")  # the W3C validator's parser
+    assert strict["errors"] == []
+    assert [c["voices"] for c in strict["cues"]] == [[who] for who, _text in EXPECTED]
+    assert [c["text"] for c in strict["cues"]] == [f"{who}: {text}" for who, text in EXPECTED]
     named = webvtt.read(str(export(root, sid, "vtt", tmp_path, "--with-names")))
     assert named[2].text.endswith("I agree with Kari, home visits build trust.")
 

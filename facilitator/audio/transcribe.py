@@ -101,9 +101,16 @@ def _is_hub_id(name: str) -> bool:
     return len(parts) == 2 and all(parts) and not Path(name).exists()
 
 
-def model_folder(name: str, download: bool = True) -> str:
+def model_folder(
+    name: str,
+    download: bool = True,
+    quiet: bool = False,
+    on_download: Callable[[str], None] | None = None,
+) -> str:
     """The local folder of the model ``name`` (a Whisper size, a Hugging Face id of a
-    CTranslate2 model, or a folder), downloaded once with a progress bar if it is not here.
+    CTranslate2 model, or a folder), downloaded once with a progress bar on the terminal if
+    it is not here (``quiet``: no bar, for the app, which draws the terminal itself;
+    ``on_download`` is told the repository before the download starts).
 
     Raises ``ModelMissing`` with what is missing and how to give a folder instead."""
     fw = _faster_whisper()
@@ -139,6 +146,10 @@ def model_folder(name: str, download: bool = True) -> str:
         import huggingface_hub
 
         repo = name if "/" in name else getattr(fw.utils, "_MODELS", {}).get(name, name)
+        if on_download is not None:
+            on_download(repo)
+        if quiet:
+            huggingface_hub.utils.disable_progress_bars()
         return str(
             huggingface_hub.snapshot_download(
                 repo,

@@ -35,13 +35,19 @@ Three layers, each made from the ones below it, none ever written over:
    fraction of a second); never stored, so a reassigned turn or a correction shows at once in
    every export.
 
-How a word finds its speaker: each edge of a keyed turn (a key press) is moved to the best
-pause between words, or silence found in the audio, within a window that fits a human key
-press (``SNAP_BEFORE_S`` before the press to ``SNAP_AFTER_S`` after). A press lags the voice
-by a few tenths of a second to more than a second, and is sometimes early; the pause is where
-the speaker really changed. A word then belongs to the turn that holds its middle. Words
-while nobody was marked (before the first key, after space, in no turn) are *unattributed*:
-kept, counted, shown. An overlap mark (``o`` then a key) marks the words around it.
+How a word finds its speaker: each edge of a keyed turn (a key press) is moved to the place
+where the voice really changed, within a window that fits a human key press
+(``SNAP_BEFORE_S`` before the press to ``SNAP_AFTER_S`` after). A press lags the voice by a
+few tenths of a second to more than a second, and is sometimes early. The places a change
+can sit are the boundaries between words, the pauses between them and the silences the
+audio showed (``pauses_between``); each is weighed by how long its pause is (a second or
+more is as sure as pauses get), how likely its lag is (``lag_cost``: nothing to speak of
+from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more outside, far more for a press before the voice)
+and whether a sentence ends there (``SENTENCE_BONUS``); the best one wins
+(``snap_edge``). A word then belongs to the turn that holds the middle of its voiced part.
+Words while nobody was marked (before the first key, after space, in no turn) are
+*unattributed*: kept, counted, shown. An overlap mark (``o`` then a key) marks the words
+around it. ``bench/transcript_attribution.py`` measures all this against a known truth.
 
 Plain Python, like the rest of the core.
 """

@@ -101,6 +101,8 @@ def transcribe_session(
     again: bool = False,
     model: Any = None,
     on_model: Callable[[str], None] | None = None,
+    quiet: bool = False,
+    on_download: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Transcribe what is not transcribed yet. Raises ``TranscriberUnavailable``,
     ``ModelMissing``, ``TranscriptMismatch`` (another model's transcript is stored and
@@ -108,6 +110,10 @@ def transcribe_session(
     from facilitator.audio import transcribe as asr
 
     asr._faster_whisper()  # says what to install before anything else
+    if quiet:  # the app draws the terminal: the model's warnings must not be written on it
+        import logging
+
+        logging.getLogger("faster_whisper").addHandler(logging.NullHandler())
     parts = recording_parts(store, state)
     lengths = {part.name: asr.part_audio(part.path).seconds for part in parts}
     transcripts = TranscriptStore(store.path)
@@ -130,7 +136,7 @@ def transcribe_session(
             writer.finish(True, time.time())
             return RunResult(True, 0, 0, 0.0, choice.model, choice.language)
         if model is None:
-            folder = asr.model_folder(choice.model)
+            folder = asr.model_folder(choice.model, quiet=quiet, on_download=on_download)
             if on_model is not None:
                 on_model(folder)
             model = asr.load_model(folder, device, threads)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -111,6 +113,10 @@ class SummaryScreen(Translated, Screen[None]):
         super().__init__()
         self.live = live
         self.transcribing: Worker | None = None
+        # set when the worker's thread has really finished: a cancelled thread worker is
+        # marked cancelled at once, but its thread ends only after the part in progress
+        self.transcribe_idle = threading.Event()
+        self.transcribe_idle.set()
 
     def _summary_text(self) -> str:
         from facilitator.services.exporting import session_summary
@@ -142,8 +148,9 @@ class SummaryScreen(Translated, Screen[None]):
     # --- the transcript: a worker off the screen's thread, low priority, cancellable ------------
 
     def action_transcribe(self) -> None:
-        if self.transcribing is not None and self.transcribing.state == WorkerState.RUNNING:
-            self.transcribing.cancel()
+        if not self.transcribe_idle.is_set():
+            if self.transcribing is not None and self.transcribing.state == WorkerState.RUNNING:
+                self.transcribing.cancel()
             self._show_line(_("Stopping after the part being recognised ..."))
             return
         from facilitator.audio.transcribe import available
@@ -153,6 +160,7 @@ class SummaryScreen(Translated, Screen[None]):
             self.notify(problem, severity="error", timeout=12)
             return
         self._show_line(_("Preparing the speech model ..."), 0.0)
+        self.transcribe_idle.clear()
         self.transcribing = self.run_worker(
             self._transcribe_in_thread, thread=True, group="transcribe", exclusive=True
         )
@@ -161,12 +169,19 @@ class SummaryScreen(Translated, Screen[None]):
         line = self.query_one("#transcribe-line")
         line.display = True
         self.query_one("#transcribe-label", Static).update(text)
+        bar = self.query_one("#transcribe-bar", ProgressBar)
         if fraction is not None:
-            self.query_one("#transcribe-bar", ProgressBar).update(total=1.0, progress=fraction)
+            bar.update(total=1.0, progress=fraction)
+        bar.display = fraction is not None or bar.percentage is not None
 
     def _transcribe_in_thread(self) -> None:
+        try:
+            self._transcribe()
+        finally:
+            self.transcribe_idle.set()
+
+    def _transcribe(self) -> None:
         import os
-        import threading
 
         from facilitator.audio.transcribe import ModelMissing, TranscribeError
         from facilitator.audio.transcribe import TranscriberUnavailable as Unavailable
@@ -209,6 +224,11 @@ class SummaryScreen(Translated, Screen[None]):
                 choice,
                 progress=progress,
                 should_stop=lambda: worker.is_cancelled,
+                quiet=True,  # no download bar on the terminal the app draws
+                on_download=lambda repo: self.app.call_from_thread(
+                    self._show_line,
+                    _("Downloading the speech model {repo} (once) ...", repo=repo),
+                ),
             )
         except TranscriptMismatch as error:
             message = _(
@@ -232,6 +252,7 @@ class SummaryScreen(Translated, Screen[None]):
 
     def _transcribe_failed(self, message: str) -> None:
         self._show_line(message)
+        self.query_one("#transcribe-bar", ProgressBar).display = False
         self.notify(message, severity="error", timeout=15)
 
     def _transcribed(self, complete: bool) -> None:
