@@ -415,3 +415,21 @@ def test_incremental_equals_full_with_silences_and_sentence_ends(seed: int) -> N
         edits.refresh(plan.words, corrections)
         full = corrected_transcript(state, machine)  # type: ignore[arg-type]
         assert shape(edits.statements) == shape(full.statements)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_opening_is_the_first_statements_of_the_whole(seed: int) -> None:
+    """What the screen shows first (the first words attributed alone) is exactly how the
+    whole transcript begins."""
+    from types import SimpleNamespace
+
+    from facilitator.core.transcript import Corrections
+
+    machine, talk = _random_machine(random.Random(seed))
+    state = SimpleNamespace(talk=talk, transcript_edits=Corrections())
+    whole = corrected_transcript(state, machine).statements  # type: ignore[arg-type]
+    for count in (30, 60, 90):
+        opening = EditableTranscript.opening(machine, state, count=count)  # type: ignore[arg-type]
+        assert not opening.complete
+        assert shape(opening.statements) == shape(whole[: len(opening.statements)])
+    assert EditableTranscript.opening(machine, state, count=10_000).complete  # type: ignore[arg-type]

@@ -411,3 +411,17 @@ async def test_a_full_disk_changes_nothing_shown(review: TranscriptReview) -> No
         assert "NOT SAVED" not in str(pilot.app.screen.query_one("#transcript-status").render())
     _state, disk = on_disk(review)
     assert disk.statements[1].who == "P4" and disk.statements[1].tags == ()
+
+
+async def test_the_opening_shows_the_first_statements_then_all(review: TranscriptReview) -> None:
+    from facilitator.core.transcript_edits import EditableTranscript
+
+    review.edits = EditableTranscript.opening(review.machine, review.state, count=25)
+    first = len(review.statements)
+    assert 0 < first < len(SCRIPT)
+    async with make_transcript_app(review).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert review.edits.complete  # right after the first frame
+        assert [s.text for s in review.statements] == [t for _w, t, _n in SCRIPT]
+        await pilot.press("end", "3")
+        assert review.statements[-1].who == "P3"

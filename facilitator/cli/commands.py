@@ -443,7 +443,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     try:
-        review = TranscriptReview(store, role=args.by)
+        review = TranscriptReview(store, role=args.by, opening=True)
     except NoTranscript as error:
         return fail(str(error))
     except SessionDamaged as error:

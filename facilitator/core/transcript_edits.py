@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from facilitator.core import events as ev
 from facilitator.core.talk import MODERATOR
 from facilitator.core.transcript import (
+    SNAP_BEFORE_S,
     Corrections,
     KeyedTurn,
     MachineTranscript,
@@ -62,14 +63,75 @@ def corrected_transcript(state: SessionState, machine: MachineTranscript) -> Tra
 # --- the attributed transcript of an open editor, kept up to date ------------------------------
 
 
+# The opening shows the statements of the first words at once, the rest a moment later.
+OPENING_WORDS = 400
+# A statement is taken from the opening part only this far before its last word: an edge
+# near the cut may snap otherwise when the words after it are known.
+OPENING_MARGIN_S = 3 * SNAP_BEFORE_S
+
+
+class _FirstTurns:
+    """The first ``count`` turns of a ``TalkLedger`` (what ``keyed_turns`` reads)."""
+
+    def __init__(self, talk: Any, until_s: float) -> None:
+        turns = talk.turns
+        count = 0
+        while count < len(turns) and turns[count].start_s < until_s:
+            count += 1
+        self.turns = turns[: count + 1]
+
+
 class EditableTranscript:
-    """The corrected transcript, made again around each correction instead of whole."""
+    """The corrected transcript, made again around each correction instead of whole.
+
+    ``opening`` makes the statements of the first words only (``complete`` False): what a
+    screen shows first while the whole is attributed; exactly the first statements of the
+    whole (a test checks it), never edited."""
+
+    complete = True
 
     def __init__(self, machine: MachineTranscript, state: SessionState) -> None:
+        self._build(machine, state, machine.words, keyed_turns(state.talk))
+
+    @classmethod
+    def opening(
+        cls, machine: MachineTranscript, state: SessionState, count: int = OPENING_WORDS
+    ) -> EditableTranscript:
+        words = machine.words
+        if len(words) <= count:
+            return cls(machine, state)
+        made = cls.__new__(cls)
+        head = words[:count]
+        cut_s = head[-1].end_s
+        talk = _FirstTurns(state.talk, cut_s + OPENING_MARGIN_S)
+        pauses = tuple(p for p in machine.pauses if p[0] <= cut_s)
+        piece = MachineTranscript(
+            model=machine.model,
+            language=machine.language,
+            stretches=[Stretch("", 0, head[0].start_s, cut_s, tuple(head), pauses)],
+        )
+        made._build(piece, state, head, keyed_turns(talk))
+        settled = cut_s - OPENING_MARGIN_S
+        keep = 0
+        while keep + 1 < len(made.statements) and made.statements[keep + 1].start_s < settled:
+            keep += 1
+        del made.statements[keep:]
+        made.first_at = made.first_at[:keep]
+        made.starts = made.starts[:keep]
+        made.machine = machine
+        made.complete = False
+        return made
+
+    def _build(
+        self,
+        machine: MachineTranscript,
+        state: SessionState,
+        words: list[Word],
+        keyed: list[KeyedTurn],
+    ) -> None:
         self.machine = machine
-        self.words: list[Word] = machine.words
+        self.words = words
         self.position = {w.id: n for n, w in enumerate(self.words)}
-        keyed = keyed_turns(state.talk)
         self.turns: list[KeyedTurn] = attribution_turns(machine, keyed)
         self.turn_starts = [t.start_s for t in self.turns]
         self.pauses = machine.pauses  # sorted: the audio's silences, for the pieces

@@ -59,8 +59,14 @@ def review_writer(role: str) -> str:
 
 class TranscriptReview(LiveSession):
     def __init__(
-        self, store: SessionStore, role: str = MODERATOR, clock: Clock | None = None
+        self,
+        store: SessionStore,
+        role: str = MODERATOR,
+        clock: Clock | None = None,
+        opening: bool = False,
     ) -> None:
+        """``opening``: attribute only the first words now (``edits.complete`` False), for a
+        first screen at once; ``complete()`` attributes them all."""
         loaded = TranscriptStore(store.path).load()
         if loaded is None:
             raise NoTranscript(
@@ -75,8 +81,18 @@ class TranscriptReview(LiveSession):
         self.problems.extend(loaded.problems)
         self.journal = self._open_review_journal(review_writer(role))
         self.read_only = False
-        self.edits = EditableTranscript(self.machine, self.state)
+        if opening:
+            self.edits = EditableTranscript.opening(self.machine, self.state)
+        else:
+            self.edits = EditableTranscript(self.machine, self.state)
         self.undo_steps: list[UndoStep] = []
+
+    def complete(self) -> bool:
+        """Attribute every word, if only the opening was; True if it did now."""
+        if self.edits.complete:
+            return False
+        self.edits = EditableTranscript(self.machine, self.state)
+        return True
 
     def _open_review_journal(self, base: str):
         for number in range(1, MAX_REVIEWERS + 1):
@@ -103,6 +119,8 @@ class TranscriptReview(LiveSession):
         written: then nothing was recorded and nothing changes."""
         if not plan.changes:
             return []
+        if not self.edits.complete:
+            raise RuntimeError("a plan made on the opening statements: complete() first")
         recorded = self.record_all(plan.changes)
         undo = list(plan.undo)
         undo += [Change(ev.NOTE_DELETE, {"note": e.id}) for e in recorded if e.kind == ev.NOTE]
@@ -125,6 +143,7 @@ class TranscriptReview(LiveSession):
 
     def undo(self) -> str | None:  # type: ignore[override]
         """Take back this view's last correction; a message if it cannot be."""
+        self.complete()
         if not self.undo_steps:
             return _("nothing to undo")
         step = self.undo_steps[-1]
@@ -150,10 +169,11 @@ class TranscriptReview(LiveSession):
 
     def poll_transcript(self) -> bool:
         """Take in what other processes wrote; True if the statements may have changed."""
+        completed = self.complete()
         before_state = self.state
         before = copy_corrections(self.state.transcript_edits)
         if not self.poll():
-            return False
+            return completed
         kinds = {e.kind for e in self.polled}
         if ev.TRANSCRIBED in kinds:
             loaded = TranscriptStore(self.store.path).load()

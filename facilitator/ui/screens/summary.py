@@ -359,7 +359,7 @@ class SummaryScreen(Translated, Screen[None]):
         from facilitator.ui.screens.transcript import TranscriptScreen
 
         try:
-            review = TranscriptReview(self.live.store, clock=self.live.clock)
+            review = TranscriptReview(self.live.store, clock=self.live.clock, opening=True)
         except NoTranscript as error:
             self.notify(str(error), severity="warning", timeout=10)
             return

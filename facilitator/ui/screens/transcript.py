@@ -301,6 +301,8 @@ class TranscriptScreen(Translated, Screen[None]):
         self.query_one("#transcript-input", Input).display = False
         self.list.focus()  # laid out when it learns its size (on_resize): once, at its width
         self.show_title()
+        if not self.review.edits.complete:  # the first words are shown: now all of them
+            self.call_after_refresh(self._complete)
         self.set_interval(POLL_S, self._poll)
         for problem in self.review.problems:
             self.notify(problem, severity="warning", timeout=10)
@@ -318,8 +320,21 @@ class TranscriptScreen(Translated, Screen[None]):
         index = self.list.selected
         return statements[index] if 0 <= index < len(statements) else None
 
+    def _complete(self) -> None:
+        """Every word attributed (the opening showed the first ones), the selection kept."""
+        if self.review.edits.complete:
+            return
+        statement = self.selected
+        self.review.complete()
+        self.reload(statement.id if statement is not None else None)
+
     def show_title(self, status: str = "") -> None:
         transcript = self.review.edits.transcript
+        if not self.review.edits.complete:
+            self.query_one("#transcript-title", Static).update(
+                _("Transcript · reading every statement …")
+            )
+            return
         title = _(
             "Transcript · {statements} statements · {words} words · {unattributed} unattributed",
             statements=len(transcript.statements),
@@ -420,11 +435,13 @@ class TranscriptScreen(Translated, Screen[None]):
     # --- moving ----------------------------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         if self.mode is not None:
             return
         self.list.select(self.list.selected + delta)
 
     def action_step(self, delta: int) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         statement = self.selected
         if statement is None:
             return
@@ -441,6 +458,7 @@ class TranscriptScreen(Translated, Screen[None]):
     # --- the speaker -------------------------------------------------------------------------
 
     def action_give(self, number: int) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         statement = self.selected
         if statement is None:
             return
@@ -465,12 +483,14 @@ class TranscriptScreen(Translated, Screen[None]):
     # --- the words -----------------------------------------------------------------------------
 
     def action_edit(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         statement = self.selected
         if statement is None:
             return
         self._open_input("edit", statement.text)
 
     def action_search(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         self._open_input("search", self.search_text)
 
     def _open_input(self, mode: str, value: str) -> None:
@@ -505,6 +525,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self.list.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         mode = self.mode
         self._close_input()
         self.show_title()
@@ -531,6 +552,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self.list.relayout()
 
     def action_find(self, direction: int, from_here: bool = False) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         if not self.search_text.strip():
             self.show_title(_("press / to search"))
             return
@@ -549,6 +571,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self.show_title(_("not found: {query}", query=self.search_text))
 
     def action_split(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         statement = self.selected
         if statement is None:
             return
@@ -559,6 +582,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self._apply(plan, keep=statement.words[self.list.cursor].word.id)
 
     def action_join(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         index = self.list.selected
         statements = self.review.statements
         if index <= 0 or index >= len(statements):
@@ -570,6 +594,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self._apply(plan, keep=statements[index - 1].id)
 
     def action_tag(self, tag: str) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         statement = self.selected
         if statement is None or tag not in TAG_KEYS.values():
             return
@@ -578,6 +603,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self._apply(plan, keep=statement.id)
 
     def action_undo(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         keep = None
         if self.review.undo_steps:
             keep = self.review.undo_steps[-1].words[0] if self.review.undo_steps[-1].words else None
@@ -609,6 +635,7 @@ class TranscriptScreen(Translated, Screen[None]):
         self.app.call_from_thread(self.notify, message, severity="error", timeout=8)
 
     def action_play(self) -> None:
+        self._complete()  # a key before every word is attributed waits for it
         player = self.player
         if player is not None and player.playing:
             player.stop()
