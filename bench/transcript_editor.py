@@ -13,6 +13,10 @@ moving on every 20 minutes, a note a minute), a machine transcript of 30,000 wor
 it. First frames: fresh interpreters, interleaved (ABAB...), headless at 120x40, stamped by
 _frame_probe.py like bench/startup.py (the baseline is its "new session" subject).
 
+The editor's first frame shows the first statements (the first 400 words attributed
+alone, exactly how the whole begins); every word is attributed right after that frame (the
+"attribute every word" step below), before the first key is handled.
+
 Keys: the editor runs in this process under Textual's Pilot at 120x40; each key's work is
 timed from the action to the visible lines drawn again (the handler, the journal's append
 and fsync for an edit, the statements made again around it, the lines on screen drawn).
