@@ -174,9 +174,24 @@ def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None)
     return [s for s in loaded if up_to_stage is None or s[0].stage <= up_to_stage]
 
 
+def _talk_from_transcript(store, state) -> dict:
+    """Talk time from the corrected transcript (``summary --talk-from transcript``)."""
+    from facilitator.core.transcript_edits import talk_from_statements
+    from facilitator.store.transcript_store import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state)
+    if transcript is None:
+        raise CliError(
+            _(
+                "this session has no transcript yet: make one with 'facilitator transcribe {id}'",
+                id=store.path.name,
+            )
+        )
+    return talk_from_statements(transcript.statements, [p.id for p in state.roster])
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_study
-    from facilitator.core.summary import build_summary
     from facilitator.exports.markdown import render_markdown
     from facilitator.exports.study import render_study_markdown
 
@@ -199,10 +214,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.session:
         return fail(_("name a session, or a study with --study"))
-    info, state = load_session(open_store(args))
-    summary = build_summary(
-        info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
+    from facilitator.services.exporting import session_summary
+
+    store = open_store(args)
+    info, state = load_session(store)
+    summary = session_summary(
+        store,
+        info,
+        state,
+        now,
+        with_names=args.with_names,
+        with_reflections=args.with_reflections,
     )
+    if args.talk_from == "transcript":
+        summary["talk_from_transcript"] = _talk_from_transcript(store, state)
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
     if args.format == "json":
@@ -411,6 +436,25 @@ def cmd_assist(args: argparse.Namespace) -> int:
     return _run_app(make_assist_app(live))
 
 
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from facilitator.services.transcript_review import NoTranscript, TranscriptReview
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
+
+    store = open_store(args)
+    try:
+        review = TranscriptReview(store, role=args.by, opening=True)
+    except NoTranscript as error:
+        return fail(str(error))
+    except SessionDamaged as error:
+        return fail(_("the session cannot be read: {reason}", reason=error))
+    except (JournalLocked, StorageError) as error:
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    from facilitator.ui.app import make_transcript_app
+
+    return _run_app(make_transcript_app(review))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from facilitator.ui.serve import serve
 
@@ -593,6 +637,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assist.set_defaults(func=cmd_assist)
 
+    transcript = sub.add_parser(
+        "transcript",
+        help=_("listen to the transcript and correct it: words, speakers, splits, tags"),
+    )
+    transcript.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    transcript.add_argument(
+        "--by",
+        choices=["moderator", "assistant"],
+        default="moderator",
+        help=_("who reviews: the notes made by tagging are theirs (default moderator)"),
+    )
+    transcript.set_defaults(func=cmd_transcript)
+
     serve = sub.add_parser(
         "serve", help=_("the assistant's view in a web browser (loopback unless --host)")
     )
@@ -638,10 +697,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=[name for name in FORMATS if name != "md"] + list(EXPORT_FORMATS),
-        help=", ".join(f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md")
+        help=", ".join(
+            f"{name}: {_(about)}" for name, (*_x, about) in FORMATS.items() if name != "md"
+        )
         + ", "
         + _(
-            "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
+            "flac, mp3, opus, wav: the recording as one file on the session clock; clips: an audio "
             "clip around each #quote note"
         ),
     )
@@ -695,6 +756,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-reflections",
         action="store_true",
         help=_("include the moderator's private reflexivity log (left out by default)"),
+    )
+    summary.add_argument(
+        "--talk-from",
+        choices=["keyed", "transcript"],
+        default="keyed",
+        help=_(
+            "transcript: the talk time also from the corrected transcript's statements, "
+            "beside the keyed turns' figures"
+        ),
     )
     summary.set_defaults(func=cmd_summary)
 
@@ -764,6 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
     from facilitator.cli.audio import add_arguments as add_audio_arguments
 
     add_audio_arguments(sub, export, new, run, next_)
+    from facilitator.cli.transcribe import add_arguments as add_transcribe_arguments
+
+    add_transcribe_arguments(sub)
     return parser
 
 

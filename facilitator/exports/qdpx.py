@@ -62,6 +62,14 @@ gives the same bytes. A tag's code, a speaker's code and case, and the variables
 the tag, the study and the pseudonym id alone, so that they are the same in every session's
 project of a study.
 
+With a transcript (``facilitator transcribe``), each speaker line holds a statement and its
+words, ``[hh:mm:ss] Informant 1: We meet the families where they are.``, coded with its
+speaker (words spoken while nobody was marked with the code ``Unattributed``), and the
+``AudioSource`` carries the same text as a ``Transcript`` (``Sources/<guid>.txt``) with a
+``SyncPoint`` at the start of each statement's line (``position``, in characters) at the
+moment its first word begins (``timeStamp``, in milliseconds), so that the text plays in
+step with the recording; the audio's selections are then the statements.
+
 Names: pseudonyms only. With real names asked for (``with_names``), the project's
 description and the source's first line say that the file contains real names, the
 header's speaker list gives each pseudonym's name, and so does each case's description.
@@ -69,6 +77,7 @@ header's speaker list gives each pseudonym's name, and so does each case's descr
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import uuid
@@ -127,9 +136,18 @@ def code_description(tag: str) -> str:
     return descriptions.get(tag, "")
 
 
+_ROOT_BYTES = GUID_ROOT.bytes
+
+
 def guid(*parts: str) -> str:
-    """A name-based UUID (version 5) for the item named by ``parts``."""
-    return str(uuid.uuid5(GUID_ROOT, "/".join(parts)))
+    """A name-based UUID (version 5) for the item named by ``parts``: ``uuid.uuid5`` of
+    ``GUID_ROOT`` and ``"/".join(parts)``, made without building UUID objects (a long
+    session has tens of thousands)."""
+    raw = bytearray(hashlib.sha1(_ROOT_BYTES + "/".join(parts).encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def stamp(seconds: float) -> str:
@@ -191,9 +209,33 @@ def _note_about(note: dict[str, Any]) -> str:
     return ", ".join(about)
 
 
+UNATTRIBUTED = "unattributed"  # the speaker code of words spoken while nobody was marked
+
+
+def spoken_turns(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the source's speaker lines are: the transcript's statements with their words
+    (``text``) when the summary has a transcript, else the keyed turns (no words yet)."""
+    section = summary.get("transcript")
+    if not (section and section.get("statements")):
+        return summary["turns"]
+    return [
+        {
+            "start_s": s["start_s"],
+            "end_s": s["end_s"],
+            "who": s["who"] or UNATTRIBUTED,
+            "label": s["label"] if s["who"] else _("Unattributed"),
+            "text": s["text"],
+        }
+        for s in section["statements"]
+        if s["text"]
+    ]
+
+
 def _turn_line(turn: dict[str, Any], start: float) -> str:
-    """A speaker turn's line: ``[hh:mm:ss] Informant 1:``, for the words said after it."""
-    return f"{stamp(start)} {one_line(speaker_label(turn['who'], turn['label']))}:"
+    """A speaker turn's line: ``[hh:mm:ss] Informant 1:``, for the words said after it (or
+    with the words, from the transcript)."""
+    line = f"{stamp(start)} {one_line(speaker_label(turn['who'], turn['label']))}:"
+    return line + (f" {one_line(turn['text'])}" if turn.get("text") else "")
 
 
 def source_text(summary: dict[str, Any]) -> SourceText:
@@ -209,8 +251,15 @@ def source_text(summary: dict[str, Any]) -> SourceText:
     out.line(session_line(summary))
     out.line(_("Guide: {guide}", guide=one_line(session["guide"])))
     out.line(clock_line(summary))
+    turns = spoken_turns(summary)
     out.line(
         _(
+            "One line per statement, with the words {model} heard, under the speaker keyed; "
+            "the notes taken during the session are lines of their own.",
+            model=one_line(summary["transcript"]["model"]),
+        )
+        if turns is not summary["turns"]
+        else _(
             "One line per speaker turn, for the words said; the notes taken during the "
             "session are lines of their own."
         )
@@ -236,7 +285,7 @@ def source_text(summary: dict[str, Any]) -> SourceText:
             continue
         items.append((max(0.0, entry["start_s"] - offset), 0, "question", entry))
     turn_starts: dict[float, set[str]] = {}
-    for index, turn in enumerate(summary["turns"]):
+    for index, turn in enumerate(turns):
         start = max(0.0, turn["start_s"] - offset)
         if turn["end_s"] - offset <= start:
             continue
@@ -271,7 +320,7 @@ def source_text(summary: dict[str, Any]) -> SourceText:
             )
             out.line(f"{stamp(start)} {what}")
         elif kind == "turn":
-            line = xml_text(_turn_line(summary["turns"][item], start))
+            line = xml_text(_turn_line(turns[item], start))
             begin = out.write(line)
             result.turns[item] = (begin, begin + len(line))
             out.line()
@@ -310,17 +359,79 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-_NOT_IN_FILE_NAMES = str.maketrans({c: "-" for c in '<>:"/\\|?*'})
+# what a file name cannot hold on Windows, macOS or Linux, and what stands in for it
+_NOT_IN_FILE_NAMES = str.maketrans(
+    {":": " ", '"': "'", "<": "‹", ">": "›", "/": "-", "\\": "-", "|": "-", "?": "", "*": ""}
+)
 
 
 def file_name(name: str) -> str:
-    """``name`` as a source's name: QDA programs save a source under its name, so without
-    the characters a file name cannot hold on Windows, macOS or Linux (``<>:"/\\|?*``)."""
+    """``name`` as a source's name: QDA programs save a source as a file of that name, so
+    without the characters a file name cannot hold (``<>:"/\\|?*``, each replaced by a
+    look-alike or left out), nor leading or trailing dots and spaces."""
     return " ".join(name.translate(_NOT_IN_FILE_NAMES).split()).strip(". ") or "session"
 
 
 def _element(parent: ET.Element, tag: str, attributes: dict[str, str]) -> ET.Element:
     return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
+
+
+_ATTRIBUTE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\r": "&#13;",
+        "\n": "&#10;",
+        "\t": "&#09;",
+    }
+)
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    """Attributes as ElementTree writes them: in order, escaped the same way."""
+    return "".join(
+        [f' {name}="{value.translate(_ATTRIBUTE)}"' for name, value in attributes.items()]
+    )
+
+
+class _Bulk:
+    """The many small elements of a long session (a selection per speaker turn, a case's
+    reference to each of them) written as text in exactly the form ElementTree gives them,
+    and put in place after the rest is serialized: ElementTree's per-element serialization
+    was most of a long session's export time (as in eaf.py)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[str]] = []
+
+    def at_end_of(self, parent: ET.Element) -> list[str]:
+        """The lines to come after ``parent``'s children, indented as one of them."""
+        ET.SubElement(parent, f"{{{NAMESPACE}}}Bulk{len(self.blocks)}")
+        self.blocks.append([])
+        return self.blocks[-1]
+
+    def fill(self, document: str) -> str:
+        for number, lines in enumerate(self.blocks):
+            marker = f"<Bulk{number} />"
+            at = document.index(marker)
+            indent = document[document.rindex("\n", 0, at) + 1 : at]
+            text = ("\n" + indent).join(lines)
+            document = document[:at] + text + document[at + len(marker) :]
+        return document
+
+
+def _coded_selection(
+    tag: str, attributes: dict[str, str], coding: dict[str, str], code: str
+) -> list[str]:
+    """A selection with one coding, as ElementTree indents it (two spaces a level)."""
+    return [
+        f"<{tag}{_attributes(attributes)}>",
+        f"  <Coding{_attributes(coding)}>",
+        f'    <CodeRef targetGUID="{code}" />',
+        "  </Coding>",
+        f"</{tag}>",
+    ]
 
 
 def _unique_names(wanted: list[str]) -> list[str]:
@@ -387,7 +498,8 @@ def project_xml(
     scope = study or sid  # a speaker is the same code and case across a study's sessions
     speakers = [(pid, label, role) for pid, label, role in voices(summary)]
     known = {pid for pid, _l, _r in speakers}
-    for turn in summary["turns"]:  # a speaker no longer on the roster keeps a code
+    turns = spoken_turns(summary)
+    for turn in turns:  # a speaker no longer on the roster (or nobody marked) keeps a code
         if turn["who"] not in known:
             known.add(turn["who"])
             speakers.append((turn["who"], one_line(turn["label"] or turn["who"]), ""))
@@ -477,9 +589,11 @@ def project_xml(
     text_selections = {
         index: guid(sid, "turn", str(index)) for index in text.turns
     }  # the turns' selections in the text
-    audio_turns = _audio_turns(summary, offset) if media else []
+    audio_turns = _audio_turns(turns, offset) if media else []
     audio_selections = {index: guid(sid, "audio-turn", str(index)) for index, *_x in audio_turns}
     source_guids = [text_guid] + ([media.guid] if media else [])
+    turn_who = [turn["who"] for turn in turns]
+    bulk = _Bulk()
     if summary["participants"]:
         cases = _element(root, "Cases", {})
         for p in summary["participants"]:
@@ -506,12 +620,10 @@ def project_xml(
                 _element(value, value_tag, {}).text = xml_text(values[key])
             for source_guid in source_guids:
                 _element(case, "SourceRef", {"targetGUID": source_guid})
-            for index, selection_guid in text_selections.items():
-                if summary["turns"][index]["who"] == p["id"]:
-                    _element(case, "SelectionRef", {"targetGUID": selection_guid})
-            for index, selection_guid in audio_selections.items():
-                if summary["turns"][index]["who"] == p["id"]:
-                    _element(case, "SelectionRef", {"targetGUID": selection_guid})
+            refs = [g for i, g in text_selections.items() if turn_who[i] == p["id"]]
+            refs += [g for i, g in audio_selections.items() if turn_who[i] == p["id"]]
+            if refs:
+                bulk.at_end_of(case).extend(f'<SelectionRef targetGUID="{g}" />' for g in refs)
 
     # --- the sources: the session's text, and the recording ---------------------------------
     sources = _element(root, "Sources", {})
@@ -528,16 +640,21 @@ def project_xml(
     )
     _element(source, "Description", {}).text = xml_text(
         _(
+            "The session's transcript: each statement with its words, coded with its "
+            "speaker, and the notes taken during the session, coded with their tags."
+        )
+        if turns is not summary["turns"]
+        else _(
             "The session as a transcript skeleton: speaker turns to transcribe, each coded "
             "with its speaker, and the notes taken during the session, coded with their tags."
         )
     )
     memo_texts: dict[str, str] = {}
-    selections: list[tuple[int, int, ET.Element]] = []
     for note in notes:
         start, end = text.notes[note["id"]]
-        selection = ET.Element(
-            f"{{{NAMESPACE}}}PlainTextSelection",
+        selection = _element(
+            source,
+            "PlainTextSelection",
             {
                 "guid": guid(sid, "selection", note["id"]),
                 "name": short_names[note["id"]],
@@ -562,11 +679,12 @@ def project_xml(
             )
             _element(coding, "CodeRef", {"targetGUID": codes[tag]})
         _element(selection, "NoteRef", {"targetGUID": memo_guids[note["id"]]})
-        selections.append((start, 1, selection))
+    # the turns' selections after the notes' (the order of selections means nothing)
+    lines = bulk.at_end_of(source) if text.turns else []
     for index, (start, end) in text.turns.items():
-        turn = summary["turns"][index]
-        selection = ET.Element(
-            f"{{{NAMESPACE}}}PlainTextSelection",
+        turn = turns[index]
+        lines += _coded_selection(
+            "PlainTextSelection",
             {
                 "guid": text_selections[index],
                 "name": xml_text(f"{speaker_names[turn['who']]} {stamp(turn['start_s'] - offset)}"),
@@ -575,20 +693,13 @@ def project_xml(
                 "creatingUser": users[MODERATOR],
                 "creationDateTime": when,
             },
-        )
-        coding = _element(
-            selection,
-            "Coding",
             {
                 "guid": guid(sid, "turn-coding", str(index)),
                 "creatingUser": users[MODERATOR],
                 "creationDateTime": when,
             },
+            speaker_codes[turn["who"]],
         )
-        _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
-        selections.append((start, 0, selection))
-    for _start, _order, selection in sorted(selections, key=lambda s: (s[0], s[1])):
-        source.append(selection)
 
     if media:
         audio = _element(
@@ -608,10 +719,36 @@ def project_xml(
                 "text's time stamps. Each speaker turn is coded with its speaker."
             )
         )
-        for index, begin, end in audio_turns:
-            turn = summary["turns"][index]
-            selection = _element(
+        if turns is not summary["turns"]:
+            # the transcript again, synchronised with the audio: a sync point at the start
+            # of each statement's line, at the moment its first word begins
+            transcript_guid = guid(sid, "source", "transcript")
+            transcript = _element(
                 audio,
+                "Transcript",
+                {
+                    "guid": transcript_guid,
+                    "name": xml_text(f"{one_line(session['title'])} ({sid})"),
+                    "plainTextPath": f"internal://{transcript_guid}.txt",
+                    "creatingUser": users[MODERATOR],
+                    "creationDateTime": when,
+                },
+            )
+            memo_texts[transcript_guid] = text.text
+            for index, (start, _end) in sorted(text.turns.items(), key=lambda i: i[1][0]):
+                _element(
+                    transcript,
+                    "SyncPoint",
+                    {
+                        "guid": guid(sid, "sync", str(index)),
+                        "timeStamp": str(max(0, ms(turns[index]["start_s"] - offset))),
+                        "position": str(start),
+                    },
+                )
+        lines = bulk.at_end_of(audio) if audio_turns else []
+        for index, begin, end in audio_turns:
+            turn = turns[index]
+            lines += _coded_selection(
                 "AudioSelection",
                 {
                     "guid": audio_selections[index],
@@ -623,17 +760,13 @@ def project_xml(
                     "creatingUser": users[MODERATOR],
                     "creationDateTime": when,
                 },
-            )
-            coding = _element(
-                selection,
-                "Coding",
                 {
                     "guid": guid(sid, "audio-coding", str(index)),
                     "creatingUser": users[MODERATOR],
                     "creationDateTime": when,
                 },
+                speaker_codes[turn["who"]],
             )
-            _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
 
     # --- the notes as memos ------------------------------------------------------------------
     if notes:
@@ -661,14 +794,15 @@ def project_xml(
     _element(root, "Description", {}).text = xml_text("\n".join(description))
 
     ET.indent(root, space="  ")
-    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    document = bulk.fill(ET.tostring(root, "unicode"))
+    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + document + "\n"
     return xml, memo_texts
 
 
-def _audio_turns(summary: dict[str, Any], offset: float) -> list[tuple[int, int, int]]:
+def _audio_turns(turns: list[dict[str, Any]], offset: float) -> list[tuple[int, int, int]]:
     """(turn index, begin ms, end ms) of each turn of some length, on the recording's clock."""
     out = []
-    for index, turn in enumerate(summary["turns"]):
+    for index, turn in enumerate(turns):
         begin, end = ms(turn["start_s"] - offset), ms(turn["end_s"] - offset)
         if end > begin:
             out.append((index, begin, end))
@@ -715,8 +849,11 @@ def write_qdpx(
     entries = [("project.qde", xml), (f"Sources/{text_guid}.txt", text.text)]
     entries += [(f"Sources/{memo_guid}.txt", memo) for memo_guid, memo in memos.items()]
     with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries:
-            archive.writestr(_entry(summary, name, zipfile.ZIP_DEFLATED), data.encode("utf-8"))
+        for number, (name, data) in enumerate(entries):
+            # the project and the text deflated; the memos, small and many, stored: a
+            # compressor set up per memo was half the time of a long session's export
+            compress = zipfile.ZIP_DEFLATED if number < 2 else zipfile.ZIP_STORED
+            archive.writestr(_entry(summary, name, compress), data.encode("utf-8"))
         if media is not None:
             info = _entry(summary, f"Sources/{media.guid}{media.path.suffix}", zipfile.ZIP_STORED)
             with media.path.open("rb") as audio, archive.open(info, "w", force_zip64=True) as dst:
