@@ -211,3 +211,7 @@ class TickList(StopList):
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)
+        # the list was scrolled into view: the guide's question goes back to the top
+        container = self.parent
+        if container is not None and hasattr(container, "scroll_home"):
+            container.scroll_home(animate=False)
