@@ -437,7 +437,9 @@ def test_an_absent_participant_who_comes_after_all_counts(
     live = LiveSession(store, clock=clock)
     opened.append(live)
     clock.advance(60)
-    live.speak("P3")  # came late after all: speaking marks them present
+    assert live.speak("P3") is None  # a key for someone away changes nothing (issue 13)
+    live.set_present("P3", True)  # came late after all: marked here
+    live.speak("P3")
     clock.advance(40)
     live.end()
     live.close()
