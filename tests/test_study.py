@@ -646,6 +646,79 @@ def test_the_recap_carries_the_member_check_verdicts(
     assert "confirmed" not in handout and "nuanced" not in handout
 
 
+def test_a_refuted_point_never_reaches_the_group_as_agreed(
+    sessions: Path, t_clock: FakeClock, opened: list[LiveSession], env: dict[str, str]
+) -> None:
+    """The member check refuted SUMMARY_1 and nuanced SUMMARY_2: the handout, the
+    presentation and the moderator's recap must not show SUMMARY_1 as agreed; the nuance goes
+    with SUMMARY_2 wherever it is shown."""
+    from facilitator.ui.screens.recap import recap_slides
+
+    def member_check(live: LiveSession) -> None:
+        points = {n.text: n.id for n in live.state.live_notes()}
+        live.check_mark(points[SUMMARY_1], "refuted")
+        live.check_mark(points[SUMMARY_2], "nuanced", "gjelder også de ansatte")
+
+    store = create_stage_1(sessions, t_clock.now())
+    live = LiveSession(store, clock=t_clock)
+    opened.append(live)
+    play_stage_1(live, t_clock, before_end=member_check)
+    live.close()
+    stage_2 = made(sessions, run_cli(sessions, env, "next", store.path.name))
+    handout = run_cli(sessions, env, "recap", stage_2.path.name, "--format", "md")
+    assert handout.returncode == 0, handout.stderr
+    assert SUMMARY_1 not in handout.stdout
+    assert f"- {SUMMARY_2} (gjelder også de ansatte)\n" in handout.stdout
+    slides = recap_slides(build_recap(*load(store), T0 + DAY))
+    texts = [text for _section, text in slides]
+    assert not any(SUMMARY_1 in text for text in texts)
+    assert f"{SUMMARY_2} (gjelder også de ansatte)" in texts
+    # the moderator's recap shows the refuted point, struck out and marked
+    moderator = run_cli(sessions, env, "recap", stage_2.path.name)
+    assert f"- ~~{SUMMARY_1}~~ *(refuted)*" in moderator.stdout
+    assert f"- {SUMMARY_2} (gjelder også de ansatte) *(nuanced)*" in moderator.stdout
+
+
+def test_recap_quotes_typed_with_their_own_marks_are_not_wrapped_twice(
+    sessions: Path, t_clock: FakeClock, opened: list[LiveSession]
+) -> None:
+    from facilitator.i18n import set_language
+    from facilitator.ui.screens.recap import recap_slides
+
+    def quotes(live: LiveSession) -> None:
+        live.add_note("«Vi går dit familiene er» #sitat")
+        live.add_note('#q "Det handler om tillit"')
+
+    store = create_stage_1(sessions, t_clock.now())
+    live = LiveSession(store, clock=t_clock)
+    opened.append(live)
+    play_stage_1(live, t_clock, before_end=quotes)
+    live.close()
+    recap = build_recap(*load(store), T0 + DAY)
+    md = render_recap_markdown(recap, for_moderator=False)
+    assert "- “Vi går dit familiene er”" in md and "- “Det handler om tillit”" in md
+    assert "«" not in md and '"' not in md
+    set_language("nb")  # Norwegian quote marks, once
+    md = render_recap_markdown(recap, for_moderator=False)
+    assert "- «Vi går dit familiene er»" in md and "- «Det handler om tillit»" in md
+    assert "««" not in md and "“" not in md
+    assert "«Vi går dit familiene er»" in [text for _s, text in recap_slides(recap)]
+
+
+def test_a_carried_follow_up_is_credited_to_who_noted_it(stage_1: SessionStore) -> None:
+    """FOLLOW_UP_1 was noted (by the moderator's process) while P5 held the floor: it is the
+    note-taker's, not P5's."""
+    info, state = load(stage_1)
+    carried = open_follow_ups(info, state)
+    assert carried[0].text == FOLLOW_UP_1 and carried[0].author == "moderator"
+    recap = build_recap(info, state, T0 + DAY)
+    moderator = render_recap_markdown(recap, for_moderator=True)
+    assert f"- {FOLLOW_UP_1} *(noted by the moderator)*" in moderator
+    assert "Informant 5" not in moderator.split("## What we said")[1].split("##")[0]
+    handout = render_recap_markdown(recap, for_moderator=False)
+    assert f"- {FOLLOW_UP_1}\n" in handout
+
+
 def test_recap_of_a_stage_1_session_fails_clearly(
     stage_1: SessionStore, sessions: Path, env: dict[str, str]
 ) -> None:

@@ -8,7 +8,7 @@ the stages of a study.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from facilitator.core.guide import Guide
@@ -39,6 +39,7 @@ def open_follow_ups(info: SessionInfo, state: SessionState) -> list[CarriedFollo
             stage=info.stage,
             question=questions.get(note.question or "", ""),
             speaker=labels.get(note.speaker or "", ""),
+            author=note.author,
         )
         for note in state.live_notes()
         if "follow-up" in note.tags
@@ -56,7 +57,21 @@ def plan_next_stage(info: SessionInfo, state: SessionState, guide: Guide) -> Nex
 
 
 def _date(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+    """The day a stage met, on this computer's calendar (a meeting at 00:30 local time is on
+    that day, not on the day before in UTC)."""
+    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+
+
+def shared_points(recap: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary points the group sees again (the handout, the presentation): a point the
+    group refuted at the member check is left out, so it is never shown as agreed."""
+    return [p for p in recap["summary_points"] if p.get("outcome") != "refuted"]
+
+
+def point_text(point: dict[str, Any]) -> str:
+    """A summary point as the group agreed it: with the group's nuance, where it gave one."""
+    nuance = point.get("nuance")
+    return f"{point['text']} ({nuance})" if nuance else point["text"]
 
 
 def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import csv
 import io
 from typing import Any
 
+from facilitator.core.notes import tags_text
 from facilitator.core.spreadsheet import BOM, DELIMITER
 from facilitator.exports.markdown import note_speaker
 from facilitator.i18n import _
@@ -90,7 +91,7 @@ def render_csv(summary: dict[str, Any]) -> str:
         if with_names:
             row.append(names.get(note["speaker_id"] or "", ""))
         row += [
-            " ".join(f"#{tag}" for tag in note["tags"]),
+            tags_text(note["tags"]),
             note["text"],
             "",
             author_name(note["author"]),

@@ -15,6 +15,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.timefmt import clock
 from facilitator.exports.markdown import (
     note_speaker,
@@ -944,7 +945,7 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
         )
         for note in notes:
             nx = x(note["t_s"])
-            tags = " ".join(f"#{t}" for t in note["tags"])
+            tags = tags_text(note["tags"])
             tip = f"{clock(note['t_s'])}: {note['text']}" + (f" {tags}" if tags else "")
             out.append(
                 f'<path class="note" d="M{_num(nx)} {_num(y - 5)} l4 5 l-4 5 l-4 -5 z" '
@@ -1052,10 +1053,10 @@ def _timeline_section(summary: dict[str, Any], people: _People) -> list[str]:
 
 
 def _note_item(note: dict[str, Any], with_question: bool = False) -> str:
-    tags = "".join(f'<span class="tag tag-{_e(t)}">#{_e(t)}</span>' for t in note["tags"])
+    tags = "".join(f'<span class="tag tag-{_e(t)}">{_e(tag_word(t))}</span>' for t in note["tags"])
     speaker = note_speaker(note)
     who = f'<span class="who">{_e(speaker)}:</span>' if speaker else ""
-    text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
+    text = quoted(note["text"]) if "quote" in note["tags"] else note["text"]
     edited = f' <span class="edited">({_e(_("edited"))})</span>' if note.get("edited") else ""
     question = ""
     if with_question and note.get("question_text"):
@@ -1097,7 +1098,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
             if n.get("question_text"):
                 source.append(n["question_text"])
             out.append(
-                f"<blockquote><p>“{_e(n['text'])}”</p>"
+                f"<blockquote><p>{_e(quoted(n['text']))}</p>"
                 f"<footer>{_e(' · '.join(source))}</footer></blockquote>"
             )
     follow = summary["follow_ups"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from facilitator.core.notes import quoted, tags_text
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
 
@@ -114,10 +115,10 @@ def note_speaker(note: dict[str, Any]) -> str:
 
 
 def note_line(note: dict[str, Any]) -> str:
-    tags = " ".join(f"#{t}" for t in note["tags"])
+    tags = tags_text(note["tags"])
     speaker = note_speaker(note)
     who = f" ({speaker})" if speaker else ""
-    text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
+    text = quoted(note["text"]) if "quote" in note["tags"] else note["text"]
     return f"- {clock(note['t_s'])}{who}: {text}" + (f" `{tags}`" if tags else "")
 
 

@@ -49,7 +49,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from facilitator.core.notes import TAGS
+from facilitator.core.notes import TAGS, tag_word, tags_text
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import document_date, xml_text
 from facilitator.exports.markdown import wall_s
@@ -231,7 +231,7 @@ def _memo_text(note: dict[str, Any], phases: dict[str, str], offset: float) -> s
     if speaker:
         lines.append(f"{_('Speaker')}: {one_line(speaker)}")
     if note["tags"]:
-        lines.append(f"{_('Tags')}: " + " ".join(f"#{tag}" for tag in note["tags"]))
+        lines.append(f"{_('Tags')}: " + tags_text(note["tags"]))
     if note["phase"]:
         lines.append(f"{_('Phase')}: {one_line(phases.get(note['phase'], note['phase']))}")
     if note["question_text"]:
@@ -281,7 +281,7 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
 
     codes_element = _element(_element(root, "CodeBook", {}), "Codes", {})
     for tag in tags:
-        attributes = {"guid": codes[tag], "name": tag, "isCodable": "true"}
+        attributes = {"guid": codes[tag], "name": tag_word(tag).lstrip("#"), "isCodable": "true"}
         if tag in CODE_COLOURS:
             attributes["color"] = CODE_COLOURS[tag]
         code = _element(codes_element, "Code", attributes)

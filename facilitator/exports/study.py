@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.notes import noted_by, quoted
+from facilitator.core.study import point_text, shared_points
 from facilitator.core.timefmt import clock
 from facilitator.exports.markdown import _table, outcome_text, text_bar
 from facilitator.i18n import _
@@ -24,21 +26,29 @@ def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:
     if recap["date"]:
         out += [_("Met on {date}.", date=recap["date"]), ""]
     out += [f"## {_('What we summed up together')}", ""]
-    if recap["summary_points"]:
-        for point in recap["summary_points"]:
-            mark = f" *({outcome_text(point['outcome'])})*" if for_moderator else ""
-            nuance = f" ({point['nuance']})" if point.get("nuance") else ""
-            out.append(f"- {point['text']}{nuance}{mark}")
+    # the moderator sees every point with the group's verdict (a refuted one struck out);
+    # the group's handout only what it agreed to, with its nuances
+    points = recap["summary_points"] if for_moderator else shared_points(recap)
+    if points:
+        for point in points:
+            if not for_moderator:
+                out.append(f"- {point_text(point)}")
+            elif point.get("outcome") == "refuted":
+                out.append(f"- ~~{point['text']}~~ *({outcome_text('refuted')})*")
+            else:
+                out.append(f"- {point_text(point)} *({outcome_text(point.get('outcome'))})*")
     else:
         out.append(_("No summary points were noted."))
     if recap["themes"]:
         out += ["", f"## {_('Themes')}", ""] + [f"- {t['text']}" for t in recap["themes"]]
     if recap["quotes"]:
         out += ["", f"## {_('In your own words')}", ""]
-        out += [f"- “{q['text']}”" for q in recap["quotes"]]
+        out += [f"- {quoted(q['text'])}" for q in recap["quotes"]]
     if recap["follow_ups"]:
         out += ["", f"## {_('What we said we would come back to')}", ""]
-        out += [f"- {f['text']}" for f in recap["follow_ups"]]
+        for item in recap["follow_ups"]:
+            credit = noted_by(item.get("author", "")) if for_moderator else ""
+            out.append(f"- {item['text']}" + (f" *({credit})*" if credit else ""))
     if for_moderator:
         balance = recap["balance"]
         out += ["", f"## {_('Talk balance at that stage (for the moderator only)')}", ""]

@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
+from facilitator.core.notes import tags_text
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.markdown import speaker_name, wall_s
 from facilitator.i18n import _
@@ -206,7 +207,7 @@ def _context(summary: dict[str, Any]) -> list[tuple[float, int, str]]:
         if speaker:
             about.append(_("about {speaker}", speaker=speaker))
         if note["tags"]:
-            about.append(" ".join(f"#{tag}" for tag in note["tags"]))
+            about.append(tags_text(note["tags"]))
         head = _comment_text(", ".join(about))
         out.append((start, 2, f"NOTE {_short_time(start)} {head}\n{_comment_text(note['text'])}"))
     return out
