@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from facilitator.core.notes import quoted, tag_word, tags_text
+from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock
 from facilitator.exports.markdown import (
     note_speaker,
@@ -381,7 +382,7 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
         ),
         (
             _("Balance (Gini)"),
-            "–" if gini is None else f"{gini:.2f}",
+            balance_text(gini),
             _("0 = even; largest share {share}", share=_percent(summary["balance"]["max_share"])),
         ),
         (
@@ -722,7 +723,7 @@ def _talk_section(summary: dict[str, Any], people: _People) -> list[str]:
                 share=_percent(m["share_of_all_talk"]),
             ),
         ),
-        (_("Balance (Gini, 0 = even)"), "–" if b["gini"] is None else f"{b['gini']:.2f}"),
+        (_("Balance (Gini, 0 = even)"), balance_text(b["gini"])),
         (_("Silence"), clock(b.get("silence_s", 0.0))),
     ]
     if b["silent"]:

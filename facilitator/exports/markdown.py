@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitator.core.notes import quoted, tags_text
+from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
 
@@ -60,8 +61,7 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
             turns=m["turns"],
             share=_percent(m["share_of_all_talk"]),
         ),
-        f"- **{_('Balance (Gini, 0 = even)')}:** "
-        + ("–" if b["gini"] is None else f"{b['gini']:.2f}"),
+        f"- **{_('Balance (Gini, 0 = even)')}:** " + balance_text(b["gini"]),
     ]
     if b["silent"]:
         labels = summary["turn_taking"]["labels"]

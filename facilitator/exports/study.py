@@ -6,6 +6,7 @@ from typing import Any
 
 from facilitator.core.notes import noted_by, quoted
 from facilitator.core.study import point_text, shared_points
+from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock
 from facilitator.exports.markdown import _table, outcome_text, text_bar
 from facilitator.i18n import _
@@ -52,7 +53,7 @@ def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:
     if for_moderator:
         balance = recap["balance"]
         out += ["", f"## {_('Talk balance at that stage (for the moderator only)')}", ""]
-        gini = "–" if balance["gini"] is None else f"{balance['gini']:.2f}"
+        gini = balance_text(balance["gini"])
         out.append(
             _(
                 "Balance (Gini) {gini}; the moderator had {share} % of all talk.",
