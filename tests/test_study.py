@@ -586,19 +586,22 @@ def test_recap_command_text_md_and_json(
     assert text.returncode == 0, text.stderr
     md = run_cli(sessions, env, "recap", stage_2.path.name, "--format", "md")
     assert md.returncode == 0, md.stderr
-    for out in (text.stdout, md.stdout):
-        assert out.startswith("# Recap of stage 1: Samling 1\n")
-        assert "## What we summed up together" in out
+    assert md.stdout.startswith("# Recap of stage 1: Samling 1\n")
+    # --format text is plain text: the same content, no Markdown markup
+    assert text.stdout.startswith("Recap of stage 1: Samling 1\n=====")
+    assert "#" not in text.stdout and "*" not in text.stdout and "|" not in text.stdout
+    for out, heading in ((text.stdout, "{}\n---"), (md.stdout, "## {}")):
+        assert heading.format("What we summed up together") in out
         assert f"- {SUMMARY_1}" in out and f"- {SUMMARY_2}" in out
-        assert "## Themes" in out and f"- {THEME_1}" in out and f"- {THEME_2}" in out
-        assert "## In your own words" in out and f"- “{QUOTE_1}”" in out
-        assert "## What we said we would come back to" in out
+        assert heading.format("Themes") in out and f"- {THEME_1}" in out and f"- {THEME_2}" in out
+        assert heading.format("In your own words") in out and f"- “{QUOTE_1}”" in out
+        assert heading.format("What we said we would come back to") in out
         assert f"- {FOLLOW_UP_1}" in out and f"- {FOLLOW_UP_2}" in out
         assert OBSERVATION_1 not in out
     # the moderator's text has the balance of that stage; the handout has none of it
-    assert "## Talk balance at that stage (for the moderator only)" in text.stdout
+    assert "Talk balance at that stage (for the moderator only)\n---" in text.stdout
     assert "Informant 1" in text.stdout and "05:40" in text.stdout  # P1's 340 s
-    assert "*(not checked)*" in text.stdout
+    assert "(not checked)" in text.stdout
     assert "Talk balance" not in md.stdout and "Gini" not in md.stdout
     assert "not checked" not in md.stdout
     assert "Informant" not in md.stdout  # no statement points to a person
@@ -674,9 +677,11 @@ def test_a_refuted_point_never_reaches_the_group_as_agreed(
     assert not any(SUMMARY_1 in text for text in texts)
     assert f"{SUMMARY_2} (gjelder også de ansatte)" in texts
     # the moderator's recap shows the refuted point, struck out and marked
-    moderator = run_cli(sessions, env, "recap", stage_2.path.name)
-    assert f"- ~~{SUMMARY_1}~~ *(refuted)*" in moderator.stdout
-    assert f"- {SUMMARY_2} (gjelder også de ansatte) *(nuanced)*" in moderator.stdout
+    moderator = render_recap_markdown(build_recap(*load(store), T0 + DAY), for_moderator=True)
+    assert f"- ~~{SUMMARY_1}~~ *(refuted)*" in moderator
+    assert f"- {SUMMARY_2} (gjelder også de ansatte) *(nuanced)*" in moderator
+    text = run_cli(sessions, env, "recap", stage_2.path.name)
+    assert f"- {SUMMARY_1} (refuted)" in text.stdout
 
 
 def test_recap_quotes_typed_with_their_own_marks_are_not_wrapped_twice(
@@ -874,6 +879,40 @@ def test_summary_of_the_study_and_of_stage_2(
     assert markdown.returncode == 0, markdown.stderr
     assert f"\n## Study {STUDY}\n" in markdown.stdout
     assert "## Talk time per participant and stage" in markdown.stdout
+
+
+def test_every_format_of_the_study_report_is_that_format(
+    stage_1: SessionStore, stage_2: SessionStore, sessions: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """``summary --study --format html -o study.html`` wrote Markdown into the .html file."""
+    from html.parser import HTMLParser
+
+    out = tmp_path / "study.html"
+    result = run_cli(sessions, env, "summary", "--study", STUDY, "--format", "html", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "## " not in page and "| ---" not in page
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    cells = Cells()
+    cells.feed(page)
+    assert {"html", "head", "title", "body", "h1", "table", "td"} <= set(cells.tags)
+    assert f"Study {STUDY}" in cells.text and "Informant 6" in "".join(cells.text)
+    assert "https://" not in page and "http://" not in page  # nothing loaded from outside
+    md = run_cli(sessions, env, "summary", "--study", STUDY, "--format", "md")
+    assert md.returncode == 0 and md.stdout.startswith(f"# Study {STUDY}\n")
+    assert "<" not in md.stdout
 
 
 def test_study_markdown_has_the_tables(

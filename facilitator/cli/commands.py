@@ -135,6 +135,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         study = build_study(sessions, now)
         if args.format == "json":
             _emit(_json(study, args.output), args.output)
+        elif args.format == "html":
+            from facilitator.exports.html import render_study_html
+
+            _emit(render_study_html(study), args.output)
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
@@ -247,7 +251,7 @@ def cmd_next(args: argparse.Namespace) -> int:
 
 def cmd_recap(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_recap
-    from facilitator.exports.study import render_recap_markdown
+    from facilitator.exports.study import render_recap_markdown, render_recap_text
 
     store = open_store(args)
     info, _state = load_session(store)
@@ -269,8 +273,10 @@ def cmd_recap(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.format == "json":
         _emit(json.dumps(recap, ensure_ascii=False, indent=2) + "\n", args.output)
+    elif args.format == "text":
+        _emit(render_recap_text(recap), args.output)
     else:
-        _emit(render_recap_markdown(recap, for_moderator=args.format == "text"), args.output)
+        _emit(render_recap_markdown(recap, for_moderator=False), args.output)
     return EXIT_OK
 
 
@@ -578,7 +584,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["text", "md", "json"],
         default="text",
-        help=_("text: for the moderator, with the talk balance; md: a handout without it"),
+        help=_(
+            "text: plain text for the moderator, with the talk balance; md: the group's "
+            "handout in Markdown, without it; json: for tools"
+        ),
     )
     recap.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")

@@ -1285,6 +1285,11 @@ def render_html(summary: dict[str, Any]) -> str:
         )
         + "</footer>"
     )
+    return _page(f"{s['title']} · {_('Focus group report')}", body)
+
+
+def _page(title: str, body: list[str]) -> str:
+    """One self-contained HTML5 page: inline style, no links out."""
     head = [
         "<!DOCTYPE html>",
         f'<html lang="{_e(language())}">',
@@ -1294,10 +1299,22 @@ def render_html(summary: dict[str, Any]) -> str:
         '<meta name="referrer" content="no-referrer">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">",
-        f"<title>{_e(s['title'])} · {_e(_('Focus group report'))}</title>",
+        f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
     ]
     return "\n".join(head + body + ["</main>", "</body>", "</html>"]) + "\n"
+
+
+def render_study_html(study: dict[str, Any]) -> str:
+    """The report of a whole study (``core.study.build_study``) as one printable page."""
+    body = [f"<h1>{_e(_('Study {study}', study=study['study']))}</h1>"]
+    body += _study_section(study)[1:]  # the page's own heading stands for the section's
+    body.append(
+        '<footer class="report">'
+        + _e(_("Made by facilitator. Participants are shown by pseudonym."))
+        + "</footer>"
+    )
+    return _page(_("Study {study}", study=study["study"]), body)

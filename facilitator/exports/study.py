@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from facilitator.core.notes import noted_by, quoted
@@ -74,6 +75,48 @@ def render_recap_markdown(recap: dict[str, Any], for_moderator: bool) -> str:
             ],
         )
     return "\n".join(out) + "\n"
+
+
+def render_recap_text(recap: dict[str, Any]) -> str:
+    """The moderator's recap as plain text for a terminal: the same content as the Markdown,
+    without its markup (headings underlined, tables in aligned columns)."""
+    return markdown_to_text(render_recap_markdown(recap, for_moderator=True))
+
+
+def markdown_to_text(markdown: str) -> str:
+    """The little Markdown the reports use, as plain text."""
+    out: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if not table:
+            return
+        widths = [max(len(row[i]) for row in table if i < len(row)) for i in range(len(table[0]))]
+        for row in table:
+            out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
+        table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")]
+            if not all(set(c) <= {"-", "|"} for c in cells):
+                table.append([_plain(c) for c in cells])
+            continue
+        flush()
+        if line.startswith("#"):
+            title = _plain(line.lstrip("#").strip())
+            out += [title, ("=" if line.startswith("# ") else "-") * len(title)]
+        else:
+            out.append(_plain(line))
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"~~(.+?)~~", r"\1", text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    text = re.sub(r"(?<!\w)\*(.+?)\*(?!\w)", r"\1", text)
+    return text.replace("`", "")
 
 
 def render_study_markdown(study: dict[str, Any]) -> str:
