@@ -343,3 +343,37 @@ def test_cli_exports(session: LiveSession, clock: FakeClock, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode("utf-8") == render_vtt(summary)
     parse_vtt(done.stdout.decode("utf-8"))
+
+
+# --- times are local, with their zone (issue 13, point 19) --------------------------------------
+
+
+@pytest.fixture
+def oslo(monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Oslo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_summaries_show_local_times_with_the_zone(oslo, live, clock) -> None:
+    """The session started at 08:00 UTC, 09:00 in Oslo: md and html say 09:00 CET, never the
+    raw ISO string; the JSON (for tools) keeps the unambiguous ISO 8601 time."""
+    from facilitator.core.summary import build_summary
+    from facilitator.exports.html import render_html
+    from facilitator.exports.markdown import render_markdown
+
+    clock.advance(600)
+    live.end()
+    summary = build_summary(live.info, live.state, clock.now())
+    assert summary["session"]["started_at"] == "2027-01-15T08:00:00+00:00"
+    md = render_markdown(summary)
+    assert "- **Started:** 2027-01-15 09:00 CET" in md
+    assert "- **Ended:** 2027-01-15 09:10 CET" in md
+    page = render_html(summary)
+    assert "2027-01-15 09:00 CET" in page
+    for text in (md, page):
+        assert "T08:00:00" not in text and "+00:00" not in text and "08:00 UTC" not in text

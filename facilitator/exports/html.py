@@ -11,13 +11,12 @@ then under a banner that says so.
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 from typing import Any
 
 from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.talk_figures import balance_text
-from facilitator.core.timefmt import clock
+from facilitator.core.timefmt import clock, local_time
 from facilitator.exports.markdown import (
     note_speaker,
     notes_by_question,
@@ -231,20 +230,6 @@ def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def _when(stamp: str | None) -> str:
-    """An ISO time from the summary, as ``2027-01-15 08:00 UTC``."""
-    if not stamp:
-        return "–"
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    offset = moment.utcoffset()
-    if offset is not None and offset.total_seconds() == 0:
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
-    return moment.strftime("%Y-%m-%d %H:%M %z")
-
-
 def _fit(text: str, width: float, font_size: float) -> str:
     """``text`` cut to what fits in ``width`` units at ``font_size`` (an estimate), or ''."""
     per_char = font_size * 0.6
@@ -350,7 +335,7 @@ def _header(summary: dict[str, Any]) -> list[str]:
     chips.append(_("Stage") + " " + str(s["stage"]))
     chips.append(_(s["status"]))
     if s.get("started_at"):
-        chips.append(_when(s["started_at"]))
+        chips.append(local_time(s["started_at"]))
     out += [f"<li>{_e(c)}</li>" for c in chips]
     out += ["</ul>", "</header>"]
     return out
@@ -412,7 +397,7 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
 
 def _facts(summary: dict[str, Any]) -> list[str]:
     s = summary["session"]
-    facts = session_facts(summary, _when)
+    facts = session_facts(summary, local_time)
     cov = summary["coverage"]
     facts.append(
         (

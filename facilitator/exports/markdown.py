@@ -7,7 +7,7 @@ from typing import Any
 
 from facilitator.core.notes import quoted, tags_text
 from facilitator.core.talk_figures import balance_text
-from facilitator.core.timefmt import clock
+from facilitator.core.timefmt import clock, local_time
 from facilitator.i18n import _
 
 
@@ -210,8 +210,8 @@ def session_facts(
         (_("Study"), s["study"] or "–"),
         (_("Stage"), str(s["stage"])),
         (_("Status"), _(s["status"])),
-        (_("Started"), s["started_at"] or "–"),
-        (_("Ended"), s["ended_at"] or "–"),
+        (_("Started"), when(s["started_at"])),
+        (_("Ended"), when(s["ended_at"])),
         (
             _("Session time"),
             f"{clock(s['duration_s'])} " + _("of {planned} planned", planned=clock(s["planned_s"])),
@@ -273,7 +273,7 @@ def audio_fact(audio: dict[str, Any] | None) -> str:
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]
-    facts = session_facts(summary, lambda stamp: stamp or "–")
+    facts = session_facts(summary, local_time)
     out += [f"- **{name}:** {value}" for name, value in facts]
     cov = summary["coverage"]
     out += [
