@@ -31,6 +31,7 @@ class FacilitatorApp(App[int]):
             "summary.tcss",
             "home.tcss",
             "talk.tcss",
+            "footer.tcss",
         )
     ]
     BINDINGS = APP_BINDINGS
