@@ -882,7 +882,11 @@ def test_summary_of_the_study_and_of_stage_2(
 
 
 def test_every_format_of_the_study_report_is_that_format(
-    stage_1: SessionStore, stage_2: SessionStore, sessions: Path, env: dict[str, str], tmp_path: Path
+    stage_1: SessionStore,
+    stage_2: SessionStore,
+    sessions: Path,
+    env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     """``summary --study --format html -o study.html`` wrote Markdown into the .html file."""
     from html.parser import HTMLParser

@@ -179,13 +179,12 @@ def _last_turn_ends(ledger: TalkLedger, now_s: float) -> dict[str, float]:
         if turn.end_s is None:
             ends[who] = now_s
             continue
-        while turn.duration(now_s) < MIN_SPEECH_S:  # rare: look back for a real turn
-            index = _turn_before(ledger, who, index)
-            if index is None:
-                break
-            turn = ledger.turns[index]
-        if index is not None:
-            ends[who] = turn.end_s if turn.end_s is not None else now_s
+        found: int | None = index
+        while found is not None and ledger.turns[found].duration(now_s) < MIN_SPEECH_S:
+            found = _turn_before(ledger, who, found)  # rare: look back for a real turn
+        if found is not None:
+            end = ledger.turns[found].end_s
+            ends[who] = end if end is not None else now_s
     return ends
 
 

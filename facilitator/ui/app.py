@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from facilitator.i18n import _
 from facilitator.services.live import LiveSession
 from facilitator.ui.bindings import APP_BINDINGS
 
@@ -50,6 +51,22 @@ class FacilitatorApp(App[int]):
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
         self.recording: Recording | None = None  # the moderator's, once a live view runs
+
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Textual's screenshot wrote the screen, session data and all, into the working
+        folder: not here (it is not offered, and a key or script that asks gets nothing)."""
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        return None
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (Textual's hint on how to quit, in English otherwise)."""
+        self.notify(_("ctrl+q closes the app (the session can be resumed)"), timeout=4)
 
     def get_driver_class(self):
         """Textual's terminal driver, drawing through a copy of stderr's descriptor.
@@ -155,6 +172,14 @@ class PresentApp(App[int]):
     def __init__(self, slides: list[tuple[str, str]]) -> None:
         super().__init__()
         self.slides = slides
+
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    action_screenshot = FacilitatorApp.action_screenshot
+    deliver_screenshot = FacilitatorApp.deliver_screenshot
 
     def on_mount(self) -> None:
         from facilitator.ui.screens.recap import PresentationScreen
