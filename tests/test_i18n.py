@@ -314,3 +314,59 @@ def test_help_screen_in_norwegian_80x24(tmp_path: Path) -> None:
         assert word in text, word
     assert "What it does" not in text and "Close help" not in text
     _compare(svg, "test_help_screen_in_norwegian_80x24.svg")
+
+
+# --- Norwegian everywhere with --lang nb (issue 13, point 21) -----------------------------------
+
+
+def test_the_cli_help_and_argparse_errors_are_norwegian(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse's own words (usage, options, its errors) were English under --lang nb."""
+    from facilitator.cli.commands import main
+
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("bruk: facilitator")
+    assert "\nvalg:\n" in out and "vis denne hjelpeteksten og avslutt" in out
+    assert "usage:" not in out and "options:" not in out and "show this help" not in out
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "new"])
+    err = capsys.readouterr().err
+    assert "facilitator new: feil: disse argumentene må være med: GUIDE, --title" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "summary", "x", "--format", "pdf"])
+    assert "ugyldig valg: 'pdf'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # English stays English
+        main(["--lang", "en", "new"])
+    assert "error: the following arguments are required" in capsys.readouterr().err
+
+
+def test_an_error_message_begins_with_a_capital_letter(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from facilitator.cli.commands import main
+
+    code = main(["--lang", "nb", "--sessions", str(tmp_path), "summary", "--study", "ingen"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("facilitator: I")  # "Ingen økter i studien ..."
+    assert err[len("facilitator: ")].isupper()
+
+
+async def test_a_confirmation_is_answered_with_j_in_norwegian(live) -> None:
+    """The question to end the session: j (ja) answers yes in Norwegian, and the footer says
+    j, not y."""
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.confirm import ConfirmScreen
+
+    set_language("nb")
+    app = make_app(live)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        keys = [b.binding.key_display for b in app.screen.active_bindings.values()]
+        assert "j" in keys and "y" not in keys
+        await pilot.press("j")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert live.state.ended

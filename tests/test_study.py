@@ -511,7 +511,7 @@ def test_next_on_the_last_stage_fails_clearly(
     before = sorted(p.name for p in sessions.iterdir())
     result = run_cli(sessions, env, "next", stage_2.path.name)
     assert result.returncode == 1 and result.stdout == ""
-    assert "the guide has 2 stage(s): there is no stage 3" in result.stderr
+    assert "The guide has 2 stage(s): there is no stage 3" in result.stderr
     assert result.stderr.startswith("facilitator: ")
     assert sorted(p.name for p in sessions.iterdir()) == before
 
@@ -540,7 +540,7 @@ def test_next_with_a_newcomer_id_already_in_the_roster_fails_clearly(
 ) -> None:
     result = run_cli(sessions, env, "next", stage_1.path.name, "--newcomer", "P2:Someone")
     assert result.returncode == 1
-    assert "participant id used twice: P2" in result.stderr
+    assert "Participant id used twice: P2" in result.stderr
     assert [p.name for p in sessions.iterdir()] == [stage_1.path.name]
 
 
@@ -959,7 +959,7 @@ def test_study_markdown_has_the_tables(
 
 def test_summary_study_of_an_unknown_study_fails(sessions: Path, env: dict[str, str]) -> None:
     result = run_cli(sessions, env, "summary", "--study", "nope")
-    assert result.returncode == 1 and "no sessions of study nope" in result.stderr
+    assert result.returncode == 1 and "No sessions of study nope" in result.stderr
 
 
 def test_the_copied_study_folder_reports_the_same(

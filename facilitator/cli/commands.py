@@ -698,6 +698,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.umask(0o077)
     argv = sys.argv[1:] if argv is None else argv
+    from facilitator.cli.argparse_nb import use_our_catalogue
+
+    use_our_catalogue()  # argparse's own words (usage, options, errors) in our language too
     for index, arg in enumerate(argv):  # so that --help is already in the chosen language
         if arg == "--lang" and index + 1 < len(argv):
             set_language(argv[index + 1])

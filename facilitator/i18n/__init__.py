@@ -80,3 +80,9 @@ def N_(message: str, /) -> str:
     body, say) and return it untranslated: it is translated by ``_()`` where it is shown,
     so the language chosen at run time counts, not the one at import."""
     return message
+
+
+def sentence(text: str) -> str:
+    """``text`` as a message begins: with a capital letter (a message made of a lower-case
+    part, "cannot create the session: ...", starts the line it is shown on)."""
+    return text[:1].upper() + text[1:] if text[:1].islower() else text

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
-from facilitator.i18n import _
+from facilitator.i18n import _, sentence
 from facilitator.services.live import LiveSession
 from facilitator.ui.bindings import APP_BINDINGS
 
@@ -56,6 +56,11 @@ class FacilitatorApp(App[int]):
         from facilitator.ui.commands import app_commands
 
         return app_commands(self)
+
+    def notify(self, message: str, *args, **kwargs) -> None:  # type: ignore[override]
+        """Every notice begins with a capital letter, whichever part of a message comes
+        first (an error's own text often begins in lower case)."""
+        super().notify(sentence(message) if isinstance(message, str) else message, *args, **kwargs)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """Textual's screenshot wrote the screen, session data and all, into the working

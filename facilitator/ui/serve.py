@@ -31,16 +31,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from facilitator.i18n import _
+from facilitator.i18n import _, language
 
 log = logging.getLogger("facilitator.ui.serve")
 TOKEN_COOKIE = "facilitator_token"
 ERRORS_NAME = "serve-errors.log"  # in the session folder: the served apps' error output
 QUIT_GRACE_S = 3.0  # time an app gets to quit on its own before it is terminated
+# the page around the view: ours, so that it loads nothing from outside this server
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def is_loopback(host: str) -> bool:
@@ -124,7 +127,9 @@ class SessionServer(Server):
     def __init__(
         self, command: str, host: str, port: int, token: str | None, errors: Path | None = None
     ) -> None:
-        super().__init__(command, host=host, port=port, title="facilitator")
+        super().__init__(
+            command, host=host, port=port, title="facilitator", templates_path=TEMPLATES
+        )
         self.token = token
         self.errors = errors  # where the served apps' error output goes (see assist_command)
 
@@ -149,11 +154,13 @@ class SessionServer(Server):
             response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="Strict")
         return response
 
+    @aiohttp_jinja2.template("app_index.html")  # ours, from TEMPLATES
     async def handle_index(self, request: web.Request) -> dict[str, Any]:  # type: ignore[override]
         # The page tells the browser where the websocket is: the address the browser used,
         # not the address the server is bound to (0.0.0.0 is nowhere).
         self.public_url = str(request.url.origin())
-        return await super().handle_index(request)  # type: ignore[misc, return-value]
+        context = await super().handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
+        return {**context, **page_text(self.title)}
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         from textual_serve.server import to_int
@@ -198,6 +205,20 @@ class SessionServer(Server):
         pass  # facilitator prints its own message (without textual-serve's logo)
 
 
+def page_text(title: str) -> dict[str, Any]:
+    """What the page around the view says, in the interface's language."""
+    return {
+        "lang": language(),
+        "application": {"name": title},
+        "text": {
+            "opening": _("Opening the assistant's view…"),
+            "start": _("Start"),
+            "ended": _("The assistant's view has closed."),
+            "again": _("Open it again"),
+        },
+    }
+
+
 def assist_command(session_path: Path) -> str:
     """The command each browser tab runs: this interpreter, so the served app is this one.
 
@@ -225,6 +246,7 @@ def serve(session_path: Path, session_id: str, host: str, port: int) -> int:
     errors = session_path.resolve() / ERRORS_NAME
     _private_file(errors)
     server = SessionServer(assist_command(session_path), host, port, token, errors)
+    server.title = _("{id} · the assistant's view · facilitator", id=session_id)
     if token is None:
         urls = [f"http://{host}:{port}/"]
         print(_("Serving the assistant's view of session {id}", id=session_id))

@@ -14,7 +14,15 @@ from facilitator.ui.translated import Translated
 
 class ConfirmScreen(Translated, ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
+        # y, and j for "ja": the key shown is the one of the interface's language
+        Binding(
+            "y,j",
+            "answer(True)",
+            N_("Yes"),
+            id="confirm.yes",
+            tooltip=N_("Yes, do it"),
+            key_display=N_("y"),
+        ),
         Binding("n,escape", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("No, go back")),
     ]
 

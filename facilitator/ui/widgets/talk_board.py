@@ -13,7 +13,7 @@ from facilitator.core.nudges import Nudge
 from facilitator.core.talk import MODERATOR
 from facilitator.core.talk_figures import ParticipantFigures, TalkFigures, balance_text
 from facilitator.core.timefmt import clock
-from facilitator.i18n import _
+from facilitator.i18n import _, sentence
 from facilitator.ui.widgets.quiet import QuietStatic
 
 OVER_FAIR = 1.5  # a share this many times the fair share shows amber
@@ -176,7 +176,7 @@ class TalkBoard(QuietStatic):
             silent = []
         for nudge in [*silent, *others]:
             text.append("\n")
-            text.append("• " + nudge_text(nudge), style="italic #d7af5f")
+            text.append("• " + sentence(nudge_text(nudge)), style="italic #d7af5f")
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
         self.show_text(text)  # a new text is laid out again: the notes below follow its height
