@@ -521,7 +521,7 @@ def test_next_with_an_unknown_absent_id_fails_clearly(
 ) -> None:
     result = run_cli(sessions, env, "next", stage_1.path.name, "--absent", "P9")
     assert result.returncode == 1 and result.stdout == ""
-    assert "not in the roster: P9" in result.stderr
+    assert "Not in the roster: P9" in result.stderr
     assert [p.name for p in sessions.iterdir()] == [stage_1.path.name]
 
 
@@ -530,7 +530,7 @@ def test_a_refused_next_leaves_a_stage_1_without_a_study_as_it_was(
 ) -> None:
     store = create_stage_1(sessions, t_clock.now(), study="")
     code, out, err = in_process("next", store.path.name, "--study", STUDY, "--absent", "P9")
-    assert code == 1 and out == "" and "not in the roster: P9" in err
+    assert code == 1 and out == "" and "Not in the roster: P9" in err
     assert store.info().study == ""
     assert [p.name for p in sessions.iterdir()] == [store.path.name]
 
