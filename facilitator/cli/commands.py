@@ -123,7 +123,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         return fail(str(error))
     if len(participants) > 12:
         return fail(_("at most 12 participants"))
-    from facilitator.cli.audio import consent_ids
+    from facilitator.services.stages import consent_ids
 
     try:
         consent = consent_ids(args.consent, [p.id for p in participants])
@@ -263,59 +263,26 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from facilitator.core.guide import GuideError, load_guide
-    from facilitator.core.study import plan_next_stage
+    from facilitator.services.stages import create_next_stage
     from facilitator.store.journal import StorageError
-    from facilitator.store.session_store import SessionStore, parse_participant, slugify
 
     store = open_store(args)
-    info, state = load_session(store)
-    guide = info.full_guide
-    if guide is None:
-        try:
-            guide = load_guide(info.guide_path)
-        except GuideError as error:
-            return fail(
-                _(
-                    "the guide of {id} cannot be read: {problem}",
-                    id=info.id,
-                    problem=error.problems[0],
-                )
-            )
+    load_session(store)  # a damaged session: said clearly, before anything is made
     try:
-        plan = plan_next_stage(info, state, guide)
-        newcomers = [parse_participant(spec) for spec in args.newcomer]
-    except ValueError as error:
-        return fail(str(error))
-    roster = plan.roster + newcomers
-    if len(roster) > 12:
-        return fail(_("at most 12 participants"))
-    study = info.study or slugify(args.study or info.title)
-    from facilitator.cli.audio import consent_ids
-
-    try:
-        consent = consent_ids(args.consent, [p.id for p in roster])
-        created = SessionStore.create(
+        created = create_next_stage(
+            store,
             sessions_dir(args),
-            plan.guide,
-            title=args.title or _("Stage {n}", n=plan.stage),
-            participants=roster,
-            now=SystemClock().now(),
-            study=study,
-            stage=plan.stage,
-            guide_path=info.guide_path,
-            newcomers=[p.id for p in newcomers],
-            absent=list(args.absent),
-            previous=info.id,
-            carried=plan.carried,
-            consent=consent,
+            SystemClock().now(),
+            newcomers=args.newcomer,
+            absent=args.absent,
+            title=args.title,
+            study=args.study,
+            consent=args.consent,
         )
     except ValueError as error:
         return fail(str(error))
     except (OSError, StorageError) as error:  # a full disk: nothing is left half made
         return fail(_("cannot create the session: {reason}", reason=error))
-    if not info.study:  # only once the next stage exists: a refused one changes nothing
-        store.set_study(study)
     print(created.path.name)
     return EXIT_OK
 

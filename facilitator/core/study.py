@@ -17,6 +17,7 @@ from facilitator.core.session import Participant, SessionInfo, SessionState
 from facilitator.core.summary import check_verdict, question_texts
 from facilitator.core.talk import ALL
 from facilitator.core.talk_figures import talk_figures
+from facilitator.i18n import _
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,13 @@ def plan_next_stage(info: SessionInfo, state: SessionState, guide: Guide) -> Nex
     it stood at the end, with its pseudonyms and roles), the follow-ups still open."""
     stage = info.stage + 1
     if stage > guide.stages:
-        raise ValueError(f"the guide has {guide.stages} stage(s): there is no stage {stage}")
+        raise ValueError(
+            _(
+                "the guide has {count} stage(s): there is no stage {stage}",
+                count=guide.stages,
+                stage=stage,
+            )
+        )
     return NextStage(guide, stage, list(state.roster), open_follow_ups(info, state))
 
 
