@@ -26,7 +26,10 @@ def consent_ids(spec: str | None, roster_ids: list[str]) -> list[str]:
     unknown = [i for i in ids if i not in roster_ids]
     if unknown:
         raise ValueError(
-            _("--consent names someone not in the roster: {ids}", ids=", ".join(unknown))
+            _(
+                "the recording consent names someone not in the roster: {ids}",
+                ids=", ".join(unknown),
+            )
         )
     return ids
 
