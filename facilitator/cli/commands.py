@@ -611,7 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=[name for name in FORMATS if name != "md"] + list(EXPORT_FORMATS),
-        help=", ".join(f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md")
+        help=", ".join(
+            f"{name}: {_(about)}" for name, (*_x, about) in FORMATS.items() if name != "md"
+        )
         + ", "
         + _(
             "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
@@ -658,7 +660,12 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help=_("the end-of-session summary, or a study's report"))
     summary.add_argument("session", metavar="SESSION", nargs="?")
     summary.add_argument("--study", metavar="SLUG", help=_("report every stage of a study"))
-    summary.add_argument("--format", choices=["md", "html", "json"], default="md")
+    summary.add_argument(
+        "--format",
+        choices=["md", "html", "json"],
+        default="md",
+        help=_("md: Markdown (the default); html: a printable page; json: for tools"),
+    )
     summary.add_argument(
         "--with-names",
         action="store_true",
