@@ -616,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         + ", "
         + _(
-            "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
+            "flac, mp3, opus, wav: the recording as one file on the session clock; clips: an audio "
             "clip around each #quote note"
         ),
     )
