@@ -376,6 +376,23 @@ async def test_a_confirmation_is_answered_with_j_in_norwegian(live) -> None:
     assert live.state.ended
 
 
+async def test_in_english_j_does_not_answer_yes(live) -> None:
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.confirm import ConfirmScreen
+
+    app = make_app(live)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("j")  # a stray key: still asking
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        keys = [b.binding.key_display for b in app.screen.active_bindings.values()]
+        assert "y" in keys
+        await pilot.press("n")
+    assert not live.state.ended
+
+
 def test_the_rosters_and_the_guides_errors_are_norwegian(
     tmp_path, capsys: pytest.CaptureFixture[str]
 ) -> None:

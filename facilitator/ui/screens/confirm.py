@@ -8,15 +8,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from facilitator.i18n import N_, _
+from facilitator.i18n import N_, _, language
 from facilitator.ui.translated import Translated
 
 
 class ConfirmScreen(Translated, ModalScreen[bool]):
     BINDINGS = [
-        # y, and j for "ja": the key shown is the one of the interface's language
+        # y, and j for "ja" in Norwegian (shown there as j; in English j answers nothing)
+        Binding("j", "ja", show=False, id="confirm.ja"),
         Binding(
-            "y,j",
+            "y",
             "answer(True)",
             N_("Yes"),
             id="confirm.yes",
@@ -48,3 +49,7 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+    def action_ja(self) -> None:
+        if language() == "nb":
+            self.dismiss(True)
