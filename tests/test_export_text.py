@@ -417,3 +417,19 @@ def test_summaries_show_local_times_with_the_zone(oslo, live, clock) -> None:
     assert "2027-01-15 09:00 CET" in page
     for text in (md, page):
         assert "T08:00:00" not in text and "+00:00" not in text and "08:00 UTC" not in text
+
+
+def test_a_session_id_carries_the_local_day(oslo, tmp_path) -> None:
+    """23:30 UTC on 14 January is 00:30 on the 15th in Oslo: the session is of the 15th."""
+    from facilitator.core.guide import load_guide
+    from facilitator.store.session_store import SessionStore
+    from tests.conftest import GUIDES
+
+    store = SessionStore.create(
+        tmp_path / "sessions",
+        load_guide(GUIDES / "seed-en.toml"),
+        title="Late",
+        participants=[],
+        now=1_799_969_400.0,  # 2027-01-14 23:30 UTC
+    )
+    assert store.path.name.startswith("2027-01-15-late-")

@@ -32,7 +32,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -444,7 +444,8 @@ class SessionStore:
                 )
             )
         make_private_dir(sessions_dir)
-        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+        # the day on this computer's calendar: a session at 00:30 in Oslo is of that day
+        day = datetime.fromtimestamp(now).strftime("%Y-%m-%d")
         session_id = f"{day}-{slugify(title)}-{secrets.token_hex(2)}"
         path = sessions_dir / session_id
         while path.exists():
