@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.clock import SystemClock
@@ -45,6 +45,10 @@ def participants_from_text(text: str) -> list[Participant]:
             Participant(f"P{i}", _("Informant {number}", number=i)) for i in range(1, count + 1)
         ]
     return [parse_participant(spec) for spec in text.split(";") if spec.strip()]
+
+
+class Dialog(VerticalScroll, can_focus=False):
+    """A dialog's fields, scrolling on a small terminal; the keys go to its first field."""
 
 
 def journals_seen(path: Path) -> tuple:
@@ -97,20 +101,36 @@ class NewSessionScreen(Translated, ModalScreen[NewSession | None]):
         self.guide = guide
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="new-dialog"):
+        with Dialog(id="new-dialog"):
             yield Static(_("New session: {title}", title=self.guide.title), id="new-title")
-            yield Label(_("Title"))
+            yield Static(markup=False, classes="field-label", content=_("Title"))
             yield Input(value=_("Stage 1"), id="title")
-            yield Label(_("Study (a short name; leave empty for a session on its own)"))
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_("Study (a short name; leave empty for a session on its own)"),
+            )
             yield Input(value="", id="study")
             if self.guide.stages > 1:
-                yield Label(_("Stage (1 to {count})", count=self.guide.stages))
+                yield Static(
+                    markup=False,
+                    classes="field-label",
+                    content=_("Stage (1 to {count})", count=self.guide.stages),
+                )
                 yield Input(value="1", id="stage", restrict=r"[0-9]*")
-            yield Label(
-                _("Participants: a number (pseudonyms Informant 1..N) or P1:Label:Role; P2:...")
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_(
+                    "Participants: a number (pseudonyms Informant 1..N) or P1:Label:Role; P2:..."
+                ),
             )
             yield Input(value="5", id="participants")
-            yield Label(_("Recording consent given in writing: P1,P2 or all (else empty)"))
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_("Recording consent given in writing: P1,P2 or all (else empty)"),
+            )
             yield Input(value="", id="consent")
             yield Static("", id="new-error")
             with Horizontal(id="new-buttons"):
@@ -174,17 +194,29 @@ class NextStageScreen(Translated, ModalScreen[SessionStore | None]):
 
     def compose(self) -> ComposeResult:
         stage = self.info.stage + 1
-        with Vertical(id="next-dialog"):
+        with Dialog(id="next-dialog"):
             yield Static(
                 _("Stage {n} after {title}", n=stage, title=self.info.title), id="next-title"
             )
-            yield Label(_("Title"))
+            yield Static(markup=False, classes="field-label", content=_("Title"))
             yield Input(value=_("Stage {n}", n=stage), id="next-title-input")
-            yield Label(_("Newcomers: P6:Label:Role; P7:... (else empty)"))
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_("Newcomers: P6:Label:Role; P7:... (else empty)"),
+            )
             yield Input(value="", id="newcomers")
-            yield Label(_("Away this time: P3, P4 (else empty)"))
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_("Away this time: P3, P4 (else empty)"),
+            )
             yield Input(value="", id="absent")
-            yield Label(_("Recording consent given in writing: P1,P2 or all (else empty)"))
+            yield Static(
+                markup=False,
+                classes="field-label",
+                content=_("Recording consent given in writing: P1,P2 or all (else empty)"),
+            )
             yield Input(value="", id="next-consent")
             yield Static("", id="next-error")
             with Horizontal(id="next-buttons"):
