@@ -177,3 +177,16 @@ async def test_the_list_shows_a_running_sessions_clock_live(tmp_path: Path) -> N
     assert "running" in before and before != after
     clock_before, clock_after = before.split()[-1], after.split()[-1]
     assert clock_after > clock_before
+
+
+def test_the_new_session_dialog_fits_80x24(snap_compare, tmp_path: Path, monkeypatch) -> None:
+    """Title, study, stage, participants and consent, with the buttons, on a small terminal."""
+    monkeypatch.chdir(tmp_path)  # the same folder name on screen in every run
+
+    async def run_before(pilot) -> None:
+        await pilot.press("enter")  # the first guide (no sessions yet)
+        await pilot.pause()
+
+    assert snap_compare(
+        make_home_app(Path("sessions"), GUIDES), terminal_size=(80, 24), run_before=run_before
+    )
