@@ -411,3 +411,21 @@ def test_the_rosters_and_the_guides_errors_are_norwegian(
         main(["--lang", "nb", "export", "--help"])
     out = capsys.readouterr().out
     assert "kodematrisen, én rad per notat" in out and "the coding matrix" not in out
+
+
+def test_a_message_begins_with_a_capital_but_names_stay_as_they_are() -> None:
+    from facilitator.i18n import sentence
+
+    assert (
+        sentence("no microphone: see facilitator devices")
+        == "No microphone: see facilitator devices"
+    )
+    assert sentence("ikke på deltakerlisten: P9") == "Ikke på deltakerlisten: P9"
+    assert sentence("økten er åpen") == "Økten er åpen"
+    for kept in (
+        "journal-moderator.jsonl: 1 damaged line",
+        "ffmpeg could not",
+        "n: a note",
+        "P3 is away",
+    ):
+        assert sentence(kept) == kept

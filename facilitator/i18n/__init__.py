@@ -82,7 +82,20 @@ def N_(message: str, /) -> str:
     return message
 
 
+# names written in lower case wherever they stand: programs and formats
+_NAMES = frozenset(
+    ("facilitator", "ffmpeg", "flac", "mp3", "opus", "wav", "md", "csv", "vtt", "srt", "eaf")
+)
+
+
 def sentence(text: str) -> str:
     """``text`` as a message begins: with a capital letter (a message made of a lower-case
-    part, "cannot create the session: ...", starts the line it is shown on)."""
-    return text[:1].upper() + text[1:] if text[:1].islower() else text
+    part, "cannot create the session: ...", starts the line it is shown on), unless it
+    begins with a name that is written as it is (a file, an id, a command)."""
+    token = text.split(" ", 1)[0]
+    first = token.rstrip(":,;")
+    if not first.isalpha() or not first.islower() or first in _NAMES:
+        return text  # a file name, an id, a command ("journal-moderator.jsonl: ...") stays
+    if len(first) == 1 and token.endswith(":"):
+        return text  # a key: "n: write a note"
+    return text[:1].upper() + text[1:]
