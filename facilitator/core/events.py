@@ -51,6 +51,13 @@ RECORDING = "recording"  # {action: start, file, start_s, device} | {action: sto
 VOICE = "voice"  # {on: bool, t_s}: speech heard or ended (voice activity, never who)
 AUDIO_FILE = "audio_file"  # {path}: an audio export or clip folder written (for the purge)
 AUDIO_PURGED = "audio_purged"  # {files, bytes, wall}: every recording, clip and export deleted
+# The transcript. The machine transcript lives in the session's transcript/ folder, never in
+# events (see core.transcript); a run and the researcher's corrections are events, by word id.
+TRANSCRIBED = "transcribed"  # {model, language, words, complete, elapsed_s}: a run ended
+TRANSCRIPT_SPEAKER = "transcript_speaker"  # {words: [id], who}: these words were said by who
+TRANSCRIPT_TEXT = "transcript_text"  # {word: id, text}: the word reads text ("" removes it)
+TRANSCRIPT_SPLIT = "transcript_split"  # {word: id, split: bool}: a statement starts here or not
+TRANSCRIPT_TAG = "transcript_tag"  # {word: id, tags}: tags of the statement starting here
 
 KINDS = frozenset(
     {
@@ -59,6 +66,7 @@ KINDS = frozenset(
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
         FOLLOW_UP_TAKEN, CHECK_ORDER, CHECK_SKIP, CHECK_INCLUDE, CHECK_MARK,
         CONSENT, RECORDING, VOICE, AUDIO_FILE, AUDIO_PURGED,
+        TRANSCRIBED, TRANSCRIPT_SPEAKER, TRANSCRIPT_TEXT, TRANSCRIPT_SPLIT, TRANSCRIPT_TAG,
     }
 )  # fmt: skip
 

@@ -21,6 +21,7 @@ from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
+from facilitator.core.transcript import Corrections
 
 MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber
@@ -144,6 +145,8 @@ class SessionState:
     check: MemberCheck = field(default_factory=lambda: MemberCheck())
     reflections: list[Reflection] = field(default_factory=list)
     audio: AudioLedger = field(default_factory=AudioLedger)
+    transcript_edits: Corrections = field(default_factory=Corrections)
+    transcript_runs: list[dict[str, Any]] = field(default_factory=list)  # TRANSCRIBED data
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -526,6 +529,23 @@ class SessionState:
     def _audio_purged(self, event: Event, at: float) -> None:
         self.audio.purge(event.data, self.session_s(at) if self.started_at is not None else 0.0)
 
+    # --- transcript -----------------------------------------------------------------------------
+
+    def _transcribed(self, event: Event, at: float) -> None:
+        self.transcript_runs.append(dict(event.data))
+
+    def _transcript_speaker(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_speaker(event.data)
+
+    def _transcript_text(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_text(event.data)
+
+    def _transcript_split(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_split(event.data)
+
+    def _transcript_tag(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_tags(event.data)
+
     def check_points(self) -> list[Note]:
         """The read-back, in the order it is read: summary points (and the kinds the
         moderator added), grouped by question in guide order unless reordered."""
@@ -697,6 +717,11 @@ _HANDLERS = {
     ev.VOICE: SessionState._voice,
     ev.AUDIO_FILE: SessionState._audio_file,
     ev.AUDIO_PURGED: SessionState._audio_purged,
+    ev.TRANSCRIBED: SessionState._transcribed,
+    ev.TRANSCRIPT_SPEAKER: SessionState._transcript_speaker,
+    ev.TRANSCRIPT_TEXT: SessionState._transcript_text,
+    ev.TRANSCRIPT_SPLIT: SessionState._transcript_split,
+    ev.TRANSCRIPT_TAG: SessionState._transcript_tag,
 }
 
 

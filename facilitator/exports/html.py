@@ -17,11 +17,13 @@ from typing import Any
 from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
+from facilitator.core.transcript import statements_near
 from facilitator.exports.markdown import (
     note_speaker,
     notes_by_question,
     outcome_text,
     session_facts,
+    spoken_line,
     wall_s,
 )
 from facilitator.i18n import _, language
@@ -167,6 +169,7 @@ blockquote {
   background: var(--soft); font-size: 15px;
 }
 blockquote p { margin: 0; font-style: italic; }
+blockquote p.spoken { font-style: normal; color: var(--muted); margin-top: 2px; }
 blockquote footer { font-size: 12px; color: var(--muted); margin-top: 2px; }
 .verdict {
   display: inline-block; font-size: 12px; font-weight: 600; border-radius: 999px;
@@ -1086,8 +1089,14 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
                 source.insert(0, note_speaker(n))
             if n.get("question_text"):
                 source.append(n["question_text"])
+            spoken = "".join(
+                f'<p class="spoken">{_e(spoken_line(statement))}</p>'
+                for statement in statements_near(
+                    summary.get("transcript"), n["t_s"], n["speaker_id"]
+                )
+            )
             out.append(
-                f"<blockquote><p>{_e(quoted(n['text']))}</p>"
+                f"<blockquote><p>{_e(quoted(n['text']))}</p>{spoken}"
                 f"<footer>{_e(' · '.join(source))}</footer></blockquote>"
             )
     follow = summary["follow_ups"]
