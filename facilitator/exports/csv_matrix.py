@@ -101,7 +101,7 @@ def _statement_row(
     if with_names:
         row.append(names.get(statement["who"] or "", ""))
     return row + [
-        " ".join(f"#{tag}" for tag in tags),
+        tags_text(tags),
         statement["text"],
         "",
         _("Transcript"),

@@ -205,7 +205,7 @@ def _note_about(note: dict[str, Any]) -> str:
     speaker = note_speaker(note)
     if speaker:
         about.append(_("about {speaker}", speaker=one_line(speaker)))
-    about += [f"#{tag}" for tag in note["tags"]]
+    about += [tag_word(tag) for tag in note["tags"]]
     return ", ".join(about)
 
 
