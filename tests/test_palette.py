@@ -53,7 +53,7 @@ async def test_the_assistants_palette_offers_only_what_it_may_do(live: LiveSessi
     assert "Now speaking: Informant 1" in titles and "All notes" in titles
     assert not [t for t in titles if t.startswith(MODERATOR_ONLY)], titles
     assert not [t for t in titles if t in TEXTUAL_OWN], titles
-    assert titles.count("Theme") == 1  # the one of Textual's that stays
+    assert titles.count("Colour theme") == 1  # the one of Textual's that stays, renamed
 
 
 async def test_the_palettes_are_norwegian_and_have_no_screenshot(
@@ -67,5 +67,5 @@ async def test_the_palettes_are_norwegian_and_have_no_screenshot(
         await app.run_action("screenshot")  # asked for by a script or an old habit: nothing
         await pilot.pause(0.3)
     assert "Fargetema" in titles and "Avslutt økten" in titles
-    assert not [t for t in titles if t in (*TEXTUAL_OWN, "Theme")], titles
+    assert not [t for t in titles if t in (*TEXTUAL_OWN, "Theme", "Colour theme")], titles
     assert not [p for p in tmp_path.rglob("*.svg")], os.listdir(tmp_path)

@@ -30,7 +30,9 @@ def app_commands(app: App) -> Iterator[SystemCommand]:
     are left out: its keys panel and its notices are in English, maximize and quit have our
     own keys, and its screenshot wrote the screen, session data and all, into the working
     folder."""
-    yield SystemCommand(_("Theme"), _("Change the colours of the app"), app.action_change_theme)
+    yield SystemCommand(
+        _("Colour theme"), _("Change the colours of the app"), app.action_change_theme
+    )
 
 
 def view_commands(screen: SessionView) -> list[tuple[str, str, object]]:
