@@ -647,3 +647,13 @@ def test_norwegian_tag_words_on_screen_and_in_every_export(
         assert "#sitat" in out and "#tema" in out and "#oppfølging" in out, name
         assert "#quote" not in out and "#theme" not in out and "#follow-up" not in out, name
     assert "«Vi går dit familiene er»" in render_markdown(summary)
+
+
+def test_the_transcript_editor_shows_and_finds_the_norwegian_tag_words() -> None:
+    from facilitator.core.notes import Note
+    from facilitator.i18n import set_language
+    from facilitator.ui.widgets.transcript_list import _note_line
+
+    set_language("nb")
+    note = Note("n1", 12.0, "assistant", "p", None, "P1", ("theme",), "families first")
+    assert _note_line(note) == "00:12 families first #tema"
