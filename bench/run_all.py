@@ -28,6 +28,7 @@ BENCHMARKS = (
     "exports.py",
     "record.py",
     "audio_export.py",
+    "guide_scale.py",
 )
 # Shorter here than alone: a minute of recording (600 s alone), 10 minutes of audio to
 # convert (60 alone). The 200-kill crash harness (bench/crash_harness.py, about 5 minutes)
