@@ -138,7 +138,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
-    if not args.session:
+    if args.session is None:
         return fail(_("name a session, or a study with --study"))
     info, state = load_session(open_store(args))
     summary = build_summary(

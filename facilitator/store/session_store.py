@@ -59,6 +59,7 @@ DAMAGED_MARK = ".damaged-"
 JOURNAL_PREFIX = "journal-"
 ALIVE_PREFIX = "alive-"
 SESSIONS_ENV = "FACILITATOR_SESSIONS"
+MIN_PREFIX = 4  # the fewest characters of an id that may name a session
 
 
 class SessionNotFound(Exception):
@@ -472,13 +473,32 @@ class SessionStore:
 
     @classmethod
     def open(cls, sessions_dir: Path, ref: str) -> SessionStore:
-        """Find a session by id, by a unique id prefix, or by the path of its folder."""
+        """Find a session by id, by a unique id prefix of at least ``MIN_PREFIX``
+        characters, or by the path of its folder.
+
+        An empty id (an unset shell variable) names no session, whatever the folder holds:
+        a prefix of nothing would match every session, and the only one in the folder would
+        be taken (and ``purge`` would delete its recording)."""
+        if not ref.strip():
+            raise SessionNotFound(
+                _("the session id is empty (an unset variable?): name a session by its id")
+            )
         candidate = Path(ref)
-        if is_session_dir(candidate):
+        if ref.strip(os.sep + ".") and is_session_dir(candidate):
             return cls(candidate)
         direct = sessions_dir / ref
-        if is_session_dir(direct):
+        if os.sep not in ref and ref not in (".", "..") and is_session_dir(direct):
             return cls(direct)
+        if len(ref) < MIN_PREFIX or os.sep in ref:
+            raise SessionNotFound(
+                _(
+                    "no session {ref!r} in {folder} (give the whole id, or at least {count} "
+                    "characters of it)",
+                    ref=ref,
+                    folder=sessions_dir,
+                    count=MIN_PREFIX,
+                )
+            )
         matches = [p for p in list_session_dirs(sessions_dir) if p.name.startswith(ref)]
         if len(matches) == 1:
             return cls(matches[0])
