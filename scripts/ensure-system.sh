@@ -3,13 +3,14 @@
 #   ensure-system.sh run    what the app itself needs: PortAudio to record, ffmpeg to convert audio
 #   ensure-system.sh test   what the test suite needs besides: a real terminal (tmux), a real
 #                           browser (chromium), real audio without a sound card (a PulseAudio
-#                           null sink fed with speech from espeak-ng)
+#                           null sink fed with speech from espeak-ng), a wall clock that
+#                           jumps (faketime), a spreadsheet that reads our CSV (LibreOffice)
 set -euo pipefail
 target=${1:-run}
 
 case "$target" in
   run)  packages=(libportaudio2 ffmpeg) ;;
-  test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng) ;;
+  test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime libreoffice-calc-nogui) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 
