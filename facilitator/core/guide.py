@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from facilitator.core.text import visible_tree
 from facilitator.i18n import _
 
 PHASE_KINDS = ("introduction", "main", "closing")
@@ -227,6 +228,7 @@ class Guide:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Guide:
+        data = visible_tree(data)  # a copy stored before control characters were shown
         return cls(
             title=data["title"],
             language=data.get("language", ""),
@@ -363,9 +365,7 @@ class _LineFinder:
             if name == "phases":
                 phase_index += 1
             elif name.startswith("phases.") and phase_index >= 0:
-                self._children.setdefault((phase_index, name[len("phases.") :]), []).append(
-                    number
-                )
+                self._children.setdefault((phase_index, name[len("phases.") :]), []).append(number)
         # every key line by section start: {section start: {key: first line}}
         self._keys: dict[int, dict[str, int]] = {}
         section = 0
@@ -537,6 +537,7 @@ def parse_guide(text: str, file: str = "<guide>") -> Guide:
         raise GuideError(
             [GuideProblem(file, line, _("not valid TOML: {detail}", detail=detail))]
         ) from None
+    data = visible_tree(data)  # control characters in a guide's text are shown, not obeyed
     try:
         return _validate(data, file, text)
     except GuideError:

@@ -21,6 +21,7 @@ from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
+from facilitator.core.text import visible
 
 MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber
@@ -40,10 +41,10 @@ class Participant:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Participant:
         return cls(
-            id=str(data["id"]),
-            label=str(data.get("label") or data["id"]),
-            role=str(data.get("role", "")),
-            real_name=str(data.get("real_name", "")),
+            id=visible(str(data["id"])),
+            label=visible(str(data.get("label") or data["id"])),
+            role=visible(str(data.get("role", ""))),
+            real_name=visible(str(data.get("real_name", ""))),
         )
 
 
@@ -374,9 +375,9 @@ class SessionState:
             return
         changed = Participant(
             id=person.id,
-            label=str(event.data.get("label") or person.label),
-            role=str(event.data.get("role", person.role)),
-            real_name=str(event.data.get("real_name", person.real_name)),
+            label=visible(str(event.data.get("label") or person.label)),
+            role=visible(str(event.data.get("role", person.role))),
+            real_name=visible(str(event.data.get("real_name", person.real_name))),
         )
         self.roster = [changed if p.id == person.id else p for p in self.roster]
 
@@ -432,7 +433,7 @@ class SessionState:
             question=question,
             speaker=self._speaker_of(event.data.get("speaker")),
             tags=self._tags(event.data.get("tags")),
-            text=text,
+            text=visible(text),
         )
 
     def _note_edit(self, event: Event, at: float) -> None:
@@ -443,7 +444,7 @@ class SessionState:
             {"text": note.text, "tags": list(note.tags), "speaker": note.speaker, "by": event.id}
         )
         if isinstance(event.data.get("text"), str):
-            note.text = event.data["text"]
+            note.text = visible(event.data["text"])
         if "tags" in event.data:
             note.tags = self._tags(event.data.get("tags"))
         if "speaker" in event.data:
@@ -460,7 +461,7 @@ class SessionState:
         if not isinstance(text, str):
             return
         phase, question, t_s = self._note_fields(event)
-        self.reflections.append(Reflection(event.id, t_s, phase, question, text))
+        self.reflections.append(Reflection(event.id, t_s, phase, question, visible(text)))
 
     def _taken_up(self, event: Event, at: float) -> None:
         item = event.data.get("id")
@@ -492,7 +493,7 @@ class SessionState:
             return
         if outcome in OUTCOMES:
             nuance = event.data.get("nuance")
-            self.check.marks[note] = (str(outcome), str(nuance) if nuance else "")
+            self.check.marks[note] = (str(outcome), visible(str(nuance)) if nuance else "")
         elif outcome is None:
             self.check.marks.pop(note, None)
 

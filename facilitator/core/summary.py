@@ -15,6 +15,7 @@ from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
+from facilitator.core.text import visible_tree
 
 SCHEMA = "facilitator.summary/1"
 
@@ -138,7 +139,7 @@ def build_summary(
         )
     asked = sum(1 for p in guide.phases for q in p.questions if state.asked(now, q.id))
     total_questions = sum(len(p.questions) for p in guide.phases)
-    return {
+    summary = {
         "schema": SCHEMA,
         "session": {
             "id": info.id,
@@ -245,3 +246,4 @@ def build_summary(
             else {}
         ),
     }
+    return visible_tree(summary)  # controls made visible: the boundary of every output

@@ -22,6 +22,7 @@ from facilitator.core.session import (
     previous_question_target,
     state_of,
 )
+from facilitator.core.text import visible
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
 from facilitator.store.session_store import SessionDamaged, SessionStore, previous_stage_store
 
@@ -239,10 +240,11 @@ class LiveSession:
     def check_mark(self, note_id: str, outcome: str | None, nuance: str = "") -> Event | None:
         """The group's verdict on a point read back: confirmed, nuanced (with the nuance),
         refuted; None takes a mark back."""
-        return self.record(ev.CHECK_MARK, {"note": note_id, "outcome": outcome, "nuance": nuance})
+        data = {"note": note_id, "outcome": outcome, "nuance": visible(nuance)}
+        return self.record(ev.CHECK_MARK, data)
 
     def add_reflection(self, text: str) -> Event | None:
-        text = text.strip()
+        text = visible(text.strip())
         if not text:
             return None
         return self.record(ev.REFLECTION, {**self._moment(), "text": text})
@@ -340,11 +342,18 @@ class LiveSession:
         return self.record(ev.PRESENCE, {"id": pid, "present": present})
 
     def add_participant(self, pid: str, label: str, role: str = "", real_name: str = "") -> Event:
-        data = {"id": pid, "label": label or pid, "role": role, "real_name": real_name}
+        data = {
+            "id": pid,
+            "label": visible(label or pid),
+            "role": visible(role),
+            "real_name": visible(real_name),
+        }
         return self.record(ev.ROSTER_ADD, data)
 
     def edit_participant(self, pid: str, **changes: str) -> Event:
-        return self.record(ev.ROSTER_EDIT, {"id": pid, **changes})
+        return self.record(
+            ev.ROSTER_EDIT, {"id": pid, **{k: visible(v) for k, v in changes.items()}}
+        )
 
     def reorder(self, ids: list[str]) -> Event:
         return self.record(ev.ROSTER_ORDER, {"ids": ids})

@@ -43,6 +43,7 @@ from facilitator.core.events import Event, EventFormatError, event_order
 from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
+from facilitator.core.text import visible
 from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import (
@@ -154,9 +155,9 @@ def parse_participant(spec: str) -> Participant:
         raise ValueError(
             f"participant {spec!r}: the id must be up to 16 letters, digits, '-' or '_'"
         )
-    label = parts[1] if len(parts) > 1 and parts[1] else parts[0]
-    role = parts[2] if len(parts) > 2 else ""
-    real_name = ":".join(parts[3:]) if len(parts) > 3 else ""
+    label = visible(parts[1] if len(parts) > 1 and parts[1] else parts[0])
+    role = visible(parts[2] if len(parts) > 2 else "")
+    real_name = visible(":".join(parts[3:]) if len(parts) > 3 else "")
     return Participant(id=parts[0], label=label, role=role, real_name=real_name)
 
 
@@ -411,6 +412,7 @@ class SessionStore:
         """A new session folder. ``guide`` is the whole guide (every stage): the stage's view
         is stored for running it, the whole for the next stage. Without ``newcomers`` every
         participant is new (a first meeting)."""
+        title = visible(title)  # control characters are shown, never obeyed
         ids = [p.id for p in participants]
         if newcomers is None:
             newcomers = list(ids)
@@ -522,7 +524,7 @@ class SessionStore:
         m = meta[0]
         return SessionInfo(
             id=m["id"],
-            title=m["title"],
+            title=visible(m["title"]),
             guide=with_consent_item(Guide.from_dict(guide[0])),
             created_at=m["created_at"],
             participants=tuple(Participant.from_dict(p) for p in participants),

@@ -79,6 +79,16 @@ class FacilitatorApp(App[int]):
                     except (OSError, ValueError):
                         pass  # no descriptor to copy: draw on stderr itself
 
+            def run_input_thread(self) -> None:
+                # pasted text whole and in order (see ui.paste): the driver builds its
+                # parser from its module's name, so that name is pointed at ours
+                import textual.drivers.linux_driver as linux_driver
+
+                from facilitator.ui.paste import PasteSafeParser
+
+                linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+                super().run_input_thread()
+
         return TerminalDriver
 
     def recording_for(self, live: LiveSession):
