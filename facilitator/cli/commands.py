@@ -94,9 +94,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from facilitator.store.session_store import atomic_write
+        from facilitator.store.output import OutputError, write_output
 
-        atomic_write(Path(output), text.encode("utf-8"))  # owner-only, never half written
+        try:  # a file whole and owner-only; a device, a FIFO or '-' written into
+            write_output(Path(output), text.encode("utf-8"))
+        except OutputError as error:
+            raise CliError(str(error)) from None
     else:
         sys.stdout.write(text)
 
@@ -178,12 +181,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
     now = SystemClock().now()
-    if args.output is None and args.format != "qdpx":  # text to the screen
+    if args.output in (None, "-") and args.format != "qdpx":  # text to the screen
         sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
         return EXIT_OK
+    from facilitator.store.output import STDOUT, OutputError
+
     output = Path(args.output) if args.output else None
-    target = write_export(store, info, state, args.format, now, output, args.with_names)
-    print(str(target))
+    try:
+        target = write_export(store, info, state, args.format, now, output, args.with_names)
+    except OutputError as error:
+        return fail(str(error))
+    if str(target) != STDOUT:
+        print(str(target))
     return EXIT_OK
 
 

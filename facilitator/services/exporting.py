@@ -12,7 +12,8 @@ from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
 from facilitator.i18n import _
 from facilitator.store.journal import JournalLocked
-from facilitator.store.session_store import SessionStore, atomic_write, make_private_dir
+from facilitator.store.output import write_output
+from facilitator.store.session_store import SessionStore, make_private_dir
 
 if TYPE_CHECKING:
     from facilitator.audio.convert import ClipsResult
@@ -48,10 +49,9 @@ def write_export(
     rendered = renderer(fmt)(summary)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     target = output or default_export_path(store, info, fmt)
-    if target.parent.resolve().is_relative_to(store.path.resolve()):
+    if output is None:
         make_private_dir(target.parent)
-    atomic_write(target, data)
-    return target
+    return write_output(target, data)  # raises OutputError
 
 
 # --- audio: the recording as one file, and clips of quotes ------------------------------------
@@ -114,6 +114,8 @@ def write_audio(
     from facilitator.core.audio import AUDIO_DIR
 
     segments = _segments(store, state)
+    if output is not None:
+        output = _audio_target(output)
     target = (output or store.path / AUDIO_DIR / "exports" / f"{info.id}.{fmt}").absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent.parent)
@@ -123,6 +125,37 @@ def write_audio(
     )  # first: purge finds a .part too
     total_s = state.session_s(SystemClock().now()) if state.ended else None
     return export_recording(segments, target, fmt, total_s=total_s, progress=progress).path
+
+
+def _audio_target(output: Path) -> Path:
+    """Where an audio export named with ``-o`` goes: a regular file or a new name (a symlink
+    followed to one). The audio is encoded into a temporary file and renamed, which would
+    replace a device or a FIFO: those, and folders, are refused."""
+    import os
+    import stat
+
+    from facilitator.audio.convert import AudioExportError
+
+    try:
+        mode = os.stat(output).st_mode
+    except FileNotFoundError:
+        if output.is_symlink():
+            raise AudioExportError(
+                _("{path} is a link to {target}, which does not exist", path=output,
+                  target=os.readlink(output))
+            ) from None  # fmt: skip
+        if not output.absolute().parent.is_dir():
+            raise AudioExportError(
+                _("the folder {folder} does not exist", folder=output.absolute().parent)
+            ) from None
+        return output
+    if stat.S_ISDIR(mode):
+        raise AudioExportError(_("{path} is a folder: name a file to write", path=output))
+    if not stat.S_ISREG(mode):
+        raise AudioExportError(
+            _("{path} is not a regular file: audio is written to a file only", path=output)
+        )
+    return output.resolve() if output.is_symlink() else output
 
 
 def write_clips(

@@ -26,7 +26,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 import unicodedata
@@ -52,6 +51,7 @@ from facilitator.store.journal import (
     StorageError,
     read_journal,
 )
+from facilitator.store.output import replace_whole
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -76,22 +76,9 @@ def default_sessions_dir() -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole
+    (a temporary file left by a killed process is deleted the next time)."""
+    replace_whole(path, data)
 
 
 class AtomicJSONStorage(Storage):
