@@ -199,8 +199,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_next(args: argparse.Namespace) -> int:
     from facilitator.core.guide import GuideError, load_guide
     from facilitator.core.study import plan_next_stage
-    from facilitator.store.journal import StorageError
-    from facilitator.store.session_store import SessionStore, parse_participant, slugify
+    from facilitator.store.session_store import parse_participant, slugify
 
     store = open_store(args)
     info, state = load_session(store)
@@ -229,6 +228,69 @@ def cmd_next(args: argparse.Namespace) -> int:
 
     try:
         consent = consent_ids(args.consent, [p.id for p in roster])
+    except ValueError as error:
+        return fail(str(error))
+    with _held(store.path):  # two `next` at once: the second waits, then sees the first's
+        made = _next_stages(store, info, study, plan.stage)
+        if made and not args.again:
+            return fail(
+                _(
+                    "stage {stage} of {id} exists already ({made}); add --again to make another",
+                    stage=plan.stage,
+                    id=info.id,
+                    made=", ".join(made),
+                )
+            )
+        return _create_next(args, store, info, plan, roster, newcomers, study, consent)
+
+
+def _held(path: Path):
+    """An exclusive lock on the folder ``path`` for as long as the block runs."""
+    import contextlib
+    import fcntl
+
+    @contextlib.contextmanager
+    def lock():
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    return lock()
+
+
+def _next_stages(store, info, study: str, stage: int) -> list[str]:
+    """The sessions already made as the next stage of ``info``."""
+    from facilitator.store.session_store import SessionDamaged, SessionStore, list_session_dirs
+
+    found = []
+    for path in list_session_dirs(store.path.parent):
+        if path == store.path:
+            continue
+        try:
+            other = SessionStore(path).info()
+        except SessionDamaged:
+            continue
+        if other.previous == info.id or (
+            info.study and other.study == study and other.stage == stage
+        ):
+            found.append(other.id)
+    return found
+
+
+def _create_next(args, store, info, plan, roster, newcomers, study, consent) -> int:
+    from facilitator.store.journal import StorageError
+    from facilitator.store.session_store import SessionStore
+
+    def tag_the_stage_before() -> None:
+        # just before the next stage appears, so that a refused or killed one changes
+        # nothing that a study report would show
+        if not info.study:
+            store.set_study(study)
+
+    try:
         created = SessionStore.create(
             sessions_dir(args),
             plan.guide,
@@ -243,13 +305,12 @@ def cmd_next(args: argparse.Namespace) -> int:
             previous=info.id,
             carried=plan.carried,
             consent=consent,
+            before_publish=tag_the_stage_before,
         )
     except ValueError as error:
         return fail(str(error))
     except (OSError, StorageError) as error:  # a full disk: nothing is left half made
         return fail(_("cannot create the session: {reason}", reason=error))
-    if not info.study:  # only once the next stage exists: a refused one changes nothing
-        store.set_study(study)
     print(created.path.name)
     return EXIT_OK
 
@@ -547,6 +608,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("a participant who will not come this time; repeat for each"),
     )
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
+    next_.add_argument(
+        "--again",
+        action="store_true",
+        help=_("make another next stage although one was made from this session already"),
+    )
     next_.set_defaults(func=cmd_next)
 
     from facilitator.cli.audio import EXPORT_FORMATS

@@ -60,6 +60,7 @@ DAMAGED_MARK = ".damaged-"
 JOURNAL_PREFIX = "journal-"
 ALIVE_PREFIX = "alive-"
 SESSIONS_ENV = "FACILITATOR_SESSIONS"
+STAGING_PREFIX = ".creating-"  # a session folder being built (see ``SessionStore.create``)
 MIN_PREFIX = 4  # the fewest characters of an id that may name a session
 
 
@@ -395,10 +396,13 @@ class SessionStore:
         previous: str = "",
         carried: list[CarriedFollowUp] = (),  # type: ignore[assignment]
         consent: list[str] = (),  # type: ignore[assignment]
+        before_publish=None,
     ) -> SessionStore:
         """A new session folder. ``guide`` is the whole guide (every stage): the stage's view
         is stored for running it, the whole for the next stage. Without ``newcomers`` every
-        participant is new (a first meeting)."""
+        participant is new (a first meeting). ``before_publish`` runs once the folder is
+        complete, just before it appears under its name (``next`` tags the stage before
+        with its study there)."""
         title = visible(title)  # control characters are shown, never obeyed
         ids = [p.id for p in participants]
         if newcomers is None:
@@ -416,14 +420,18 @@ class SessionStore:
         if not 1 <= stage <= guide.stages:
             raise ValueError(f"the guide has {guide.stages} stage(s), not stage {stage}")
         make_private_dir(sessions_dir)
+        clean_stale_staging(sessions_dir)
         day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
         session_id = f"{day}-{slugify(title)}-{secrets.token_hex(2)}"
         path = sessions_dir / session_id
         while path.exists():
             session_id = f"{day}-{slugify(title)}-{secrets.token_hex(3)}"
             path = sessions_dir / session_id
-        make_private_dir(path)
-        store = cls(path)
+        # Built whole in a hidden folder, then renamed into place in one step: a kill or a
+        # full disk leaves either no session or the whole one, never half of one.
+        staging = sessions_dir / f"{STAGING_PREFIX}{session_id}.{os.getpid()}"
+        make_private_dir(staging)
+        store = cls(staging)
         returning = [i for i in ids if i not in newcomers and i not in absent]
         arriving = [i for i in newcomers if i not in absent]
         staged = guide.for_stage(stage, newcomers=bool(arriving), returning=bool(returning))
@@ -452,13 +460,17 @@ class SessionStore:
         try:
             store._save_details_copy(document)
             AtomicJSONStorage(store.db_path).write(document)
+            if before_publish is not None:
+                before_publish()
+            os.rename(staging, path)
+            fsync_dir(sessions_dir)
         except (OSError, StorageError) as error:
             # a full disk: no half-made session folder is left behind
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             if isinstance(error, StorageError):
                 raise
             raise StorageError(error.strerror or str(error)) from error
-        return store
+        return cls(path)
 
     @classmethod
     def open(cls, sessions_dir: Path, ref: str) -> SessionStore:
@@ -846,6 +858,31 @@ class SessionStore:
             return None
 
 
+def clean_stale_staging(sessions_dir: Path) -> None:
+    """Delete the half-built session folders of ``create`` runs that were killed."""
+    try:
+        names = os.listdir(sessions_dir)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name.rsplit(".", 1)[-1]
+        if pid.isdigit() and _process_alive(int(pid)):
+            continue
+        shutil.rmtree(sessions_dir / name, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def is_session_dir(path: Path) -> bool:
     """A session folder: session.json, or its copy of the details if session.json is lost."""
     return (path / DB_NAME).exists() or (path / META_COPY_NAME).exists()
@@ -855,7 +892,7 @@ def list_session_dirs(sessions_dir: Path) -> list[Path]:
     if not sessions_dir.is_dir():
         return []
     return sorted(
-        (p for p in sessions_dir.iterdir() if is_session_dir(p)),
+        (p for p in sessions_dir.iterdir() if not p.name.startswith(".") and is_session_dir(p)),
         key=lambda p: p.name,
     )
 
