@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -99,3 +100,28 @@ def test_typed_escape_sequence_in_a_note_keeps_its_order(tmux: Tmux, env) -> Non
         time.sleep(0.2)
     [note] = journal_notes(env, session_id) or [""]
     assert note.startswith("alpha") and note.endswith("omega"), note
+
+
+def journal_kinds(env: dict[str, str], session_id: str) -> list[str]:
+    folder = Path(env["FACILITATOR_SESSIONS"]) / session_id
+    return [
+        json.loads(line)["kind"]
+        for path in folder.glob("journal-moderator.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_closes_the_app_and_gives_the_terminal_back(tmux: Tmux, env, sig) -> None:
+    session_id = new_session(env, "P1:Informant 1")
+    # a shell stays in the pane after the app, so the terminal's modes can be read there
+    script = f"{shlex.quote(FACILITATOR)} run {session_id}; echo app-exited; sleep 60"
+    shell = tmux.start("app", f"sh -c {shlex.quote(script)}")
+    tmux.wait_for("app", "Informant 1")
+    assert tmux.pane("app", "#{alternate_on}") == "1"  # the app has the alternate screen
+    [app] = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+    os.kill(int(app), sig)
+    tmux.wait_for("app", "app-exited")
+    state = tmux.pane("app", "#{alternate_on} #{mouse_any_flag} #{cursor_flag}")
+    assert state == "0 0 1", state  # main screen, no mouse reporting, cursor shown
+    assert journal_kinds(env, session_id)[-1] == "closed"  # closed cleanly, said so

@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 STYLES = Path(__file__).parent / "styles"
 
 
+def close_on_signals(app: App) -> None:
+    """SIGTERM (a logout, ``kill``, a system shutdown) and SIGHUP (the terminal window
+    closed) end the app as ``ctrl+q`` would: the terminal gets its main screen, cursor and
+    mouse back, and the session is closed cleanly (every event is already on disk)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, app.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or a platform without them
+
+
 class FacilitatorApp(App[int]):
     TITLE = "facilitator"
     # One stylesheet per screen, every rule scoped by the screen's selector; loaded by the app
@@ -111,6 +126,7 @@ class FacilitatorApp(App[int]):
                 pass  # the audio is on disk; the next start repairs and closes the segment
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         # Pushed (not returned as the default screen) so that switch_screen works from it.
         self.push_screen(self.first_screen())
 
@@ -166,6 +182,7 @@ class PresentApp(App[int]):
         self.slides = slides
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         from facilitator.ui.screens.recap import PresentationScreen
 
         self.push_screen(PresentationScreen(self.slides), lambda _: self.exit())
