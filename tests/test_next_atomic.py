@@ -75,13 +75,6 @@ def stage_one(new_store, clock) -> tuple[Path, str]:
     return store.path.parent, store.path.name
 
 
-def stages(sessions: Path) -> list[tuple[int, str]]:
-    found = []
-    for folder in sorted(sessions.iterdir()):
-        found.append(folder.name)
-    return found
-
-
 def check_whole(sessions: Path, first: str) -> list[str]:
     """The visible sessions besides stage 1; each readable, and stage 1 tagged if any."""
     others = [p.name for p in sessions.iterdir() if p.name != first and not p.name.startswith(".")]
@@ -138,9 +131,12 @@ def test_a_second_next_is_refused_unless_again(stage_one) -> None:
 
 def test_two_next_at_once_make_one_stage(stage_one) -> None:
     sessions, first = stage_one
-    runs = [subprocess.Popen([venv_bin("facilitator"), "--sessions", str(sessions), "next", first],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "FACILITATOR_LANG": "en"}) for _ in range(3)]  # fmt: skip
+    command = [venv_bin("facilitator"), "--sessions", str(sessions), "next", first]
+    env = {**os.environ, "FACILITATOR_LANG": "en"}
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        for _ in range(3)
+    ]
     codes = sorted(r.wait(60) for r in runs)
     assert codes == [0, 1, 1]
     assert len([p for p in sessions.iterdir() if not p.name.startswith(".")]) == 2

@@ -411,9 +411,13 @@ def cmd_assist(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from facilitator.ui.serve import serve
+    from facilitator.ui.serve import ERRORS_NAME, serve
 
     store = open_store(args)
+    try:  # each tab's view writes to the session: a folder that cannot be written is said now
+        os.close(os.open(store.path / ERRORS_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError as error:
+        return fail(_("cannot write to the session: {reason}", reason=error.strerror or error))
     try:
         return serve(store.path, store.path.name, args.host, args.port)
     except OSError as error:
@@ -774,12 +778,19 @@ def main(argv: list[str] | None = None) -> int:
     set_language(args.lang)
     if args.command is None:
         return cmd_home(args)
+    from facilitator.store.journal import StorageError
+
     try:
         return args.func(args)
     except CliError as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except StorageError as error:  # the last guard: a storage error is one line, never a trace
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(where + (error.strerror or str(error)))
 
 
 if __name__ == "__main__":

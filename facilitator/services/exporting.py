@@ -12,7 +12,7 @@ from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
 from facilitator.i18n import _
 from facilitator.store.journal import JournalLocked
-from facilitator.store.output import write_output
+from facilitator.store.output import OutputError, write_output
 from facilitator.store.session_store import SessionStore, make_private_dir
 
 if TYPE_CHECKING:
@@ -50,7 +50,12 @@ def write_export(
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     target = output or default_export_path(store, info, fmt)
     if output is None:
-        make_private_dir(target.parent)
+        try:
+            make_private_dir(target.parent)
+        except OSError as error:
+            raise OutputError(
+                _("cannot write {path}: {reason}", path=target, reason=error.strerror or error)
+            ) from None
     return write_output(target, data)  # raises OutputError
 
 
