@@ -144,6 +144,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.session is None:
         return fail(_("name a session, or a study with --study"))
     info, state = load_session(open_store(args))
+    now = state.timeline_now(now)  # the session's own time line (see core.clock)
     summary = build_summary(
         info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
     )
@@ -180,7 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
-    now = SystemClock().now()
+    now = state.timeline_now(SystemClock().now())
     if args.output in (None, "-") and args.format != "qdpx":  # text to the screen
         sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
         return EXIT_OK
@@ -331,7 +332,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
             )
         )
     before_info, before_state = before
-    recap = build_recap(before_info, before_state, SystemClock().now())
+    recap = build_recap(before_info, before_state, before_state.timeline_now(SystemClock().now()))
     if args.present:
         from facilitator.ui.app import make_present_app
 

@@ -85,16 +85,19 @@ class MemberCheck:
 class TimelineEntry:
     """A stretch of the session: on a question, in a pause, or with the app not running."""
 
-    kind: str  # "question", "pause" or "down"
+    kind: str  # "question", "pause", "down" or "clock_step" (an instant: the step in data)
     start_s: float  # session clock
     end_s: float | None
     phase: str = ""
     question: str | None = None
     wall_start: float = 0.0
     wall_end: float | None = None
+    step_s: float = 0.0  # a clock step: how far the wall clock jumped
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"step_s": round(self.step_s, 3)} if self.kind == "clock_step" else {}
         return {
+            **extra,
             "kind": self.kind,
             "start_s": round(self.start_s, 3),
             "end_s": None if self.end_s is None else round(self.end_s, 3),
@@ -145,6 +148,8 @@ class SessionState:
     check: MemberCheck = field(default_factory=lambda: MemberCheck())
     reflections: list[Reflection] = field(default_factory=list)
     audio: AudioLedger = field(default_factory=AudioLedger)
+    # wall clock minus the session's time line, from the clock steps recorded (0 without)
+    clock_offset_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -275,7 +280,11 @@ class SessionState:
             self.checklist[item] = bool(event.data.get("done", True))
 
     def _opened(self, event: Event, at: float) -> None:
-        down_since = event.data.get("down_since")
+        self._down(event.data.get("down_since"), at)
+        self.open_writers[event.writer] = at
+
+    def _down(self, down_since: object, at: float) -> None:
+        """The app was not running (or the computer slept) from ``down_since`` to ``at``."""
         if (
             isinstance(down_since, int | float)
             and self.started_at is not None
@@ -295,7 +304,39 @@ class SessionState:
                         wall_end=at,
                     )
                 )
-        self.open_writers[event.writer] = at
+
+    def _clock_step(self, event: Event, at: float) -> None:
+        step = event.data.get("step_s")
+        if not isinstance(step, int | float) or isinstance(step, bool) or step != step:
+            return
+        self.clock_offset_s += float(step)
+        wall = event.data.get("wall")
+        self.timeline.append(
+            TimelineEntry(
+                kind="clock_step",
+                start_s=self.session_s(at),
+                end_s=self.session_s(at),
+                phase=self.phase_id,
+                question=self.question_id,
+                wall_start=float(wall) if isinstance(wall, int | float) else at + step,
+                wall_end=float(wall) if isinstance(wall, int | float) else at + step,
+                step_s=float(step),
+            )
+        )
+
+    def _suspended(self, event: Event, at: float) -> None:
+        slept = event.data.get("slept_s")
+        if not isinstance(slept, int | float) or isinstance(slept, bool) or not slept > 0:
+            return
+        self._down(at - float(slept), at)  # like a time the app was not running
+
+    def timeline_now(self, wall: float) -> float:
+        """Wall-clock time ``wall`` on the session's time line (what ``now`` means to every
+        other method): the wall clock less the steps recorded while the session ran."""
+        return wall - self.clock_offset_s
+
+    def clock_steps(self) -> list[TimelineEntry]:
+        return [entry for entry in self.timeline if entry.kind == "clock_step"]
 
     def _closed(self, event: Event, at: float) -> None:
         self.open_writers.pop(event.writer, None)
@@ -698,6 +739,8 @@ _HANDLERS = {
     ev.VOICE: SessionState._voice,
     ev.AUDIO_FILE: SessionState._audio_file,
     ev.AUDIO_PURGED: SessionState._audio_purged,
+    ev.CLOCK_STEP: SessionState._clock_step,
+    ev.SUSPENDED: SessionState._suspended,
 }
 
 

@@ -158,6 +158,11 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the computer's clock jumped (never counted as session or talk time)
+            "clock_steps": [
+                {"t_s": _r(e.start_s), "step_s": _r(e.step_s), "wall": iso(e.wall_start)}
+                for e in state.clock_steps()
+            ],
         },
         "participants": [
             {

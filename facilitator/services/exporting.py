@@ -76,7 +76,7 @@ def record_admin(store: SessionStore, state: SessionState, kind: str, data: dict
     else:
         raise JournalLocked(_("another facilitator command is changing this session"))
     try:
-        at = max(SystemClock().now(), state.last_at)
+        at = max(state.timeline_now(SystemClock().now()), state.last_at)
         journal.append(at, kind, data, lc=state.max_lc + 1)
     finally:
         journal.close()
@@ -128,7 +128,7 @@ def write_audio(
     record_admin(
         store, state, ev.AUDIO_FILE, {"path": str(target)}
     )  # first: purge finds a .part too
-    total_s = state.session_s(SystemClock().now()) if state.ended else None
+    total_s = state.session_s(state.timeline_now(SystemClock().now())) if state.ended else None
     return export_recording(segments, target, fmt, total_s=total_s, progress=progress).path
 
 

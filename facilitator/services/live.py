@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 
 from facilitator.core import events as ev
-from facilitator.core.clock import Clock, SystemClock
+from facilitator.core.clock import STEP_S, Clock, SteadyClock
 from facilitator.core.events import Event
 from facilitator.core.notes import parse_note
 from facilitator.core.session import (
@@ -47,7 +47,7 @@ class LiveSession:
         read_only: bool = False,
     ) -> None:
         self.store = store
-        self.clock = clock or SystemClock()
+        self.clock = clock or SteadyClock()
         self.info: SessionInfo = store.info()
         # Where the journals end, taken *before* they are read: what another process appends
         # meanwhile is read again by ``poll`` (and skipped there as seen), never missed.
@@ -65,6 +65,8 @@ class LiveSession:
         # collector's full passes, whose pauses otherwise grow with the session's length.
         gc.freeze()
         self.writer_name = writer
+        self._checking_clock = False
+        self._step_back_s = self._align_clock()
         self.started_now = False  # this process started the session's clock
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
@@ -75,6 +77,55 @@ class LiveSession:
                     "the last write before the crash was incomplete and was not saved"
                 )
             self._announce_open(loaded.events)
+
+    # --- the computer's clock: steps and sleeps (see core.clock) ---------------------------------
+
+    def _align_clock(self) -> float:
+        """Put this process's steady clock on the session's time line: the wall clock less the
+        steps recorded so far. Returns how far the wall clock is behind the session's last
+        event, if it was set back while no process ran (the time line never runs back)."""
+        clock = self.clock
+        self._offset_recorded = 0.0
+        self._slept_recorded = 0.0
+        if not isinstance(clock, SteadyClock):
+            return 0.0
+        clock.shift(-self.state.clock_offset_s)
+        behind = self.state.last_at - clock.now()
+        if behind > STEP_S:
+            clock.shift(behind)
+        else:
+            behind = 0.0
+        self._offset_recorded = clock.offset_s()
+        return behind
+
+    def check_clock(self) -> None:
+        """Record a step of the wall clock, or a sleep of the computer, since the last check.
+
+        The moderator's process records them (it owns the session clock); every process keeps
+        its own steady time, so neither ever becomes talk time."""
+        clock = self.clock
+        if (
+            not isinstance(clock, SteadyClock)
+            or self.journal is None
+            or self._checking_clock
+            or not self.owns_clock
+        ):
+            return
+        self._checking_clock = True
+        try:
+            offset = clock.offset_s()
+            if abs(offset - self._offset_recorded) > STEP_S:
+                step = offset - self._offset_recorded
+                self.record(ev.CLOCK_STEP, {"step_s": round(step, 3), "wall": clock.wall()})
+                self._offset_recorded = offset
+            slept = clock.slept_s()
+            if slept - self._slept_recorded > STEP_S:
+                self.record(ev.SUSPENDED, {"slept_s": round(slept - self._slept_recorded, 3)})
+                self._slept_recorded = slept
+        finally:
+            self._checking_clock = False
+
+    # --- end of the computer's clock ---------------------------------------------------------
 
     def _fold(self, events: list[Event]) -> SessionState:
         return state_of(self.info, events)
@@ -105,6 +156,11 @@ class LiveSession:
         return self.clock.now()
 
     def _announce_open(self, events: list[Event]) -> None:
+        if self._step_back_s and self.owns_clock and isinstance(self.clock, SteadyClock):
+            # set back while no process ran: said, and the time line goes on from its end
+            self.record(
+                ev.CLOCK_STEP, {"step_s": -round(self._step_back_s, 3), "wall": self.clock.wall()}
+            )
         now = self.now()
         if not self.owns_clock:
             self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
@@ -125,6 +181,7 @@ class LiveSession:
         """Make one event durable, then apply it. Raises ``StorageError`` if it is not saved."""
         if self.journal is None:
             raise RuntimeError("this session is open read-only")
+        self.check_clock()  # a step or a sleep since the last event is recorded before it
         # Events are folded in (time, Lamport clock) order. Never stamped before what this
         # process has seen (a clock set back), and counted past it, so an edit or a delete
         # comes after the note it names, at the same instant too, in every process and in
@@ -401,6 +458,10 @@ class LiveSession:
 
     def heartbeat(self) -> None:
         if not self.read_only:
+            try:
+                self.check_clock()
+            except StorageError:
+                pass  # a full disk: the next event or heartbeat records the step
             self.store.touch_alive(self.writer_name, self.now())
 
     def close(self) -> None:
