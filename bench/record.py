@@ -19,7 +19,7 @@ records to the end (start-up, imports and PortAudio's set-up not counted; shown 
 and again leaving out the first 10 s (the first blocks' one-off work: the first numpy and
 VAD calls, page faults), which is what hours of recording cost; and RSS every 10 s.
 
-Goals (shared/TESTING.md): after the first 10 s the app uses at most 0.5 % of one core;
+Goals: after the first 10 s the app uses at most 0.5 % of one core;
 no overflow and no audio lost (its WAV as long as it ran, within 0.3 s); its RSS stays
 flat: it grows by less than 2 MB from the first sample to the last, and after the first
 10 s by less than 0.5 MB more than the bare PortAudio stream's (every PulseAudio client's

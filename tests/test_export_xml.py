@@ -196,11 +196,38 @@ def test_eaf_recording_and_offset(session: LiveSession, clock: FakeClock, eaf_sc
     assert media.get("MEDIA_URL") == "file:///data/opptak/økt 1.wav"  # as ELAN writes it
     assert media.get("RELATIVE_MEDIA_URL") == "./økt 1.wav"
     assert media.get("MIME_TYPE") == "audio/x-wav"
+    # the times start 20 s into the audio: ELAN's TIME_ORIGIN says where
+    assert media.get("TIME_ORIGIN") == "20000"
     tiers = {t.get("TIER_ID"): t for t in root.iter("TIER")}
     # times are positions in the recording: the moderator's opening (before it) is left out,
     # the turn going on when it started is cut to start at 0
     assert spans(root, tiers["Informant 1"]) == [(0, 27500, "")]
     assert spans(root, tiers["Moderator"]) == [(80000, 100000, "")]
+
+
+def test_eaf_links_the_session_recording_from_where_it_is_written(
+    session: LiveSession, clock: FakeClock, eaf_schema, tmp_path: Path
+) -> None:
+    summary = summary_of(session, clock)
+    summary["session"]["recording"] = "audio/exports/s.wav"
+    folder = tmp_path / "økt 1"
+    for target, relative in (
+        (None, "../audio/exports/s.wav"),  # the session's exports/ folder
+        (folder / "exports" / "s.eaf", "../audio/exports/s.wav"),
+        (tmp_path / "a" / "b" / "s.eaf", "../../økt 1/audio/exports/s.wav"),
+        (folder / "audio" / "exports" / "s.eaf", "./s.wav"),
+    ):
+        text = render_eaf(summary, folder=folder, target=target)
+        eaf_schema.validate(text)
+        media = ET.fromstring(text).find("HEADER/MEDIA_DESCRIPTOR")
+        assert media is not None
+        assert media.get("MEDIA_URL") == f"file://{folder}/audio/exports/s.wav"
+        assert media.get("RELATIVE_MEDIA_URL") == relative
+        assert media.get("TIME_ORIGIN") is None  # the audio starts with the session clock
+    assert (
+        ET.fromstring(render_eaf(summary_of(session, clock))).find("HEADER/MEDIA_DESCRIPTOR")
+        is None
+    )
 
 
 def test_eaf_tier_names_stay_unique(session: LiveSession, clock: FakeClock, eaf_schema) -> None:
@@ -229,7 +256,9 @@ def test_empty_and_odd_sessions(live: LiveSession, eaf_schema, qde_schema) -> No
     root = ET.fromstring(files["project.qde"])
     qde_schema.validate(files["project.qde"].decode("utf-8"))
     source, source_text = source_of(files, root)
-    (selection,) = source.findall(f"{QDA}PlainTextSelection")
+    (selection,) = [
+        s for s in source.findall(f"{QDA}PlainTextSelection") if s.find(f"{QDA}NoteRef") is not None
+    ]
     start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
     assert "\x07" not in summary["notes"][0]["text"]
     assert source_text[start:end] == "ring ␇ og ␋ vertikal tab"  # no control characters
@@ -280,7 +309,11 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
     assert renderer("qdpx")(summary) == data
     assert render_qdpx(summary_of(session, clock)) == data  # the same bytes every time
     files = unzip(data)
-    assert set(files) == {"project.qde", next(n for n in files if n.startswith("Sources/"))}
+    # the project, the session's text and a memo per note; no recording in this session
+    assert len(files) == 2 + len(summary["notes"])
+    assert all(
+        n == "project.qde" or (n.startswith("Sources/") and n.endswith(".txt")) for n in files
+    )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {i.date_time for i in archive.infolist()} == {(2026, 1, 1, 8, 0, 0)}
     qde = files["project.qde"].decode("utf-8")
@@ -306,8 +339,10 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
         codes.values()
     )
 
-    # each note is a selection of exactly its text, coded with its tags
-    selections = source.findall(f"{QDA}PlainTextSelection")
+    # each note is a selection of exactly its text, coded with its tags, beside the turns'
+    selections = [
+        s for s in source.findall(f"{QDA}PlainTextSelection") if s.find(f"{QDA}NoteRef") is not None
+    ]
     assert len(selections) == len(summary["notes"]) == len(memos)
     by_text = {}
     for selection in selections:
@@ -323,7 +358,9 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
         coded = [codes[r.get("targetGUID")] for r in selection.iter(f"{QDA}CodeRef")]
         assert coded == note["tags"]
         memo = memos[selection.find(f"{QDA}NoteRef").get("targetGUID")]  # type: ignore[union-attr]
-        assert (memo.findtext(f"{QDA}PlainTextContent") or "").startswith(note["text"])
+        memo_text = files["Sources/" + memo.get("plainTextPath", "").removeprefix("internal://")]
+        assert memo_text.decode("utf-8").startswith(note["text"])
+        assert (selection.findtext(f"{QDA}Description") or "").startswith(note["text"])
     assistant = by_text["Spør om depositum & «bostøtte» <neste gang>"]
     assert users[assistant.get("creatingUser")] == "Assistant"
     assert "[00:00:12] Informant 1:" in text.splitlines()
@@ -346,8 +383,11 @@ def test_qdpx_names(session: LiveSession, clock: FakeClock, qde_schema) -> None:
 def test_qdpx_golden(session: LiveSession, clock: FakeClock, with_names: bool) -> None:
     files = unzip(render_qdpx(golden_summary(session, clock, with_names)))
     variant = "names" if with_names else "session"
-    check_golden(f"qdpx_{variant}.qde", files.pop("project.qde").decode("utf-8"))
-    (text,) = files.values()
+    qde = files.pop("project.qde").decode("utf-8")
+    check_golden(f"qdpx_{variant}.qde", qde)
+    root = ET.fromstring(qde)
+    text_path = root.find(f"{QDA}Sources/{QDA}TextSource").get("plainTextPath")  # type: ignore[union-attr]
+    text = files["Sources/" + str(text_path).removeprefix("internal://")]
     check_golden(f"qdpx_{variant}.txt", text.decode("utf-8"))
 
 

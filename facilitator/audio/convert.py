@@ -5,7 +5,7 @@ stretch between pauses, each with its start on the *session clock* (seconds from
 of the session, breaks not counted). Two things are made from them:
 
 ``export_recording``
-    ONE file (FLAC, MP3 or Ogg Opus) in which a position is a session-clock time: silence
+    ONE file (FLAC, MP3, Ogg Opus or WAV) in which a position is a session-clock time: silence
     before the first segment and in the gaps, so a note at 1:02:03 is heard at 1:02:03. A
     segment that starts before the one before it has ended is trimmed (its overlapping
     start dropped), never mixed: mixing would double the room. The audio is streamed: the
@@ -31,7 +31,8 @@ only when the encoder succeeded, so a failed or cancelled export leaves neither 
 file nor a damaged earlier one. Every file made is 0600 and the clips' folder 0700: the
 recording is the most personal data a session holds.
 
-Encoders (checked in ``ffmpeg -encoders``): FLAC (ffmpeg's own, lossless); MP3 with
+Encoders (checked in ``ffmpeg -encoders``): FLAC (ffmpeg's own, lossless); WAV (16-bit PCM,
+as recorded: the file the ELAN and REFI-QDA exports link, since ELAN plays WAV); MP3 with
 libmp3lame at 128 kb/s (libshine if lame is missing); Opus with libopus at 32 kb/s in its
 ``voip`` mode, which favours speech intelligibility: three hours come to about 43 MB.
 """
@@ -45,6 +46,7 @@ import re
 import subprocess
 import tempfile
 import time
+import warnings
 import wave
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -52,11 +54,15 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
-from pydub.utils import get_encoder_name, which
-
 from facilitator.core.audio import AUDIO_FORMATS
 from facilitator.core.spreadsheet import csv_text
 from facilitator.i18n import _
+
+with warnings.catch_warnings():
+    # pydub warns on import when ffmpeg is missing, on stderr before any message of ours:
+    # ffmpeg_problem says it in one line, with what to install
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub.utils import get_encoder_name, which
 
 RATE = 48_000
 CHANNELS = 1
@@ -187,6 +193,8 @@ def _encoder(binary: str, fmt: str) -> _Encoder:
         raise ValueError(f"unknown audio format {fmt!r}: one of {', '.join(AUDIO_FORMATS)}")
     if fmt == "flac":
         return _Encoder("flac", None, ("-compression_level", "5"))
+    if fmt == "wav":  # 16-bit PCM as recorded: what ELAN and every QDA program play
+        return _Encoder("pcm_s16le", None)
     available = _encoders_of(binary)
     if fmt == "mp3":
         for codec in ("libmp3lame", "libshine"):

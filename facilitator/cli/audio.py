@@ -198,6 +198,7 @@ def _purge_plan(store, state) -> list[Path]:
         for candidate in (path, path.with_name(f".{path.name}.part")):
             if candidate.is_file() or candidate.is_symlink():
                 found.append(candidate)
+        found += sorted(path.parent.glob(f".{path.name}.*.tmp"))  # a write cut short
     unique: dict[Path, None] = dict.fromkeys(found)
     return list(unique)
 

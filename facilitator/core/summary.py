@@ -1,4 +1,4 @@
-"""The end-of-session summary: one plain object (PRODUCT.md section 4) every export reads.
+"""The end-of-session summary: one plain object (docs/summary.md) every export reads.
 
 ``build_summary`` is the single place where figures are computed for outputs;
 the Markdown and JSON renderings, the end screen and later exports all take
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitator.core.audio import audio_summary, missing_consent
+from facilitator.core.audio import audio_summary, missing_consent, session_recording
 from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
@@ -163,6 +163,8 @@ def build_summary(
                 {"t_s": _r(e.start_s), "step_s": _r(e.step_s), "wall": iso(e.wall_start)}
                 for e in state.clock_steps()
             ],
+            # the session-clock audio (relative to the session folder) the exports link
+            "recording": session_recording(info.id, state),
         },
         "participants": [
             {

@@ -20,7 +20,9 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from facilitator.disk import fsync_dir
 from facilitator.i18n import _
@@ -76,15 +78,24 @@ def _now() -> float:
     return time.time()
 
 
+Writer = Callable[[IO[bytes]], object]
+
+
 def replace_whole(path: Path, data: bytes) -> None:
     """Replace the regular file (or new name) ``path`` with ``data``, whole. Raises
     ``OSError``."""
+    replace_whole_with(path, lambda handle: handle.write(data))
+
+
+def replace_whole_with(path: Path, write: Writer) -> None:
+    """Replace ``path`` with what ``write`` writes to the open file it is given, whole: a
+    crash, or an exception from ``write``, leaves the old file or the new one."""
     clean_stale_temps(path)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -101,12 +112,14 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def write_output(path: Path, data: bytes) -> Path:
-    """Write ``data`` to the path a user named, as the module says. Returns where it went
-    (a symlink's target). Raises ``OutputError``."""
+def write_output(path: Path, data: bytes | Writer) -> Path:
+    """Write ``data`` (bytes, or a function that writes to the open file it is given) to the
+    path a user named, as the module says. Returns where it went (a symlink's target).
+    Raises ``OutputError``."""
+    write: Writer = (lambda handle: handle.write(data)) if isinstance(data, bytes) else data
     if str(path) == STDOUT:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        write(sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return path
     try:
@@ -127,7 +140,7 @@ def write_output(path: Path, data: bytes) -> Path:
     if mode is not None and not stat.S_ISREG(mode):  # a device, a FIFO, a socket
         try:
             with open(path, "wb") as handle:  # noqa: PTH123 - no truncation matters here
-                handle.write(data)
+                write(handle)
         except OSError as error:
             raise OutputError(
                 _("cannot write {path}: {reason}", path=path, reason=_reason(error))
@@ -140,7 +153,7 @@ def write_output(path: Path, data: bytes) -> Path:
             raise OutputError(_("{folder} is not a folder", folder=parent))
         raise OutputError(_("the folder {folder} does not exist", folder=parent))
     try:
-        replace_whole(target, data)
+        replace_whole_with(target, write)
     except OSError as error:
         raise OutputError(
             _("cannot write {path}: {reason}", path=path, reason=_reason(error))
