@@ -29,11 +29,10 @@ import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -52,7 +51,7 @@ from facilitator.store.journal import (
     StorageError,
     read_journal,
 )
-from facilitator.store.output import replace_whole, replace_whole_with
+from facilitator.store.output import replace_whole
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -81,12 +80,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole
     (a temporary file left by a killed process is deleted the next time)."""
     replace_whole(path, data)
-
-
-def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Replace ``path`` with what ``write`` writes to the open file it is given, so that a
-    crash (or an exception from ``write``) leaves the old or the new file, whole."""
-    replace_whole_with(path, write)
 
 
 class AtomicJSONStorage(Storage):
