@@ -71,7 +71,7 @@ def hostile_session(live: LiveSession, clock: FakeClock) -> LiveSession:
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "qdpx"])
 def test_no_raw_control_character_reaches_an_export(live, clock, fmt: str) -> None:
     hostile_session(live, clock)
-    text = render_export(live.info, live.state, fmt, clock.now())
+    text = render_export(live.store, live.info, live.state, fmt, clock.now())
     assert isinstance(text, str)
     found = RAW.findall(text.replace("\r\n", "\n"))
     assert found == [], (fmt, found)

@@ -165,8 +165,8 @@ def write_audio(
     from facilitator.core.audio import AUDIO_DIR
 
     segments = _segments(store, state)
-    if output is not None:
-        output = _audio_target(output)
+    if output is not None and not output.absolute().is_relative_to(store.path.absolute()):
+        output = _audio_target(output)  # a path the user named (inside: made below)
     target = (output or store.path / AUDIO_DIR / "exports" / f"{info.id}.{fmt}").absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent.parent)
