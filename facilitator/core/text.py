@@ -14,6 +14,7 @@ the live views read), so that a session written before this rule is shown safely
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -36,14 +37,32 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_picture, text)
 
 
+# In JSON text: a C0 control or DEL, escaped (newline and tab are escaped as \n and \t), or
+# a raw C1 control (JSON leaves those as they are).
+_CONTROL_IN_JSON = re.compile(r"\\u00[01][0-9a-fA-F]|\\u007[fF]|[\x7f-\x9f]")
+
+
 def visible_tree(value: Any) -> Any:
-    """``visible`` applied to every string in nested dicts, lists and tuples (keys too)."""
+    """``visible`` applied to every string in nested dicts, lists and tuples (keys too).
+
+    A summary of a long session holds tens of thousands of strings and numbers, nearly
+    never a control character: one pass of the C JSON encoder finds out, and the tree is
+    walked only when there is one."""
+    try:
+        if _CONTROL_IN_JSON.search(json.dumps(value, ensure_ascii=False, default=str)) is None:
+            return value
+    except (TypeError, ValueError, RecursionError):
+        pass
+    return _walk(value)
+
+
+def _walk(value: Any) -> Any:
     if isinstance(value, str):
         return visible(value)
     if isinstance(value, dict):
-        return {visible_tree(k): visible_tree(v) for k, v in value.items()}
+        return {_walk(k): _walk(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [visible_tree(v) for v in value]
+        return [_walk(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(visible_tree(v) for v in value)
+        return tuple(_walk(v) for v in value)
     return value
