@@ -8,6 +8,7 @@ applied to the in-memory state the screen reads, so nothing shown is ever lost.
 from __future__ import annotations
 
 import gc
+from typing import cast
 
 from facilitator.core import events as ev
 from facilitator.core.clock import STEP_S, Clock, SteadyClock
@@ -29,6 +30,15 @@ from facilitator.store.session_store import SessionDamaged, SessionStore, previo
 MODERATOR = "moderator"
 ASSISTANT = "assistant"
 MAX_ASSISTANTS = 9
+
+
+def _steady(clock: object) -> SteadyClock | None:
+    """``clock`` if it can tell a step of the wall clock (a ``SteadyClock``); None for the
+    fake and scaled clocks of tests and the simulator, which cannot, and need not."""
+    if all(hasattr(clock, name) for name in ("offset_s", "slept_s", "shift", "wall")):
+        return cast(SteadyClock, clock)
+    return None
+
 
 # Who owns what. Every process writes only its own journal. The moderator's process owns
 # the session clock and the guide position (started, opened with its gap, goto, paused,
@@ -84,10 +94,10 @@ class LiveSession:
         """Put this process's steady clock on the session's time line: the wall clock less the
         steps recorded so far. Returns how far the wall clock is behind the session's last
         event, if it was set back while no process ran (the time line never runs back)."""
-        clock = self.clock
+        clock = _steady(self.clock)
         self._offset_recorded = 0.0
         self._slept_recorded = 0.0
-        if not isinstance(clock, SteadyClock):
+        if clock is None:
             return 0.0
         clock.shift(-self.state.clock_offset_s)
         behind = self.state.last_at - clock.now()
@@ -103,13 +113,8 @@ class LiveSession:
 
         The moderator's process records them (it owns the session clock); every process keeps
         its own steady time, so neither ever becomes talk time."""
-        clock = self.clock
-        if (
-            not isinstance(clock, SteadyClock)
-            or self.journal is None
-            or self._checking_clock
-            or not self.owns_clock
-        ):
+        clock = _steady(self.clock)
+        if clock is None or self.journal is None or self._checking_clock or not self.owns_clock:
             return
         self._checking_clock = True
         try:
@@ -156,10 +161,11 @@ class LiveSession:
         return self.clock.now()
 
     def _announce_open(self, events: list[Event]) -> None:
-        if self._step_back_s and self.owns_clock and isinstance(self.clock, SteadyClock):
+        steady = _steady(self.clock)
+        if self._step_back_s and self.owns_clock and steady is not None:
             # set back while no process ran: said, and the time line goes on from its end
             self.record(
-                ev.CLOCK_STEP, {"step_s": -round(self._step_back_s, 3), "wall": self.clock.wall()}
+                ev.CLOCK_STEP, {"step_s": -round(self._step_back_s, 3), "wall": steady.wall()}
             )
         now = self.now()
         if not self.owns_clock:
