@@ -29,11 +29,20 @@ BENCHMARKS = (
     "record.py",
     "audio_export.py",
     "guide_scale.py",
+    "transcript_attribution.py",
+    "transcript_exports.py",
+    "transcribe.py",
 )
 # Shorter here than alone: a minute of recording (600 s alone), 10 minutes of audio to
-# convert (60 alone). The 200-kill crash harness (bench/crash_harness.py, about 5 minutes)
-# and the 4-hour session (bench/long_session.py, about 4 minutes) run on their own.
-ARGUMENTS = {"record.py": ["--seconds", "60"], "audio_export.py": ["--minutes", "10"]}
+# convert (60 alone), a shorter transcription (see below). The 200-kill crash harness
+# (bench/crash_harness.py, about 5 minutes) and the 4-hour session (bench/long_session.py,
+# about 4 minutes) run on their own.
+ARGUMENTS = {
+    "record.py": ["--seconds", "60"],
+    "audio_export.py": ["--minutes", "10"],
+    # 3 minutes of dense speech and a 1-hour recording here; 5 minutes and 3 hours alone
+    "transcribe.py": ["--minutes", "3", "--hours", "1", "--rounds", "2"],
+}
 
 
 def describe_machine() -> str:

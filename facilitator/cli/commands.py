@@ -179,7 +179,6 @@ def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None)
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_study
-    from facilitator.core.summary import build_summary
     from facilitator.exports.markdown import render_markdown
     from facilitator.exports.study import render_study_markdown
 
@@ -202,10 +201,18 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.session is None:
         return fail(_("name a session, or a study with --study"))
-    info, state = load_session(open_store(args))
+    from facilitator.services.exporting import session_summary
+
+    store = open_store(args)
+    info, state = load_session(store)
     now = state.timeline_now(now)  # the session's own time line (see core.clock)
-    summary = build_summary(
-        info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
+    summary = session_summary(
+        store,
+        info,
+        state,
+        now,
+        with_names=args.with_names,
+        with_reflections=args.with_reflections,
     )
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
@@ -844,6 +851,9 @@ def build_parser() -> argparse.ArgumentParser:
     from facilitator.cli.audio import add_arguments as add_audio_arguments
 
     add_audio_arguments(sub, export, new, run, next_)
+    from facilitator.cli.transcribe import add_arguments as add_transcribe_arguments
+
+    add_transcribe_arguments(sub)
     return parser
 
 

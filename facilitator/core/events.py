@@ -55,6 +55,13 @@ AUDIO_PURGED = "audio_purged"  # {files, bytes, wall}: every recording, clip and
 # see core.clock); these say where the wall clock left it, for the record.
 CLOCK_STEP = "clock_step"  # {step_s, wall}: the wall clock jumped by step_s (not counted)
 SUSPENDED = "suspended"  # {slept_s}: the computer slept (counted like time the app was down)
+# The transcript. The machine transcript lives in the session's transcript/ folder, never in
+# events (see core.transcript); a run and the researcher's corrections are events, by word id.
+TRANSCRIBED = "transcribed"  # {model, language, words, complete, elapsed_s}: a run ended
+TRANSCRIPT_SPEAKER = "transcript_speaker"  # {words: [id], who}: these words were said by who
+TRANSCRIPT_TEXT = "transcript_text"  # {word: id, text}: the word reads text ("" removes it)
+TRANSCRIPT_SPLIT = "transcript_split"  # {word: id, split: bool}: a statement starts here or not
+TRANSCRIPT_TAG = "transcript_tag"  # {word: id, tags}: tags of the statement starting here
 
 KINDS = frozenset(
     {
@@ -63,6 +70,7 @@ KINDS = frozenset(
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
         FOLLOW_UP_TAKEN, CHECK_ORDER, CHECK_SKIP, CHECK_INCLUDE, CHECK_MARK,
         CONSENT, RECORDING, VOICE, AUDIO_FILE, AUDIO_PURGED, CLOCK_STEP, SUSPENDED,
+        TRANSCRIBED, TRANSCRIPT_SPEAKER, TRANSCRIPT_TEXT, TRANSCRIPT_SPLIT, TRANSCRIPT_TAG,
     }
 )  # fmt: skip
 

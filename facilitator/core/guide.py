@@ -40,7 +40,9 @@ SETTINGS_RANGES: dict[str, tuple[float, float, float]] = {
     "clip_before_s": (20.0, 0.0, 600.0),  # a quote's audio clip starts this long before the note
     "clip_after_s": (5.0, 0.0, 600.0),  # ... and ends this long after it
 }
-SETTINGS_KEYS = set(SETTINGS_RANGES)
+# [settings] that are text: the transcript's model and language (see core.transcript)
+SETTINGS_TEXT = ("transcribe_model", "transcribe_language")
+SETTINGS_KEYS = set(SETTINGS_RANGES) | set(SETTINGS_TEXT)
 PHASE_KEYS = {"id", "title", "kind", "minutes", "stages", "guidance", "checklist", "questions"}
 QUESTION_KEYS = {"id", "text", "probes", "minutes", "stages"}
 CHECKLIST_KEYS = {"id", "text", "audience", "stages", "consent"}
@@ -61,13 +63,19 @@ class Settings:
     voice_assist: float = 1.0
     clip_before_s: float = 20.0
     clip_after_s: float = 5.0
+    transcribe_model: str = ""  # "": chosen from the guide's language
+    transcribe_language: str = ""  # "": the guide's language
 
-    def to_dict(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in SETTINGS_RANGES}
+    def to_dict(self) -> dict[str, float | str]:
+        found: dict[str, float | str] = {name: getattr(self, name) for name in SETTINGS_RANGES}
+        found.update({name: getattr(self, name) for name in SETTINGS_TEXT if getattr(self, name)})
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
-        return cls(**{k: float(v) for k, v in data.items() if k in SETTINGS_RANGES})
+        values: dict[str, Any] = {k: float(v) for k, v in data.items() if k in SETTINGS_RANGES}
+        values.update({k: v for k, v in data.items() if k in SETTINGS_TEXT and isinstance(v, str)})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -572,7 +580,7 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
         else:
             v.problem(lines.top("stages"), _("stages must be a whole number from 1 to 20"))
 
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     settings = data.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):
@@ -598,6 +606,18 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
                             highest=highest,
                         ),
                     )
+            for name in SETTINGS_TEXT:
+                raw = settings.get(name)
+                if raw is None:
+                    continue
+                line = lines._key_line(start, name) or start
+                text = v.text(raw, line, name, required=False)
+                if len(text) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+                    v.problem(
+                        line, _("{what} must be one line of at most 200 characters", what=name)
+                    )
+                elif text:
+                    values[name] = text
 
     raw_phases = data.get("phases")
     phases: list[Phase] = []

@@ -22,6 +22,7 @@ from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
 from facilitator.core.text import visible
+from facilitator.core.transcript import Corrections
 
 MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber
@@ -150,6 +151,8 @@ class SessionState:
     audio: AudioLedger = field(default_factory=AudioLedger)
     # wall clock minus the session's time line, from the clock steps recorded (0 without)
     clock_offset_s: float = 0.0
+    transcript_edits: Corrections = field(default_factory=Corrections)
+    transcript_runs: list[dict[str, Any]] = field(default_factory=list)  # TRANSCRIBED data
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -568,6 +571,23 @@ class SessionState:
     def _audio_purged(self, event: Event, at: float) -> None:
         self.audio.purge(event.data, self.session_s(at) if self.started_at is not None else 0.0)
 
+    # --- transcript -----------------------------------------------------------------------------
+
+    def _transcribed(self, event: Event, at: float) -> None:
+        self.transcript_runs.append(dict(event.data))
+
+    def _transcript_speaker(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_speaker(event.data)
+
+    def _transcript_text(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_text(event.data)
+
+    def _transcript_split(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_split(event.data)
+
+    def _transcript_tag(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_tags(event.data)
+
     def check_points(self) -> list[Note]:
         """The read-back, in the order it is read: summary points (and the kinds the
         moderator added), grouped by question in guide order unless reordered."""
@@ -741,6 +761,11 @@ _HANDLERS = {
     ev.AUDIO_PURGED: SessionState._audio_purged,
     ev.CLOCK_STEP: SessionState._clock_step,
     ev.SUSPENDED: SessionState._suspended,
+    ev.TRANSCRIBED: SessionState._transcribed,
+    ev.TRANSCRIPT_SPEAKER: SessionState._transcript_speaker,
+    ev.TRANSCRIPT_TEXT: SessionState._transcript_text,
+    ev.TRANSCRIPT_SPLIT: SessionState._transcript_split,
+    ev.TRANSCRIPT_TAG: SessionState._transcript_tag,
 }
 
 

@@ -16,6 +16,7 @@ from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
 from facilitator.core.text import visible_tree
+from facilitator.core.transcript import Transcript, transcript_summary
 
 SCHEMA = "facilitator.summary/1"
 
@@ -81,6 +82,7 @@ def build_summary(
     now: float,
     with_reflections: bool = False,
     with_names: bool = False,
+    transcript: Transcript | None = None,
 ) -> dict[str, Any]:
     """The summary of a session at ``now``: the one object every output is made from.
 
@@ -234,6 +236,15 @@ def build_summary(
             if turn.who is not None
         ],
         "audio": audio_summary(state, duration),
+        "transcript": None
+        if transcript is None
+        else transcript_summary(
+            transcript,
+            labels,
+            ()
+            if with_names
+            else [(p.real_name, p.label) for p in state.roster if p.real_name.strip()],
+        ),
         **(
             {
                 "names": {p.id: p.real_name for p in state.roster if p.real_name},

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitator.core.timefmt import clock
+from facilitator.core.transcript import statements_near, transcript_figures
 from facilitator.i18n import _
 
 
@@ -164,7 +165,13 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
             out += [note_line(n) for n in group]
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
-        out += ["", f"## {_('Quotes')}", ""] + [note_line(n) for n in quotes]
+        out += ["", f"## {_('Quotes')}", ""]
+        for note in quotes:
+            out.append(note_line(note))
+            for statement in statements_near(
+                summary.get("transcript"), note["t_s"], note["speaker_id"]
+            ):
+                out.append(f"  > {spoken_line(statement)}")
     follow = summary["follow_ups"]
     if follow:
         out += ["", f"## {_('Follow-ups')}", ""] + [note_line(n) for n in follow]
@@ -231,6 +238,8 @@ def session_facts(
             )
         )
     facts.append((_("Audio"), audio_fact(summary.get("audio"))))
+    if summary.get("transcript"):
+        facts.append((_("Transcript"), transcript_fact(summary["transcript"])))
     audio = summary.get("audio") or {}
     if audio.get("voice_s"):
         facts.append(
@@ -243,6 +252,40 @@ def session_facts(
             )
         )
     return facts
+
+
+def transcript_fact(section: dict[str, Any]) -> str:
+    """The transcript in one line: model and language, how much is done, the words, the time
+    it took against the audio's length."""
+    f = transcript_figures(section)
+    text = _(
+        "{model} ({language}): {words} words in {statements} statements, {unattributed} "
+        "unattributed ({unattributed_share}); {done} of the recording transcribed",
+        model=f["model"],
+        language=f["language"] or "?",
+        words=f["words"],
+        statements=f["statements"],
+        unattributed=f["unattributed"],
+        unattributed_share=_percent(f["unattributed_share"]),
+        done=_percent(f["transcribed_share"]),
+    )
+    if f["speech_share"] is not None:
+        text += _(", words for {share} of the speech heard", share=_percent(f["speech_share"]))
+    if f["elapsed_s"]:
+        text += _(
+            "; it took {took} for {audio} of audio",
+            took=clock(f["elapsed_s"]),
+            audio=clock(f["audio_s"]),
+        )
+    if not f["complete"]:
+        text += " " + _("(not finished: facilitator transcribe goes on where it stopped)")
+    return text
+
+
+def spoken_line(statement: dict[str, Any]) -> str:
+    """A statement as the reports quote it: ``12:34 Informant 1: the words``."""
+    who = speaker_name(statement["who"], statement["label"]) or _("unattributed")
+    return f"{clock(statement['start_s'])} {who}: {statement['text']}"
 
 
 def audio_fact(audio: dict[str, Any] | None) -> str:

@@ -19,6 +19,29 @@ if TYPE_CHECKING:
     from facilitator.audio.convert import ClipsResult
 
 
+def session_summary(
+    store: SessionStore | None,
+    info: SessionInfo,
+    state: SessionState,
+    now: float,
+    with_names: bool = False,
+    with_reflections: bool = False,
+) -> dict:
+    """The summary every output is made from, with the session's transcript when it has one
+    (read from ``store``'s folder)."""
+    from facilitator.store.transcript_store import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state) if store is not None else None
+    return build_summary(
+        info,
+        state,
+        now,
+        with_reflections=with_reflections,
+        with_names=with_names,
+        transcript=transcript,
+    )
+
+
 def render_export(
     store: SessionStore,
     info: SessionInfo,
@@ -29,7 +52,7 @@ def render_export(
 ) -> str | bytes:
     """``fmt`` rendered in memory (for the screen); the recording a format links is made
     first, as ``write_export`` does."""
-    summary = build_summary(info, state, now, with_names=with_names)
+    summary = session_summary(store, info, state, now, with_names=with_names)
     if fmt in LINKS_MEDIA:
         ensure_media(store, info, state, summary)
     return render(fmt, summary, folder=store.path)
@@ -58,7 +81,7 @@ def write_export(
     holds the recording, is streamed into its file rather than built in memory, and is
     recorded as an audio file of the session, so that ``purge --audio`` deletes it too."""
     if summary is None:
-        summary = build_summary(info, state, now, with_names=with_names)
+        summary = session_summary(store, info, state, now, with_names=with_names)
     target = output or default_export_path(store, info, fmt)
     if str(target) != STDOUT:
         target = target.absolute()
