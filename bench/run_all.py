@@ -32,6 +32,7 @@ BENCHMARKS = (
     "transcript_attribution.py",
     "transcript_exports.py",
     "transcribe.py",
+    "transcript_editor.py",
 )
 # Shorter here than alone: a minute of recording (600 s alone), 10 minutes of audio to
 # convert (60 alone), a shorter transcription (see below). The 200-kill crash harness

@@ -177,6 +177,22 @@ def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None)
     return [s for s in loaded if up_to_stage is None or s[0].stage <= up_to_stage]
 
 
+def _talk_from_transcript(store, state) -> dict:
+    """Talk time from the corrected transcript (``summary --talk-from transcript``)."""
+    from facilitator.core.transcript_edits import talk_from_statements
+    from facilitator.store.transcript_store import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state)
+    if transcript is None:
+        raise CliError(
+            _(
+                "this session has no transcript yet: make one with 'facilitator transcribe {id}'",
+                id=store.path.name,
+            )
+        )
+    return talk_from_statements(transcript.statements, [p.id for p in state.roster])
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_study
     from facilitator.exports.markdown import render_markdown
@@ -214,6 +230,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         with_names=args.with_names,
         with_reflections=args.with_reflections,
     )
+    if args.talk_from == "transcript":
+        summary["talk_from_transcript"] = _talk_from_transcript(store, state)
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
     if args.format == "json":
@@ -487,6 +505,25 @@ def cmd_assist(args: argparse.Namespace) -> int:
     return _run_app(make_assist_app(live))
 
 
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from facilitator.services.transcript_review import NoTranscript, TranscriptReview
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
+
+    store = open_store(args)
+    try:
+        review = TranscriptReview(store, role=args.by, opening=True)
+    except NoTranscript as error:
+        return fail(str(error))
+    except SessionDamaged as error:
+        return fail(_("the session cannot be read: {reason}", reason=error))
+    except (JournalLocked, StorageError) as error:
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    from facilitator.ui.app import make_transcript_app
+
+    return _run_app(make_transcript_app(review))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from facilitator.ui.serve import ERRORS_NAME, serve
 
@@ -673,6 +710,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assist.set_defaults(func=cmd_assist)
 
+    transcript = sub.add_parser(
+        "transcript",
+        help=_("listen to the transcript and correct it: words, speakers, splits, tags"),
+    )
+    transcript.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    transcript.add_argument(
+        "--by",
+        choices=["moderator", "assistant"],
+        default="moderator",
+        help=_("who reviews: the notes made by tagging are theirs (default moderator)"),
+    )
+    transcript.set_defaults(func=cmd_transcript)
+
     serve = sub.add_parser(
         "serve", help=_("the assistant's view in a web browser (loopback unless --host)")
     )
@@ -782,6 +834,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-reflections",
         action="store_true",
         help=_("include the moderator's private reflexivity log (left out by default)"),
+    )
+    summary.add_argument(
+        "--talk-from",
+        choices=["keyed", "transcript"],
+        default="keyed",
+        help=_(
+            "transcript: the talk time also from the corrected transcript's statements, "
+            "beside the keyed turns' figures"
+        ),
     )
     summary.set_defaults(func=cmd_summary)
 

@@ -34,7 +34,7 @@ ROSTER_ORDER = "roster_order"  # {ids: [...]}
 NUDGE_DISMISSED = "nudge_dismissed"  # {key}
 # Notes. The assistant's process owns notes it writes, the moderator's its own; an edit or a
 # delete names the note and is kept beside it, never written over it.
-NOTE = "note"  # {t_s, phase, question, speaker, tags, text}
+NOTE = "note"  # {t_s, phase, question, speaker, tags, text, statement?: a transcript statement}
 NOTE_EDIT = "note_edit"  # {note: id, text, tags, speaker}
 NOTE_DELETE = "note_delete"  # {note: id}
 REFLECTION = "reflection"  # {t_s, phase, question, text}: the moderator's private log

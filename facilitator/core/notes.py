@@ -110,6 +110,7 @@ class Note:
     text: str
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, kept
     deleted: bool = False
+    statement: str | None = None  # the transcript statement it was tagged on (its first word)
 
     @property
     def edited(self) -> bool:

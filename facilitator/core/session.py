@@ -478,6 +478,7 @@ class SessionState:
             speaker=self._speaker_of(event.data.get("speaker")),
             tags=self._tags(event.data.get("tags")),
             text=visible(text),
+            statement=_text_or_none(event.data.get("statement")),
         )
 
     def _note_edit(self, event: Event, at: float) -> None:
@@ -825,3 +826,7 @@ def previous_phase_target(state: SessionState) -> tuple[str, str | None] | None:
         return None
     before = state.guide.phases[state.phase_index - 1]
     return before.id, _entry_question(state, before)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -16,12 +16,16 @@ Three layers, each made from the ones below it, none ever written over:
 
    ========================  ==================================================================
    ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
-                             participant id, ``"moderator"``, or null: nobody known)
+                             participant id, ``"moderator"``, or null: nobody known);
+                             ``{words, keyed: true}``: by whom the keyed turns say (undo)
    ``transcript_text``       ``{word: id, text}``: the word reads ``text`` ("" removes it)
    ``transcript_split``      ``{word: id, split: bool}``: a statement starts at this word
-                             (true) or not (false: joined to the statement before)
+                             (true) or not (false: joined to the statement before); null:
+                             as the attribution decides (undo)
    ``transcript_tag``        ``{word: id, tags: [...]}``: the tags of the statement that starts
-                             at this word (``#quote``, ``#theme`` ... or a code of the analysis)
+                             at this word (``quote``, ``theme``, ``follow-up`` as notes carry
+                             them, or a code of the analysis); the editor's tag keys also
+                             write a note linked to the statement (``note``, ``statement``)
    ========================  ==================================================================
 
    The last event on a word wins (journal order, like notes); undoing is another event.
@@ -288,9 +292,13 @@ class Corrections:
         who = data.get("who")
         if who is not None and not isinstance(who, str):
             return
+        keyed = data.get("keyed") is True  # back to the speaker the keyed turns give (undo)
         for wid in data.get("words") or []:
             if isinstance(wid, str) and wid:
-                self.speaker[wid] = who or None
+                if keyed:
+                    self.speaker.pop(wid, None)
+                else:
+                    self.speaker[wid] = who or None
 
     def set_text(self, data: dict[str, Any]) -> None:
         wid, text = data.get("word"), data.get("text")
@@ -299,7 +307,9 @@ class Corrections:
 
     def set_split(self, data: dict[str, Any]) -> None:
         wid, split = data.get("word"), data.get("split", True)
-        if isinstance(wid, str) and wid and isinstance(split, bool):
+        if isinstance(wid, str) and wid and split is None:  # as attribution decides (undo)
+            self.split.pop(wid, None)
+        elif isinstance(wid, str) and wid and isinstance(split, bool):
             self.split[wid] = split
 
     def set_tags(self, data: dict[str, Any]) -> None:
@@ -536,21 +546,36 @@ def snapped_turns(
     return snapped
 
 
+def attribution_turns(machine: MachineTranscript, turns: Sequence[KeyedTurn]) -> list[KeyedTurn]:
+    """The keyed turns as ``attribute`` uses them: every edge snapped to its place among
+    the machine transcript's words and silences (independent of any correction)."""
+    words = machine.words
+    places = pauses_between(words, machine.pauses)
+    return snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+
+
 def attribute(
     machine: MachineTranscript,
     turns: Sequence[KeyedTurn],
     marks: Sequence[Mark] = (),
     corrections: Corrections | None = None,
     snap: bool = True,
+    snapped: Sequence[KeyedTurn] | None = None,
 ) -> Transcript:
-    """Every word with its speaker, in statements. See the module doc."""
+    """Every word with its speaker, in statements. See the module doc.
+
+    ``snapped``: ``turns`` already snapped by ``attribution_turns`` (of the whole machine
+    transcript, which ``machine`` may be a piece of): the transcript editor attributes the
+    words around a correction again with them, and gets what attributing all would give."""
     corrections = corrections or Corrections()
     words = machine.words
     silences = pauses_between((), machine.pauses)  # merged, sorted
     silence_ends = [b for _a, b in silences]
-    if snap:
-        places = pauses_between(words, machine.pauses)
-        used = snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    if snapped is not None:
+        used = list(snapped)
+        snap = True
+    elif snap:
+        used = attribution_turns(machine, turns)
     else:
         used = list(turns)
     starts = [t.start_s for t in used]

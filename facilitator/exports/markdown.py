@@ -68,6 +68,7 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
         out.append(
             f"- **{_('Did not speak')}:** " + ", ".join(labels.get(i, i) for i in b["silent"])
         )
+    out += _talk_from_transcript_section(summary)
     follows = summary["turn_taking"]["follows"]
     if follows:
         labels = summary["turn_taking"]["labels"]
@@ -92,6 +93,61 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
                     count=o["count"],
                 )
             )
+    return out
+
+
+def _talk_from_transcript_section(summary: dict[str, Any]) -> list[str]:
+    """The talk time from the corrected transcript's statements beside the keyed turns'
+    (``summary --talk-from transcript``): a researcher can report both."""
+    figures = summary.get("talk_from_transcript")
+    if not figures:
+        return []
+    keyed = {p["id"]: p for p in summary["participants"]}
+    out = ["", f"### {_('Talk time: keyed turns and the corrected transcript')}", ""]
+    rows = []
+    for p in figures["participants"]:
+        k = keyed.get(p["id"], {})
+        rows.append(
+            [
+                f"{k.get('label', p['id'])} ({p['id']})",
+                clock(k.get("talk_s", 0.0)),
+                _percent(k.get("share", 0.0)),
+                clock(p["talk_s"]),
+                _percent(p["share"]),
+                str(p["statements"]),
+                str(p["words"]),
+            ]
+        )
+    out += _table(
+        [
+            _("Participant"),
+            _("Keyed"),
+            _("Keyed share"),
+            _("Transcript"),
+            _("Transcript share"),
+            _("Statements"),
+            _("Words"),
+        ],
+        rows,
+    )
+    out += [
+        "",
+        f"- **{_('Moderator')}:** "
+        + _(
+            "{talk} in {count} statements, {share} of all talk (keyed: {keyed})",
+            talk=clock(figures["moderator_talk_s"]),
+            count=figures["moderator_statements"],
+            share=_percent(figures["moderator_share_of_all"]),
+            keyed=_percent(summary["moderator"]["share_of_all_talk"]),
+        ),
+        f"- **{_('Unattributed')}:** "
+        + _(
+            "{talk} in {count} statements ({words} words)",
+            talk=clock(figures["unattributed_s"]),
+            count=figures["unattributed_statements"],
+            words=figures["unattributed_words"],
+        ),
+    ]
     return out
 
 

@@ -71,6 +71,7 @@ class LiveSession:
         self.problems.extend(store.repair(loaded))
         # --- end of damaged files ---
         self.state = self._fold(loaded.events)
+        self.polled: list[Event] = []
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
         gc.freeze()
@@ -212,6 +213,7 @@ class LiveSession:
                 continue
             new.extend(self.tail.read_new(path))
         new = [e for e in new if e.id not in self.state.seen]
+        self.polled = new  # what this poll took in (the transcript editor looks at the kinds)
         if not new:
             return False
         new.sort(key=ev.event_order)

@@ -23,6 +23,7 @@ import errno
 import fcntl
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,12 +102,20 @@ class JournalWriter:
 
     def append(self, at: float, kind: str, data: dict | None = None, lc: int = 0) -> Event:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
-        event = Event(
-            writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {}, lc=lc
+        return self.append_all([(at, kind, data, lc)])[0]
+
+    def append_all(self, entries: Sequence[tuple[float, str, dict | None, int]]) -> list[Event]:
+        """Write several events (at, kind, data, lc) with one write and one fsync: the
+        events of one key press, on disk together before any is shown. A kill during the
+        write leaves the whole lines before the cut, each a complete event."""
+        events = [
+            Event(writer=self.writer, seq=self.seq + n, at=at, kind=kind, data=data or {}, lc=lc)
+            for n, (at, kind, data, lc) in enumerate(entries, start=1)
+        ]
+        line = b"".join(
+            (json.dumps(e.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            for e in events
         )
-        line = (
-            json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        ).encode()
         try:
             written = os.write(self._fd, line)
             if written != len(line):
@@ -120,8 +129,9 @@ class JournalWriter:
                 pass
             raise StorageError(error.strerror or str(error)) from error
         self.size += len(line)
-        self.seq = event.seq
-        return event
+        if events:
+            self.seq = events[-1].seq
+        return events
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -35,15 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from facilitator.core.session import SessionState
-from facilitator.core.transcript import (
-    SCHEMA,
-    MachineTranscript,
-    Stretch,
-    Transcript,
-    attribute,
-    keyed_turns,
-    overlap_marks,
-)
+from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch, Transcript
+from facilitator.core.transcript_edits import corrected_transcript
 from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import FILE_MODE, StorageError
@@ -290,14 +283,10 @@ def _number_or_none(value: object) -> float | None:
 
 
 def attributed_transcript(session_path: Path, state: SessionState) -> Transcript | None:
-    """The session's transcript with every word's speaker (``core.transcript.attribute`` of
-    the stored words, the keyed turns and the corrections), or None if it has none."""
+    """The session's transcript with every word's speaker, as corrected
+    (``core.transcript_edits.corrected_transcript`` of the stored words: the one function the
+    transcript editor, the summary and every export read), or None if it has none."""
     loaded = TranscriptStore(session_path).load()
     if loaded is None or not loaded.machine.stretches:
         return None
-    return attribute(
-        loaded.machine,
-        keyed_turns(state.talk),
-        overlap_marks(state.talk),
-        state.transcript_edits,
-    )
+    return corrected_transcript(state, loaded.machine)

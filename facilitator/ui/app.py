@@ -46,6 +46,7 @@ class FacilitatorApp(App[int]):
             "summary.tcss",
             "home.tcss",
             "talk.tcss",
+            "transcript.tcss",
         )
     ]
     BINDINGS = APP_BINDINGS
@@ -57,9 +58,11 @@ class FacilitatorApp(App[int]):
         home: tuple[Path, list[tuple[str, Path]]] | None = None,
         assist: bool = False,
         device: str | int | None = None,
+        transcript: bool = False,
     ) -> None:
         super().__init__()
         self.live = live
+        self.transcript = transcript  # live is a TranscriptReview: open on its transcript
         self.home = home
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
@@ -131,6 +134,12 @@ class FacilitatorApp(App[int]):
         self.push_screen(self.first_screen())
 
     def first_screen(self):
+        if self.live is not None and self.transcript:
+            from facilitator.services.transcript_review import TranscriptReview
+            from facilitator.ui.screens.transcript import TranscriptScreen
+
+            assert isinstance(self.live, TranscriptReview)
+            return TranscriptScreen(self.live, exit_on_close=True)
         if self.live is not None:
             if self.live.state.ended:
                 from facilitator.ui.screens.summary import SummaryScreen
@@ -165,6 +174,12 @@ class FacilitatorApp(App[int]):
 
 def make_app(live: LiveSession, device: str | int | None = None) -> FacilitatorApp:
     return FacilitatorApp(live=live, device=device)
+
+
+def make_transcript_app(review: LiveSession) -> FacilitatorApp:
+    """The transcript editor on its own (``facilitator transcript``): ``review`` is a
+    ``services.transcript_review.TranscriptReview``."""
+    return FacilitatorApp(live=review, transcript=True)
 
 
 def make_assist_app(live: LiveSession) -> FacilitatorApp:

@@ -72,6 +72,13 @@ class SummaryScreen(Translated, Screen[None]):
         ),
         Binding("a", "export_all", N_("All"), id="summary.all", tooltip=N_("Write every export")),
         Binding(
+            "r",
+            "transcript",
+            N_("Review transcript"),
+            id="summary.review_transcript",
+            tooltip=N_("Listen to the transcript and correct it: words, speakers, splits, tags"),
+        ),
+        Binding(
             "f",
             "export_audio",
             N_("Audio"),
@@ -345,6 +352,21 @@ class SummaryScreen(Translated, Screen[None]):
             self.app.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
         self.app.call_from_thread(self.notify, message, timeout=12)
+
+    def action_transcript(self) -> None:
+        from facilitator.services.transcript_review import NoTranscript, TranscriptReview
+        from facilitator.store.journal import JournalLocked, StorageError
+        from facilitator.ui.screens.transcript import TranscriptScreen
+
+        try:
+            review = TranscriptReview(self.live.store, clock=self.live.clock, opening=True)
+        except NoTranscript as error:
+            self.notify(str(error), severity="warning", timeout=10)
+            return
+        except (JournalLocked, StorageError) as error:
+            self.notify(_("cannot write to the session: {reason}", reason=error), severity="error")
+            return
+        self.app.push_screen(TranscriptScreen(review))
 
     def action_quit(self) -> None:
         self.app.exit()
