@@ -153,9 +153,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from facilitator.store.session_store import atomic_write
+        from facilitator.store.output import OutputError, write_output
 
-        atomic_write(Path(output), text.encode("utf-8"))  # owner-only, never half written
+        try:  # a file whole and owner-only; a device, a FIFO or '-' written into
+            write_output(Path(output), text.encode("utf-8"))
+        except OutputError as error:
+            raise CliError(str(error)) from None
     else:
         sys.stdout.write(text)
 
@@ -216,12 +219,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
-    if not args.session:
+    if args.session is None:
         return fail(_("name a session, or a study with --study"))
     from facilitator.services.exporting import session_summary
 
     store = open_store(args)
     info, state = load_session(store)
+    now = state.timeline_now(now)  # the session's own time line (see core.clock)
     summary = session_summary(
         store,
         info,
@@ -266,10 +270,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
     from facilitator.audio.convert import AudioExportError
+    from facilitator.store.output import STDOUT, OutputError
 
-    now = SystemClock().now()
+    now = state.timeline_now(SystemClock().now())
     try:
-        if args.output is None and args.format != "qdpx":  # text to the screen
+        if args.output in (None, "-") and args.format != "qdpx":  # text to the screen
             text = render_export(store, info, state, args.format, now, args.with_names)
             sys.stdout.write(str(text))
             return EXIT_OK
@@ -283,12 +288,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                 problem=error,
             )
         )
-    print(str(target))
+    except OutputError as error:
+        return fail(str(error))
+    if str(target) != STDOUT:
+        print(str(target))
     return EXIT_OK
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from facilitator.services.stages import create_next_stage
+    from facilitator.services.stages import StageExists, create_next_stage
     from facilitator.store.journal import StorageError
 
     store = open_store(args)
@@ -303,6 +311,16 @@ def cmd_next(args: argparse.Namespace) -> int:
             title=args.title,
             study=args.study,
             consent=args.consent,
+            again=args.again,
+        )
+    except StageExists as exists:
+        return fail(
+            _(
+                "stage {stage} of {id} exists already ({made}); add --again to make another",
+                stage=exists.stage,
+                id=exists.session,
+                made=", ".join(exists.made),
+            )
         )
     except ValueError as error:
         return fail(str(error))
@@ -328,7 +346,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
             )
         )
     before_info, before_state = before
-    recap = build_recap(before_info, before_state, SystemClock().now())
+    recap = build_recap(before_info, before_state, before_state.timeline_now(SystemClock().now()))
     if args.present:
         from facilitator.ui.app import make_present_app
 
@@ -429,9 +447,13 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from facilitator.ui.serve import serve
+    from facilitator.ui.serve import ERRORS_NAME, serve
 
     store = open_store(args)
+    try:  # each tab's view writes to the session: a folder that cannot be written is said now
+        os.close(os.open(store.path / ERRORS_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError as error:
+        return fail(_("cannot write to the session: {reason}", reason=error.strerror or error))
     try:
         return serve(store.path, store.path.name, args.host, args.port)
     except OSError as error:
@@ -659,6 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("a participant who will not come this time; repeat for each"),
     )
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
+    next_.add_argument(
+        "--again",
+        action="store_true",
+        help=_("make another next stage although one was made from this session already"),
+    )
     next_.set_defaults(func=cmd_next)
 
     from facilitator.cli.audio import EXPORT_FORMATS
@@ -840,12 +867,19 @@ def main(argv: list[str] | None = None) -> int:
     set_language(args.lang)
     if args.command is None:
         return cmd_home(args)
+    from facilitator.store.journal import StorageError
+
     try:
         return args.func(args)
     except CliError as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except StorageError as error:  # the last guard: a storage error is one line, never a trace
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(where + (error.strerror or str(error)))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from facilitator.core.text import visible
 from facilitator.i18n import N_, _
 
 TAGS = ("quote", "theme", "follow-up", "observation", "summary", "between")
@@ -147,6 +148,7 @@ def parse_note(raw: str, roster_ids: list[str]) -> ParsedNote:
                 return ""
         return match.group(0)  # not a speaker: an e-mail address or a handle, keep it
 
+    raw = visible(raw)
     while True:  # "#s#t": two tag words typed together are two tags
         spaced = _JOINED_TAGS.sub(r"\1 ", raw)
         if spaced == raw:

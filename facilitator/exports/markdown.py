@@ -413,10 +413,23 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out += _member_check_section(summary)
     out += _reflections_section(summary)
 
-    gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
+    gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down", "clock_step")]
     if gaps:
         out += ["", f"## {_('Breaks and gaps')}", ""]
         for gap in gaps:
+            if gap["kind"] == "clock_step":
+                step = _("forward") if gap["step_s"] > 0 else _("back")
+                out.append(
+                    "- "
+                    + _(
+                        "{at}: the computer's clock was set {direction} by {step} (not "
+                        "counted as session or talk time)",
+                        at=clock(gap["start_s"]),
+                        direction=step,
+                        step=clock(abs(gap["step_s"])),
+                    )
+                )
+                continue
             wall = wall_s(gap)
             what = (
                 _("Break")

@@ -19,6 +19,21 @@ if TYPE_CHECKING:
 STYLES = Path(__file__).parent / "styles"
 
 
+def close_on_signals(app: App) -> None:
+    """SIGTERM (a logout, ``kill``, a system shutdown) and SIGHUP (the terminal window
+    closed) end the app as ``ctrl+q`` would: the terminal gets its main screen, cursor and
+    mouse back, and the session is closed cleanly (every event is already on disk)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, app.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or a platform without them
+
+
 class FacilitatorApp(App[int]):
     TITLE = "facilitator"
     # One stylesheet per screen, every rule scoped by the screen's selector; loaded by the app
@@ -105,6 +120,16 @@ class FacilitatorApp(App[int]):
                     except (OSError, ValueError):
                         pass  # no descriptor to copy: draw on stderr itself
 
+            def run_input_thread(self) -> None:
+                # pasted text whole and in order (see ui.paste): the driver builds its
+                # parser from its module's name, so that name is pointed at ours
+                import textual.drivers.linux_driver as linux_driver
+
+                from facilitator.ui.paste import PasteSafeParser
+
+                linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+                super().run_input_thread()
+
         return TerminalDriver
 
     def recording_for(self, live: LiveSession):
@@ -127,6 +152,7 @@ class FacilitatorApp(App[int]):
                 pass  # the audio is on disk; the next start repairs and closes the segment
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         # Pushed (not returned as the default screen) so that switch_screen works from it.
         self.push_screen(self.first_screen())
 
@@ -202,6 +228,7 @@ class PresentApp(App[int]):
     deliver_screenshot = FacilitatorApp.deliver_screenshot
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         from facilitator.ui.screens.recap import PresentationScreen
 
         self.push_screen(PresentationScreen(self.slides), lambda _: self.exit())
