@@ -286,7 +286,7 @@ def test_the_served_view_fits_a_phone_and_a_tablet_and_loads_nothing_from_outsid
         try:
             page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=True)
             page.on("request", lambda request: requests.append(request.url))
-            page.goto(f"http://127.0.0.1:{served.port}/")
+            page.goto(served.link)  # the link the server printed, token included
             page.wait_for_selector("body.-first-byte", timeout=20_000)
             page.wait_for_timeout(2500)
             shot = sessions.parent / f"served-{width}x{height}.png"
