@@ -28,6 +28,7 @@ BENCHMARKS = (
     "exports.py",
     "record.py",
     "audio_export.py",
+    "guide_scale.py",
     "transcript_attribution.py",
     "transcript_exports.py",
     "transcribe.py",

@@ -123,7 +123,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         return fail(str(error))
     if len(participants) > 12:
         return fail(_("at most 12 participants"))
-    from facilitator.cli.audio import consent_ids
+    from facilitator.services.stages import consent_ids
 
     try:
         consent = consent_ids(args.consent, [p.id for p in participants])
@@ -153,9 +153,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from facilitator.store.session_store import atomic_write
+        from facilitator.store.output import OutputError, write_output
 
-        atomic_write(Path(output), text.encode("utf-8"))  # owner-only, never half written
+        try:  # a file whole and owner-only; a device, a FIFO or '-' written into
+            write_output(Path(output), text.encode("utf-8"))
+        except OutputError as error:
+            raise CliError(str(error)) from None
     else:
         sys.stdout.write(text)
 
@@ -209,15 +212,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
         study = build_study(sessions, now)
         if args.format == "json":
             _emit(_json(study, args.output), args.output)
+        elif args.format == "html":
+            from facilitator.exports.html import render_study_html
+
+            _emit(render_study_html(study), args.output)
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
-    if not args.session:
+    if args.session is None:
         return fail(_("name a session, or a study with --study"))
     from facilitator.services.exporting import session_summary
 
     store = open_store(args)
     info, state = load_session(store)
+    now = state.timeline_now(now)  # the session's own time line (see core.clock)
     summary = session_summary(
         store,
         info,
@@ -262,10 +270,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
     from facilitator.audio.convert import AudioExportError
+    from facilitator.store.output import STDOUT, OutputError
 
-    now = SystemClock().now()
+    now = state.timeline_now(SystemClock().now())
     try:
-        if args.output is None and args.format != "qdpx":  # text to the screen
+        if args.output in (None, "-") and args.format != "qdpx":  # text to the screen
             text = render_export(store, info, state, args.format, now, args.with_names)
             sys.stdout.write(str(text))
             return EXIT_OK
@@ -279,71 +288,51 @@ def cmd_export(args: argparse.Namespace) -> int:
                 problem=error,
             )
         )
-    print(str(target))
+    except OutputError as error:
+        return fail(str(error))
+    if str(target) != STDOUT:
+        print(str(target))
     return EXIT_OK
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from facilitator.core.guide import GuideError, load_guide
-    from facilitator.core.study import plan_next_stage
+    from facilitator.services.stages import StageExists, create_next_stage
     from facilitator.store.journal import StorageError
-    from facilitator.store.session_store import SessionStore, parse_participant, slugify
 
     store = open_store(args)
-    info, state = load_session(store)
-    guide = info.full_guide
-    if guide is None:
-        try:
-            guide = load_guide(info.guide_path)
-        except GuideError as error:
-            return fail(
-                _(
-                    "the guide of {id} cannot be read: {problem}",
-                    id=info.id,
-                    problem=error.problems[0],
-                )
-            )
+    load_session(store)  # a damaged session: said clearly, before anything is made
     try:
-        plan = plan_next_stage(info, state, guide)
-        newcomers = [parse_participant(spec) for spec in args.newcomer]
-    except ValueError as error:
-        return fail(str(error))
-    roster = plan.roster + newcomers
-    if len(roster) > 12:
-        return fail(_("at most 12 participants"))
-    study = info.study or slugify(args.study or info.title)
-    from facilitator.cli.audio import consent_ids
-
-    try:
-        consent = consent_ids(args.consent, [p.id for p in roster])
-        created = SessionStore.create(
+        created = create_next_stage(
+            store,
             sessions_dir(args),
-            plan.guide,
-            title=args.title or _("Stage {n}", n=plan.stage),
-            participants=roster,
-            now=SystemClock().now(),
-            study=study,
-            stage=plan.stage,
-            guide_path=info.guide_path,
-            newcomers=[p.id for p in newcomers],
-            absent=list(args.absent),
-            previous=info.id,
-            carried=plan.carried,
-            consent=consent,
+            SystemClock().now(),
+            newcomers=args.newcomer,
+            absent=args.absent,
+            title=args.title,
+            study=args.study,
+            consent=args.consent,
+            again=args.again,
+        )
+    except StageExists as exists:
+        return fail(
+            _(
+                "stage {stage} of {id} exists already ({made}); add --again to make another",
+                stage=exists.stage,
+                id=exists.session,
+                made=", ".join(exists.made),
+            )
         )
     except ValueError as error:
         return fail(str(error))
     except (OSError, StorageError) as error:  # a full disk: nothing is left half made
         return fail(_("cannot create the session: {reason}", reason=error))
-    if not info.study:  # only once the next stage exists: a refused one changes nothing
-        store.set_study(study)
     print(created.path.name)
     return EXIT_OK
 
 
 def cmd_recap(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_recap
-    from facilitator.exports.study import render_recap_markdown
+    from facilitator.exports.study import render_recap_markdown, render_recap_text
 
     store = open_store(args)
     info, _state = load_session(store)
@@ -357,7 +346,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
             )
         )
     before_info, before_state = before
-    recap = build_recap(before_info, before_state, SystemClock().now())
+    recap = build_recap(before_info, before_state, before_state.timeline_now(SystemClock().now()))
     if args.present:
         from facilitator.ui.app import make_present_app
 
@@ -365,8 +354,10 @@ def cmd_recap(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.format == "json":
         _emit(json.dumps(recap, ensure_ascii=False, indent=2) + "\n", args.output)
+    elif args.format == "text":
+        _emit(render_recap_text(recap), args.output)
     else:
-        _emit(render_recap_markdown(recap, for_moderator=args.format == "text"), args.output)
+        _emit(render_recap_markdown(recap, for_moderator=False), args.output)
     return EXIT_OK
 
 
@@ -456,9 +447,13 @@ def cmd_transcript(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from facilitator.ui.serve import serve
+    from facilitator.ui.serve import ERRORS_NAME, serve
 
     store = open_store(args)
+    try:  # each tab's view writes to the session: a folder that cannot be written is said now
+        os.close(os.open(store.path / ERRORS_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError as error:
+        return fail(_("cannot write to the session: {reason}", reason=error.strerror or error))
     try:
         return serve(store.path, store.path.name, args.host, args.port)
     except OSError as error:
@@ -686,6 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("a participant who will not come this time; repeat for each"),
     )
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
+    next_.add_argument(
+        "--again",
+        action="store_true",
+        help=_("make another next stage although one was made from this session already"),
+    )
     next_.set_defaults(func=cmd_next)
 
     from facilitator.cli.audio import EXPORT_FORMATS
@@ -728,7 +728,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["text", "md", "json"],
         default="text",
-        help=_("text: for the moderator, with the talk balance; md: a handout without it"),
+        help=_(
+            "text: plain text for the moderator, with the talk balance; md: the group's "
+            "handout in Markdown, without it; json: for tools"
+        ),
     )
     recap.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
@@ -743,7 +746,12 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help=_("the end-of-session summary, or a study's report"))
     summary.add_argument("session", metavar="SESSION", nargs="?")
     summary.add_argument("--study", metavar="SLUG", help=_("report every stage of a study"))
-    summary.add_argument("--format", choices=["md", "html", "json"], default="md")
+    summary.add_argument(
+        "--format",
+        choices=["md", "html", "json"],
+        default="md",
+        help=_("md: Markdown (the default); html: a printable page; json: for tools"),
+    )
     summary.add_argument(
         "--with-names",
         action="store_true",
@@ -846,6 +854,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.umask(0o077)
     argv = sys.argv[1:] if argv is None else argv
+    from facilitator.cli.argparse_nb import use_our_catalogue
+
+    use_our_catalogue()  # argparse's own words (usage, options, errors) in our language too
     for index, arg in enumerate(argv):  # so that --help is already in the chosen language
         if arg == "--lang" and index + 1 < len(argv):
             set_language(argv[index + 1])
@@ -856,12 +867,19 @@ def main(argv: list[str] | None = None) -> int:
     set_language(args.lang)
     if args.command is None:
         return cmd_home(args)
+    from facilitator.store.journal import StorageError
+
     try:
         return args.func(args)
     except CliError as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except StorageError as error:  # the last guard: a storage error is one line, never a trace
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(where + (error.strerror or str(error)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
+from facilitator.core.text import visible_tree
 from facilitator.core.transcript import Transcript, transcript_summary
 
 SCHEMA = "facilitator.summary/1"
@@ -140,7 +141,7 @@ def build_summary(
         )
     asked = sum(1 for p in guide.phases for q in p.questions if state.asked(now, q.id))
     total_questions = sum(len(p.questions) for p in guide.phases)
-    return {
+    summary = {
         "schema": SCHEMA,
         "session": {
             "id": info.id,
@@ -159,6 +160,11 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the computer's clock jumped (never counted as session or talk time)
+            "clock_steps": [
+                {"t_s": _r(e.start_s), "step_s": _r(e.step_s), "wall": iso(e.wall_start)}
+                for e in state.clock_steps()
+            ],
             # the session-clock audio (relative to the session folder) the exports link
             "recording": session_recording(info.id, state),
         },
@@ -185,7 +191,7 @@ def build_summary(
         },
         "balance": {
             "gini": None if talk.gini is None else _r(talk.gini),
-            "silent": [p.id for p in talk.participants if p.turns == 0 and p.present_s > 0],
+            "silent": [p.id for p in talk.participants if p.silent and p.present_s > 0],
             "max_share": _r(max((p.share for p in talk.participants), default=0.0)),
             "silence_s": _r(talk.silence_s),
             "participant_talk_s": _r(talk.participant_talk_s),
@@ -258,3 +264,4 @@ def build_summary(
             else {}
         ),
     }
+    return visible_tree(summary)  # controls made visible: the boundary of every output

@@ -33,7 +33,9 @@ line would tell every Excel, but Excel then ignores the BOM and breaks æ, ø an
 LibreOffice asks for the separator when it opens the file; choose semicolon. Semicolons are
 also rarer than commas in prose, so fewer cells need quotes. Quoting is the ``csv``
 module's: a cell with a ``;``, a ``"`` or a line break is put in double quotes, and a
-double quote inside is doubled. Rows end in CRLF, as RFC 4180 and Excel expect.
+double quote inside is doubled. Rows end in CRLF, as RFC 4180 and Excel expect. A cell that
+a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) starts with a ``'`` instead (``core.spreadsheet.safe_cell``).
 
 Names: only pseudonyms, unless the summary was built with real names asked for
 (``with_names``). Then the first line is a notice that the file contains real names, and
@@ -42,11 +44,10 @@ a *Name* column follows *Speaker*; the header is the second line.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from facilitator.core.spreadsheet import BOM, DELIMITER
+from facilitator.core.notes import tags_text
+from facilitator.core.spreadsheet import csv_text
 from facilitator.exports.markdown import note_speaker, speaker_name
 from facilitator.i18n import _
 
@@ -100,7 +101,7 @@ def _statement_row(
     if with_names:
         row.append(names.get(statement["who"] or "", ""))
     return row + [
-        " ".join(f"#{tag}" for tag in tags),
+        tags_text(tags),
         statement["text"],
         "",
         _("Transcript"),
@@ -112,18 +113,17 @@ def render_csv(summary: dict[str, Any]) -> str:
     with_names = bool(summary.get("with_names"))
     names: dict[str, str] = summary.get("names", {}) if with_names else {}
     phases = {p["id"]: p["title"] for p in summary["phases"]}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    rows: list[list[str]] = []
     if with_names:
-        writer.writerow([_("This file contains real names. Keep it safe; do not share it.")])
+        rows.append([_("This file contains real names. Keep it safe; do not share it.")])
     header = [_("Code no."), _("Time"), _("Phase"), _("Question"), _("Speaker")]
     if with_names:
         header.append(_("Name"))
     header += [_("Tags"), _("Text"), _("Code group"), _("Noted by")]
-    writer.writerow(header)
+    rows.append(header)
     for note in _rows(summary):
         if "statement" in note:
-            writer.writerow(_statement_row(note["statement"], summary, phases, names, with_names))
+            rows.append(_statement_row(note["statement"], summary, phases, names, with_names))
             continue
         row = [
             "",
@@ -135,10 +135,10 @@ def render_csv(summary: dict[str, Any]) -> str:
         if with_names:
             row.append(names.get(note["speaker_id"] or "", ""))
         row += [
-            " ".join(f"#{tag}" for tag in note["tags"]),
+            tags_text(note["tags"]),
             note["text"],
             "",
             author_name(note["author"]),
         ]
-        writer.writerow(row)
-    return BOM + buffer.getvalue()
+        rows.append(row)
+    return csv_text(rows)

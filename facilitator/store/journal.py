@@ -82,7 +82,10 @@ class JournalWriter:
     def __init__(self, path: Path, writer: str) -> None:
         self.path = path
         self.writer = writer
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        except OSError as error:  # a read-only or immutable folder, a full disk
+            raise StorageError(f"{path}: {error.strerror or error}") from error
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from facilitator.i18n import _, sentence
 from facilitator.services.live import LiveSession
 from facilitator.ui.bindings import APP_BINDINGS
 
@@ -16,6 +17,21 @@ if TYPE_CHECKING:
     from facilitator.services.recording import Recording
 
 STYLES = Path(__file__).parent / "styles"
+
+
+def close_on_signals(app: App) -> None:
+    """SIGTERM (a logout, ``kill``, a system shutdown) and SIGHUP (the terminal window
+    closed) end the app as ``ctrl+q`` would: the terminal gets its main screen, cursor and
+    mouse back, and the session is closed cleanly (every event is already on disk)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, app.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or a platform without them
 
 
 class FacilitatorApp(App[int]):
@@ -32,6 +48,7 @@ class FacilitatorApp(App[int]):
             "home.tcss",
             "talk.tcss",
             "transcript.tcss",
+            "footer.tcss",
         )
     ]
     BINDINGS = APP_BINDINGS
@@ -52,6 +69,27 @@ class FacilitatorApp(App[int]):
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
         self.recording: Recording | None = None  # the moderator's, once a live view runs
+
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    def notify(self, message: str, *args, **kwargs) -> None:  # type: ignore[override]
+        """Every notice begins with a capital letter, whichever part of a message comes
+        first (an error's own text often begins in lower case)."""
+        super().notify(sentence(message) if isinstance(message, str) else message, *args, **kwargs)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Textual's screenshot wrote the screen, session data and all, into the working
+        folder: not here (it is not offered, and a key or script that asks gets nothing)."""
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        return None
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (Textual's hint on how to quit, in English otherwise)."""
+        self.notify(_("ctrl+q closes the app (the session can be resumed)"), timeout=4)
 
     def get_driver_class(self):
         """Textual's terminal driver, drawing through a copy of stderr's descriptor.
@@ -82,6 +120,16 @@ class FacilitatorApp(App[int]):
                     except (OSError, ValueError):
                         pass  # no descriptor to copy: draw on stderr itself
 
+            def run_input_thread(self) -> None:
+                # pasted text whole and in order (see ui.paste): the driver builds its
+                # parser from its module's name, so that name is pointed at ours
+                import textual.drivers.linux_driver as linux_driver
+
+                from facilitator.ui.paste import PasteSafeParser
+
+                linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+                super().run_input_thread()
+
         return TerminalDriver
 
     def recording_for(self, live: LiveSession):
@@ -104,6 +152,7 @@ class FacilitatorApp(App[int]):
                 pass  # the audio is on disk; the next start repairs and closes the segment
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         # Pushed (not returned as the default screen) so that switch_screen works from it.
         self.push_screen(self.first_screen())
 
@@ -170,7 +219,16 @@ class PresentApp(App[int]):
         super().__init__()
         self.slides = slides
 
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    action_screenshot = FacilitatorApp.action_screenshot
+    deliver_screenshot = FacilitatorApp.deliver_screenshot
+
     def on_mount(self) -> None:
+        close_on_signals(self)
         from facilitator.ui.screens.recap import PresentationScreen
 
         self.push_screen(PresentationScreen(self.slides), lambda _: self.exit())

@@ -15,6 +15,7 @@ from textual.widgets import Label
 
 from facilitator.core.timefmt import clock
 from facilitator.i18n import N_, _
+from facilitator.ui.commands import AssistCommands
 from facilitator.ui.screens.session_view import (
     SessionView,
     cancel_binding,
@@ -37,6 +38,7 @@ class AssistScreen(SessionView):
     does a pause of ``IDLE_BACK_S`` (on the session's clock) without a key."""
 
     KEEP_NOTE_FOCUS = True  # the note line stays ready after each note
+    COMMANDS = {AssistCommands}  # what this view may do, nothing of the moderator's
 
     BINDINGS = [
         *talk_bindings("assist"),

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from facilitator.i18n import N_, _
+from facilitator.i18n import N_, _, language
 from facilitator.ui.translated import Translated
 
 
@@ -17,7 +17,16 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
     question (a late arrival's consent, moving on with items unticked)."""
 
     BINDINGS = [
-        Binding("y,j", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
+        # y, and j for "ja" in Norwegian (shown there as j; in English j answers nothing)
+        Binding("j", "ja", show=False, id="confirm.ja"),
+        Binding(
+            "y",
+            "answer(True)",
+            N_("Yes"),
+            id="confirm.yes",
+            tooltip=N_("Yes, do it"),
+            key_display=N_("y"),
+        ),
         Binding("n,escape", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("No, go back")),
     ]
 
@@ -29,6 +38,7 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="" if self.danger else "question"):
+            # names and notes are shown as typed: never read as markup
             yield Static(self.question, id="question", markup=False)
             if self.detail:
                 yield Static(self.detail, id="detail", markup=False)
@@ -44,3 +54,7 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+    def action_ja(self) -> None:
+        if language() == "nb":
+            self.dismiss(True)
