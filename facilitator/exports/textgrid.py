@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from facilitator.exports.eaf import note_value, xml_text
+from facilitator.exports.eaf import note_value, unique_tier_name, xml_text
 from facilitator.exports.subtitles import (
     PLACEHOLDER,
     one_line,
@@ -57,18 +57,6 @@ def _text(value: str) -> str:
     return '"' + one_line(xml_text(value)).replace('"', '""') + '"'
 
 
-def _unique(name: str, pid: str, taken: set[str]) -> str:
-    candidate = name or pid
-    if candidate in taken:
-        candidate = f"{name} ({pid})"
-    number = 2
-    while candidate in taken:
-        candidate = f"{name} ({pid}) {number}"
-        number += 1
-    taken.add(candidate)
-    return candidate
-
-
 def speaker_tiers(
     summary: dict[str, Any], end: float
 ) -> list[tuple[str, list[tuple[float, float]]]]:
@@ -77,7 +65,7 @@ def speaker_tiers(
     taken = {_("Notes")}
     tiers: dict[str, tuple[str, list[tuple[float, float]]]] = {}
     for pid, label, _role in voices(summary):
-        tiers[pid] = (_unique(label, pid, taken), [])
+        tiers[pid] = (unique_tier_name(label, pid, taken), [])
     for turn in summary["turns"]:
         start = max(0.0, round(turn["start_s"] - offset, 3))
         stop = min(end, round(turn["end_s"] - offset, 3))
@@ -86,7 +74,7 @@ def speaker_tiers(
         who = turn["who"]
         if who not in tiers:  # a speaker no longer on the roster
             label = one_line(speaker_label(who, turn["label"]))
-            tiers[who] = (_unique(label, who, taken), [])
+            tiers[who] = (unique_tier_name(label, who, taken), [])
         spans = tiers[who][1]
         if spans and start < spans[-1][1]:  # never overlapping on one tier
             start = spans[-1][1]

@@ -47,6 +47,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
+from facilitator.disk import process_alive
 from facilitator.i18n import _
 from facilitator.services.live import MAX_ASSISTANTS
 
@@ -125,23 +126,10 @@ def stale_app_processes(session_path: Path) -> list[int]:
         if environ.get(SERVED_ENV) != wanted:
             continue
         server = environ.get(SERVER_ENV, "")
-        if server.isdigit() and _alive(int(server)):
+        if server.isdigit() and process_alive(int(server)):
             continue
         found.append(int(entry.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is gone
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def reap_stale(session_path: Path) -> int:
