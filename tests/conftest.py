@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,3 +75,7 @@ def venv_bin(name: str) -> str:
 
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+# Reports show times of day in local time: the tests (and the commands they start) run in UTC,
+# so goldens and snapshots read the same on every machine; a test wanting a zone sets its own.
+os.environ["TZ"] = "UTC"
+time.tzset()

@@ -384,3 +384,53 @@ def test_textgrid_of_an_empty_session_and_notes_at_one_moment(
     assert [p.time for p in notes] == [0.0, 0.001]
     # Praat's doubled quotes; the bell made visible when typed (core.text.visible)
     assert notes[0].label == 'først ␇ ""sitat"" ny linje #quote'
+
+
+# --- times are local, with their zone (issue 13, point 19) --------------------------------------
+
+
+@pytest.fixture
+def oslo(monkeypatch: pytest.MonkeyPatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Oslo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_summaries_show_local_times_with_the_zone(oslo, live, clock) -> None:
+    """The session started at 08:00 UTC, 09:00 in Oslo: md and html say 09:00 CET, never the
+    raw ISO string; the JSON (for tools) keeps the unambiguous ISO 8601 time."""
+    from facilitator.core.summary import build_summary
+    from facilitator.exports.html import render_html
+    from facilitator.exports.markdown import render_markdown
+
+    clock.advance(600)
+    live.end()
+    summary = build_summary(live.info, live.state, clock.now())
+    assert summary["session"]["started_at"] == "2027-01-15T08:00:00+00:00"
+    md = render_markdown(summary)
+    assert "- **Started:** 2027-01-15 09:00 CET" in md
+    assert "- **Ended:** 2027-01-15 09:10 CET" in md
+    page = render_html(summary)
+    assert "2027-01-15 09:00 CET" in page
+    for text in (md, page):
+        assert "T08:00:00" not in text and "+00:00" not in text and "08:00 UTC" not in text
+
+
+def test_a_session_id_carries_the_local_day(oslo, tmp_path) -> None:
+    """23:30 UTC on 14 January is 00:30 on the 15th in Oslo: the session is of the 15th."""
+    from facilitator.core.guide import load_guide
+    from facilitator.store.session_store import SessionStore
+    from tests.conftest import GUIDES
+
+    store = SessionStore.create(
+        tmp_path / "sessions",
+        load_guide(GUIDES / "seed-en.toml"),
+        title="Late",
+        participants=[],
+        now=1_799_969_400.0,  # 2027-01-14 23:30 UTC
+    )
+    assert store.path.name.startswith("2027-01-15-late-")

@@ -284,7 +284,7 @@ async def test_new_on_a_full_disk_says_so_and_leaves_nothing_half_made(
     result = facilitator(disk.sessions, *args)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("facilitator: cannot create the session: ")
+    assert result.stderr.startswith("facilitator: Cannot create the session: ")
     assert "No space left on device" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
@@ -321,7 +321,7 @@ def test_next_on_a_full_disk_says_so_and_leaves_stage_1_as_it_was(
     result = facilitator(disk.sessions, "next", store.path.name)
     assert result.returncode == 1 and result.stdout == ""
     assert "Traceback" not in result.stderr
-    assert "cannot create the session: No space left on device" in result.stderr
+    assert "Cannot create the session: No space left on device" in result.stderr
     assert [p.name for p in disk.sessions.iterdir()] == [store.path.name]
     assert disk.files() == files  # stage 1 untouched
 

@@ -95,11 +95,19 @@ def test_the_catalogue_has_no_stale_entries(
 
 
 def test_translations_are_not_empty_and_keep_key_hints(catalogue: dict[str, str]) -> None:
+    from facilitator.core.notes import TAG_WORDS
+
     assert all(text.strip() for text in catalogue.values())
     for msgid, text in catalogue.items():
+        if msgid in TAG_WORDS.values():
+            continue  # the tag words themselves: #sitat is the Norwegian #quote
         for hint in ("#q", "#t", "#f", "#o", "#s", "@3", "escape", "enter", "1-9", "press p"):
-            if hint in msgid and hint != "press p":
-                assert hint in text, (msgid, text)
+            if hint == "press p":
+                continue
+            # a short tag typed as a key hint (#q), not a tag word (#quote, shown as #sitat)
+            pattern = re.escape(hint) + (r"(?![\w-])" if hint.startswith("#") else "")
+            if re.search(pattern, msgid):
+                assert re.search(pattern, text), (msgid, text)
         if "press p" in msgid:
             assert "trykk p" in text, (msgid, text)
 
@@ -310,3 +318,114 @@ def test_help_screen_in_norwegian_80x24(tmp_path: Path) -> None:
         assert word in text, word
     assert "What it does" not in text and "Close help" not in text
     _compare(svg, "test_help_screen_in_norwegian_80x24.svg")
+
+
+# --- Norwegian everywhere with --lang nb (issue 13, point 21) -----------------------------------
+
+
+def test_the_cli_help_and_argparse_errors_are_norwegian(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse's own words (usage, options, its errors) were English under --lang nb."""
+    from facilitator.cli.commands import main
+
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("bruk: facilitator")
+    assert "\nvalg:\n" in out and "vis denne hjelpeteksten og avslutt" in out
+    assert "usage:" not in out and "options:" not in out and "show this help" not in out
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "new"])
+    err = capsys.readouterr().err
+    assert "facilitator new: feil: disse argumentene må være med: GUIDE, --title" in err
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "summary", "x", "--format", "pdf"])
+    assert "ugyldig valg: 'pdf'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # English stays English
+        main(["--lang", "en", "new"])
+    assert "error: the following arguments are required" in capsys.readouterr().err
+
+
+def test_an_error_message_begins_with_a_capital_letter(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from facilitator.cli.commands import main
+
+    code = main(["--lang", "nb", "--sessions", str(tmp_path), "summary", "--study", "ingen"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("facilitator: I")  # "Ingen økter i studien ..."
+    assert err[len("facilitator: ")].isupper()
+
+
+async def test_a_confirmation_is_answered_with_j_in_norwegian(live) -> None:
+    """The question to end the session: j (ja) answers yes in Norwegian, and the footer says
+    j, not y."""
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.confirm import ConfirmScreen
+
+    set_language("nb")
+    app = make_app(live)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        keys = [b.binding.key_display for b in app.screen.active_bindings.values()]
+        assert "j" in keys and "y" not in keys
+        await pilot.press("j")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert live.state.ended
+
+
+async def test_in_english_j_does_not_answer_yes(live) -> None:
+    from facilitator.ui.app import make_app
+    from facilitator.ui.screens.confirm import ConfirmScreen
+
+    app = make_app(live)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("j")  # a stray key: still asking
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        keys = [b.binding.key_display for b in app.screen.active_bindings.values()]
+        assert "y" in keys
+        await pilot.press("n")
+    assert not live.state.ended
+
+
+def test_the_rosters_and_the_guides_errors_are_norwegian(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They were English f-strings under --lang nb."""
+    from facilitator.cli.commands import main
+
+    guide = str(Path(__file__).resolve().parent.parent / "guides" / "seed-nb.toml")
+    base = ["--lang", "nb", "--sessions", str(tmp_path), "new", guide, "--title", "x"]
+    assert main([*base, "--participant", ":a"]) == 1
+    assert "facilitator: Deltaker ':a': id-en mangler" in capsys.readouterr().err
+    assert main([*base, "--participant", "P1:a", "--stage", "5"]) == 1
+    assert "facilitator: Guiden har 2 trinn, ikke trinn 5" in capsys.readouterr().err
+    assert main([*base, "--participant", "P1:a", "--consent", "P2"]) == 1
+    assert "Samtykket til lydopptak nevner noen" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", "nb", "export", "--help"])
+    out = capsys.readouterr().out
+    assert "kodematrisen, én rad per notat" in out and "the coding matrix" not in out
+
+
+def test_a_message_begins_with_a_capital_but_names_stay_as_they_are() -> None:
+    from facilitator.i18n import sentence
+
+    assert (
+        sentence("no microphone: see facilitator devices")
+        == "No microphone: see facilitator devices"
+    )
+    assert sentence("ikke på deltakerlisten: P9") == "Ikke på deltakerlisten: P9"
+    assert sentence("økten er åpen") == "Økten er åpen"
+    for kept in (
+        "journal-moderator.jsonl: 1 damaged line",
+        "ffmpeg could not",
+        "n: a note",
+        "P3 is away",
+    ):
+        assert sentence(kept) == kept

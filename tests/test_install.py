@@ -161,7 +161,7 @@ def test_new_by_guide_name_from_another_folder(installed: Path, elsewhere: Path,
     assert '"guide"' in summary.stdout and "U-sving" in summary.stdout
     missing = run(installed, elsewhere, env, "new", "no-such-guide", "--title", "T")
     assert missing.returncode == 1
-    assert "no guide 'no-such-guide'" in missing.stderr and "seed-nb" in missing.stderr
+    assert "No guide 'no-such-guide'" in missing.stderr and "seed-nb" in missing.stderr
 
 
 def test_the_start_screen_lists_the_bundled_guides(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from facilitator.core.clock import FakeClock
 from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
@@ -195,3 +197,33 @@ async def test_a_failed_write_is_shown_and_nothing_moves(live: LiveSession, monk
         await pilot.press("pagedown")
         assert live.state.phase_id == "dagens-situasjon"
         assert "NOT SAVED" not in str(app.screen.query_one("#banner").render())
+
+
+# --- a narrow window, a phone: the columns stack (issue 13, point 20) ---------------------------
+
+
+@pytest.mark.parametrize("assist", [False, True])
+async def test_below_a_width_the_guide_stacks_above_the_board(
+    live: LiveSession, assist: bool
+) -> None:
+    """At 390 px the served view is about 50 columns: the question column was 3 characters
+    wide beside the board. Below 70 columns the guide is above the board, both full width."""
+    from facilitator.services.live import ASSISTANT
+    from facilitator.store.session_store import SessionStore
+    from facilitator.ui.app import make_assist_app
+
+    view = LiveSession(SessionStore(live.store.path), writer=ASSISTANT) if assist else live
+    app = make_assist_app(view) if assist else make_app(view)
+    try:
+        async with app.run_test(size=(50, 70)) as pilot:
+            await pilot.pause()
+            guide, side = app.screen.query_one("#guide"), app.screen.query_one("#side")
+            assert guide.region.width >= 48 and side.region.width >= 48
+            assert side.region.y >= guide.region.bottom
+            await pilot.resize_terminal(120, 40)
+            await pilot.pause()
+            guide, side = app.screen.query_one("#guide"), app.screen.query_one("#side")
+            assert side.region.x >= guide.region.right and side.region.y == guide.region.y
+    finally:
+        if assist:
+            view.close()

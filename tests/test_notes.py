@@ -586,3 +586,74 @@ def test_markdown_without_notes_has_no_notes_section(live: LiveSession, clock: F
     markdown = render_markdown(summary_of(live))
     assert "## Notes" not in markdown and "## Quotes" not in markdown
     assert "## Follow-ups" not in markdown
+
+
+# --- text hygiene: what participants and readers see (issue 13, point 5) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "tags"),
+    [
+        ("#s#t Tillit tar tid", "Tillit tar tid", ("theme", "summary")),  # two tags typed together
+        ("Boligen først #theme: tillit", "Boligen først tillit", ("theme",)),
+        ("#t: tillit", "tillit", ("theme",)),
+        ("(#t) tillit", "tillit", ("theme",)),
+        ("tillit #t.", "tillit.", ("theme",)),
+        ("tillit, #t", "tillit", ("theme",)),
+        ("#summary. Tillit", "Tillit", ("summary",)),
+        ("#Tema: tillit", "tillit", ("theme",)),
+        ("#observasjon stille", "stille", ("observation",)),
+    ],
+)
+def test_no_tag_word_or_its_punctuation_is_left_in_the_text(
+    typed: str, text: str, tags: tuple[str, ...]
+) -> None:
+    parsed = parse_note(typed, ["P1"])
+    assert (parsed.text, parsed.tags) == (text, tags)
+    assert "#" not in parsed.text
+
+
+@pytest.mark.parametrize(
+    "typed", ["«Vi møter dem der de er»", '"Vi møter dem der de er"', "“Vi møter dem der de er”"]
+)
+def test_a_quote_typed_with_its_own_marks_is_wrapped_once(typed: str) -> None:
+    from facilitator.core.notes import quoted
+    from facilitator.i18n import set_language
+
+    assert quoted(typed) == "“Vi møter dem der de er”"
+    set_language("nb")
+    assert quoted(typed) == "«Vi møter dem der de er»"
+
+
+def test_norwegian_tag_words_on_screen_and_in_every_export(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    """In nb the tags are shown as #sitat, #tema ... in the notes and every text export; the
+    JSON (the contract for tools) keeps the fixed English names; English input still works."""
+    from facilitator.exports import renderer
+    from facilitator.i18n import set_language
+
+    live.speak("P1")
+    clock.advance(30)
+    live.add_note("Vi går dit familiene er #quote")
+    live.add_note("Tillit #t")
+    live.add_note("Spør om husbanken #oppfølging")
+    clock.advance(5)
+    set_language("nb")
+    summary = build_summary(live.info, live.state, clock.now())
+    assert [n["tags"] for n in summary["notes"]] == [["quote"], ["theme"], ["follow-up"]]
+    for name in ("md", "html", "csv", "vtt", "eaf"):
+        out = str(renderer(name)(summary))
+        assert "#sitat" in out and "#tema" in out and "#oppfølging" in out, name
+        assert "#quote" not in out and "#theme" not in out and "#follow-up" not in out, name
+    assert "«Vi går dit familiene er»" in render_markdown(summary)
+
+
+def test_the_transcript_editor_shows_and_finds_the_norwegian_tag_words() -> None:
+    from facilitator.core.notes import Note
+    from facilitator.i18n import set_language
+    from facilitator.ui.widgets.transcript_list import _note_line
+
+    set_language("nb")
+    note = Note("n1", 12.0, "assistant", "p", None, "P1", ("theme",), "families first")
+    assert _note_line(note) == "00:12 families first #tema"

@@ -238,8 +238,8 @@ async def test_f_ticks_a_carried_follow_up_as_taken_up(stage_2) -> None:
         panel = screen.query_one("#follow-ups", TickList)
         assert panel.display and screen.query_one("#follow-ups-title").display
         assert options(panel) == [
-            f"[ ] {FOLLOW_UP_1} (stage 1, Informant 5)",
-            f"[ ] {FOLLOW_UP_2} (stage 1, Informant 1)",
+            f"[ ] {FOLLOW_UP_1} (stage 1, noted by the moderator)",  # not by P5, who spoke
+            f"[ ] {FOLLOW_UP_2} (stage 1, noted by the moderator)",
         ]
         await pilot.press("f")
         assert app.focused is panel and panel.highlighted == 0

@@ -267,3 +267,36 @@ def test_beyond_loopback_a_token_is_required(session) -> None:
                 browser.close()
     finally:
         server.stop()
+
+
+# --- a phone and a tablet; nothing from outside the machine (issue 13, point 20) ----------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (768, 1024)])
+def test_the_served_view_fits_a_phone_and_a_tablet_and_loads_nothing_from_outside(
+    served: Served, session, width: int, height: int
+) -> None:
+    """The page has a title and asks for nothing but this server (it asked
+    fonts.googleapis.com). The screenshots were looked at: on the phone the question is read in
+    full-width lines above the board (the stacking itself is pinned in test_live_view.py)."""
+    sessions, session_id = session
+    requests: list[str] = []  # every request the page makes
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=True)
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(served.link)  # the link the server printed, token included
+            page.wait_for_selector("body.-first-byte", timeout=20_000)
+            page.wait_for_timeout(2500)
+            shot = sessions.parent / f"served-{width}x{height}.png"
+            page.screenshot(path=str(shot))
+            title = page.title()
+            page.close()
+        finally:
+            browser.close()
+    assert title == f"{session_id} · the assistant's view · facilitator"
+    outside = [url for url in requests if not url.startswith(f"http://127.0.0.1:{served.port}/")]
+    assert outside == [], outside
+    assert any("/static/fonts/" in url for url in requests)  # its font from this server
+    assert shot.stat().st_size > 10_000

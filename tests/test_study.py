@@ -511,7 +511,7 @@ def test_next_on_the_last_stage_fails_clearly(
     before = sorted(p.name for p in sessions.iterdir())
     result = run_cli(sessions, env, "next", stage_2.path.name)
     assert result.returncode == 1 and result.stdout == ""
-    assert "the guide has 2 stage(s): there is no stage 3" in result.stderr
+    assert "The guide has 2 stage(s): there is no stage 3" in result.stderr
     assert result.stderr.startswith("facilitator: ")
     assert sorted(p.name for p in sessions.iterdir()) == before
 
@@ -521,7 +521,7 @@ def test_next_with_an_unknown_absent_id_fails_clearly(
 ) -> None:
     result = run_cli(sessions, env, "next", stage_1.path.name, "--absent", "P9")
     assert result.returncode == 1 and result.stdout == ""
-    assert "not in the roster: P9" in result.stderr
+    assert "Not in the roster: P9" in result.stderr
     assert [p.name for p in sessions.iterdir()] == [stage_1.path.name]
 
 
@@ -530,7 +530,7 @@ def test_a_refused_next_leaves_a_stage_1_without_a_study_as_it_was(
 ) -> None:
     store = create_stage_1(sessions, t_clock.now(), study="")
     code, out, err = in_process("next", store.path.name, "--study", STUDY, "--absent", "P9")
-    assert code == 1 and out == "" and "not in the roster: P9" in err
+    assert code == 1 and out == "" and "Not in the roster: P9" in err
     assert store.info().study == ""
     assert [p.name for p in sessions.iterdir()] == [store.path.name]
 
@@ -540,7 +540,7 @@ def test_next_with_a_newcomer_id_already_in_the_roster_fails_clearly(
 ) -> None:
     result = run_cli(sessions, env, "next", stage_1.path.name, "--newcomer", "P2:Someone")
     assert result.returncode == 1
-    assert "participant id used twice: P2" in result.stderr
+    assert "Participant id used twice: P2" in result.stderr
     assert [p.name for p in sessions.iterdir()] == [stage_1.path.name]
 
 
@@ -586,19 +586,22 @@ def test_recap_command_text_md_and_json(
     assert text.returncode == 0, text.stderr
     md = run_cli(sessions, env, "recap", stage_2.path.name, "--format", "md")
     assert md.returncode == 0, md.stderr
-    for out in (text.stdout, md.stdout):
-        assert out.startswith("# Recap of stage 1: Samling 1\n")
-        assert "## What we summed up together" in out
+    assert md.stdout.startswith("# Recap of stage 1: Samling 1\n")
+    # --format text is plain text: the same content, no Markdown markup
+    assert text.stdout.startswith("Recap of stage 1: Samling 1\n=====")
+    assert "#" not in text.stdout and "*" not in text.stdout and "|" not in text.stdout
+    for out, heading in ((text.stdout, "{}\n---"), (md.stdout, "## {}")):
+        assert heading.format("What we summed up together") in out
         assert f"- {SUMMARY_1}" in out and f"- {SUMMARY_2}" in out
-        assert "## Themes" in out and f"- {THEME_1}" in out and f"- {THEME_2}" in out
-        assert "## In your own words" in out and f"- “{QUOTE_1}”" in out
-        assert "## What we said we would come back to" in out
+        assert heading.format("Themes") in out and f"- {THEME_1}" in out and f"- {THEME_2}" in out
+        assert heading.format("In your own words") in out and f"- “{QUOTE_1}”" in out
+        assert heading.format("What we said we would come back to") in out
         assert f"- {FOLLOW_UP_1}" in out and f"- {FOLLOW_UP_2}" in out
         assert OBSERVATION_1 not in out
     # the moderator's text has the balance of that stage; the handout has none of it
-    assert "## Talk balance at that stage (for the moderator only)" in text.stdout
+    assert "Talk balance at that stage (for the moderator only)\n---" in text.stdout
     assert "Informant 1" in text.stdout and "05:40" in text.stdout  # P1's 340 s
-    assert "*(not checked)*" in text.stdout
+    assert "(not checked)" in text.stdout
     assert "Talk balance" not in md.stdout and "Gini" not in md.stdout
     assert "not checked" not in md.stdout
     assert "Informant" not in md.stdout  # no statement points to a person
@@ -644,6 +647,81 @@ def test_the_recap_carries_the_member_check_verdicts(
     assert f"- {SUMMARY_1}\n" in handout
     assert f"- {SUMMARY_2} (gjelder også de ansatte)\n" in handout
     assert "confirmed" not in handout and "nuanced" not in handout
+
+
+def test_a_refuted_point_never_reaches_the_group_as_agreed(
+    sessions: Path, t_clock: FakeClock, opened: list[LiveSession], env: dict[str, str]
+) -> None:
+    """The member check refuted SUMMARY_1 and nuanced SUMMARY_2: the handout, the
+    presentation and the moderator's recap must not show SUMMARY_1 as agreed; the nuance goes
+    with SUMMARY_2 wherever it is shown."""
+    from facilitator.ui.screens.recap import recap_slides
+
+    def member_check(live: LiveSession) -> None:
+        points = {n.text: n.id for n in live.state.live_notes()}
+        live.check_mark(points[SUMMARY_1], "refuted")
+        live.check_mark(points[SUMMARY_2], "nuanced", "gjelder også de ansatte")
+
+    store = create_stage_1(sessions, t_clock.now())
+    live = LiveSession(store, clock=t_clock)
+    opened.append(live)
+    play_stage_1(live, t_clock, before_end=member_check)
+    live.close()
+    stage_2 = made(sessions, run_cli(sessions, env, "next", store.path.name))
+    handout = run_cli(sessions, env, "recap", stage_2.path.name, "--format", "md")
+    assert handout.returncode == 0, handout.stderr
+    assert SUMMARY_1 not in handout.stdout
+    assert f"- {SUMMARY_2} (gjelder også de ansatte)\n" in handout.stdout
+    slides = recap_slides(build_recap(*load(store), T0 + DAY))
+    texts = [text for _section, text in slides]
+    assert not any(SUMMARY_1 in text for text in texts)
+    assert f"{SUMMARY_2} (gjelder også de ansatte)" in texts
+    # the moderator's recap shows the refuted point, struck out and marked
+    moderator = render_recap_markdown(build_recap(*load(store), T0 + DAY), for_moderator=True)
+    assert f"- ~~{SUMMARY_1}~~ *(refuted)*" in moderator
+    assert f"- {SUMMARY_2} (gjelder også de ansatte) *(nuanced)*" in moderator
+    text = run_cli(sessions, env, "recap", stage_2.path.name)
+    assert f"- {SUMMARY_1} (refuted)" in text.stdout
+
+
+def test_recap_quotes_typed_with_their_own_marks_are_not_wrapped_twice(
+    sessions: Path, t_clock: FakeClock, opened: list[LiveSession]
+) -> None:
+    from facilitator.i18n import set_language
+    from facilitator.ui.screens.recap import recap_slides
+
+    def quotes(live: LiveSession) -> None:
+        live.add_note("«Vi går dit familiene er» #sitat")
+        live.add_note('#q "Det handler om tillit"')
+
+    store = create_stage_1(sessions, t_clock.now())
+    live = LiveSession(store, clock=t_clock)
+    opened.append(live)
+    play_stage_1(live, t_clock, before_end=quotes)
+    live.close()
+    recap = build_recap(*load(store), T0 + DAY)
+    md = render_recap_markdown(recap, for_moderator=False)
+    assert "- “Vi går dit familiene er”" in md and "- “Det handler om tillit”" in md
+    assert "«" not in md and '"' not in md
+    set_language("nb")  # Norwegian quote marks, once
+    md = render_recap_markdown(recap, for_moderator=False)
+    assert "- «Vi går dit familiene er»" in md and "- «Det handler om tillit»" in md
+    assert "««" not in md and "“" not in md
+    assert "«Vi går dit familiene er»" in [text for _s, text in recap_slides(recap)]
+
+
+def test_a_carried_follow_up_is_credited_to_who_noted_it(stage_1: SessionStore) -> None:
+    """FOLLOW_UP_1 was noted (by the moderator's process) while P5 held the floor: it is the
+    note-taker's, not P5's."""
+    info, state = load(stage_1)
+    carried = open_follow_ups(info, state)
+    assert carried[0].text == FOLLOW_UP_1 and carried[0].author == "moderator"
+    recap = build_recap(info, state, T0 + DAY)
+    moderator = render_recap_markdown(recap, for_moderator=True)
+    assert f"- {FOLLOW_UP_1} *(noted by the moderator)*" in moderator
+    assert "Informant 5" not in moderator.split("## What we said")[1].split("##")[0]
+    handout = render_recap_markdown(recap, for_moderator=False)
+    assert f"- {FOLLOW_UP_1}\n" in handout
 
 
 def test_recap_of_a_stage_1_session_fails_clearly(
@@ -803,6 +881,44 @@ def test_summary_of_the_study_and_of_stage_2(
     assert "## Talk time per participant and stage" in markdown.stdout
 
 
+def test_every_format_of_the_study_report_is_that_format(
+    stage_1: SessionStore,
+    stage_2: SessionStore,
+    sessions: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """``summary --study --format html -o study.html`` wrote Markdown into the .html file."""
+    from html.parser import HTMLParser
+
+    out = tmp_path / "study.html"
+    result = run_cli(sessions, env, "summary", "--study", STUDY, "--format", "html", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "## " not in page and "| ---" not in page
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    cells = Cells()
+    cells.feed(page)
+    assert {"html", "head", "title", "body", "h1", "table", "td"} <= set(cells.tags)
+    assert f"Study {STUDY}" in cells.text and "Informant 6" in "".join(cells.text)
+    assert "https://" not in page and "http://" not in page  # nothing loaded from outside
+    md = run_cli(sessions, env, "summary", "--study", STUDY, "--format", "md")
+    assert md.returncode == 0 and md.stdout.startswith(f"# Study {STUDY}\n")
+    assert "<" not in md.stdout
+
+
 def test_study_markdown_has_the_tables(
     stage_1: SessionStore, stage_2: SessionStore, sessions: Path, env: dict[str, str]
 ) -> None:
@@ -843,7 +959,7 @@ def test_study_markdown_has_the_tables(
 
 def test_summary_study_of_an_unknown_study_fails(sessions: Path, env: dict[str, str]) -> None:
     result = run_cli(sessions, env, "summary", "--study", "nope")
-    assert result.returncode == 1 and "no sessions of study nope" in result.stderr
+    assert result.returncode == 1 and "No sessions of study nope" in result.stderr
 
 
 def test_the_copied_study_folder_reports_the_same(

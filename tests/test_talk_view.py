@@ -311,3 +311,91 @@ async def test_a_digit_beyond_the_roster_shows_a_notice_and_records_nothing(
         await pilot.press("escape")
         assert "Who talked over?" not in board_text(app)
     assert kinds(live) == [*before, "speaker"]
+
+
+# --- figures that must not look wrong (issue 13, point 6) ---------------------------------------
+
+
+def board_rows(app) -> dict[str, str]:
+    """Each participant's row on the board, by pseudonym."""
+    return {
+        line.split()[2]: line
+        for line in board_text(app).splitlines()
+        if line[:1].isdigit() and line.split()[1] == "Informant"
+    }
+
+
+def bar_cells(row: str) -> int:
+    return row.count("█")
+
+
+async def test_a_small_share_is_drawn_short_and_no_bar_overflows(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    """P5 arrives late and says a little: their fair share is tiny, but 3 % must not be drawn
+    like P1's 75 %, and no bar runs past its width."""
+    live.set_present("P5", False)
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        clock.advance(600)
+        await pilot.press("2")
+        clock.advance(150)
+        await pilot.press("3")
+        clock.advance(30)
+        live.set_present("P5", True)
+        await pilot.press("5")
+        clock.advance(24)
+        await pilot.press("space")
+        await pilot.pause()
+        shares = {p.id: p.share for p in figures(live).participants}
+        assert shares["P1"] > 0.7 and 0.02 < shares["P5"] < 0.04
+        rows = board_rows(app)
+    assert "▸" not in "".join(rows.values())
+    assert bar_cells(rows["5"]) <= bar_cells(rows["1"]) // 10
+    assert bar_cells(rows["1"]) > bar_cells(rows["2"]) > bar_cells(rows["3"])
+
+
+async def test_balance_is_na_with_fewer_than_two_present(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    for pid in ("P2", "P3", "P4", "P5"):
+        live.set_present(pid, False)
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        clock.advance(60)
+        await pilot.press("space")
+        await pilot.pause()
+        text = board_text(app)
+        assert "Balance n/a" in text and "Balance 0." not in text
+        live.set_present("P2", True)
+        await pilot.pause()
+        assert "Balance n/a" not in board_text(app)
+
+
+async def test_an_accidental_or_undone_turn_leaves_silent(
+    live: LiveSession, clock: FakeClock
+) -> None:
+    """2 pressed by mistake and put right within half a second, and 3 pressed and undone:
+    both are still *silent*, on the board and in the summary."""
+    from facilitator.core.summary import build_summary
+
+    app = make_app(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        clock.advance(30)
+        await pilot.press("2")
+        clock.advance(0.4)
+        await pilot.press("1")
+        clock.advance(20)
+        await pilot.press("3")
+        clock.advance(2)
+        await pilot.press("u")
+        clock.advance(10)
+        await pilot.pause()
+        rows = board_rows(app)
+        assert rows["2"].endswith("silent") and rows["3"].endswith("silent")
+        assert not rows["4"].endswith("now")
+    summary = build_summary(live.info, live.state, clock.now())
+    assert summary["balance"]["silent"] == ["P2", "P3", "P4", "P5"]

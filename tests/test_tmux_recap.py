@@ -121,4 +121,4 @@ def test_the_recap_opens_stage_2_and_is_presented_slide_by_slide(
     assert "Informant" not in handout.stdout
     moderator = facilitator(sessions, env, "recap", stage_2)
     assert moderator.returncode == 0, moderator.stderr
-    assert "## Talk balance at that stage (for the moderator only)" in moderator.stdout
+    assert "Talk balance at that stage (for the moderator only)\n---" in moderator.stdout

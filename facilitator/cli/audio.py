@@ -80,21 +80,6 @@ def add_arguments(sub, export: argparse.ArgumentParser, new, run, next_) -> None
     purge.set_defaults(func=cmd_purge)
 
 
-def consent_ids(spec: str | None, roster_ids: list[str]) -> list[str]:
-    """``--consent P1,P2`` or ``--consent all`` as ids; ValueError names an unknown id."""
-    if not spec:
-        return []
-    if spec.strip().lower() in ("all", "alle"):
-        return list(roster_ids)
-    ids = [part.strip() for part in spec.split(",") if part.strip()]
-    unknown = [i for i in ids if i not in roster_ids]
-    if unknown:
-        raise ValueError(
-            _("--consent names someone not in the roster: {ids}", ids=", ".join(unknown))
-        )
-    return ids
-
-
 # --- devices -----------------------------------------------------------------------------------
 
 

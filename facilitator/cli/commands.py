@@ -123,7 +123,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         return fail(str(error))
     if len(participants) > 12:
         return fail(_("at most 12 participants"))
-    from facilitator.cli.audio import consent_ids
+    from facilitator.services.stages import consent_ids
 
     try:
         consent = consent_ids(args.consent, [p.id for p in participants])
@@ -212,6 +212,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         study = build_study(sessions, now)
         if args.format == "json":
             _emit(_json(study, args.output), args.output)
+        elif args.format == "html":
+            from facilitator.exports.html import render_study_html
+
+            _emit(render_study_html(study), args.output)
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
@@ -292,115 +296,31 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from facilitator.core.guide import GuideError, load_guide
-    from facilitator.core.study import plan_next_stage
-    from facilitator.store.session_store import parse_participant, slugify
+    from facilitator.services.stages import StageExists, create_next_stage
+    from facilitator.store.journal import StorageError
 
     store = open_store(args)
-    info, state = load_session(store)
-    guide = info.full_guide
-    if guide is None:
-        try:
-            guide = load_guide(info.guide_path)
-        except GuideError as error:
-            return fail(
-                _(
-                    "the guide of {id} cannot be read: {problem}",
-                    id=info.id,
-                    problem=error.problems[0],
-                )
-            )
+    load_session(store)  # a damaged session: said clearly, before anything is made
     try:
-        plan = plan_next_stage(info, state, guide)
-        newcomers = [parse_participant(spec) for spec in args.newcomer]
-    except ValueError as error:
-        return fail(str(error))
-    roster = plan.roster + newcomers
-    if len(roster) > 12:
-        return fail(_("at most 12 participants"))
-    study = info.study or slugify(args.study or info.title)
-    from facilitator.cli.audio import consent_ids
-
-    try:
-        consent = consent_ids(args.consent, [p.id for p in roster])
-    except ValueError as error:
-        return fail(str(error))
-    with _held(store.path):  # two `next` at once: the second waits, then sees the first's
-        made = _next_stages(store, info, study, plan.stage)
-        if made and not args.again:
-            return fail(
-                _(
-                    "stage {stage} of {id} exists already ({made}); add --again to make another",
-                    stage=plan.stage,
-                    id=info.id,
-                    made=", ".join(made),
-                )
-            )
-        return _create_next(args, store, info, plan, roster, newcomers, study, consent)
-
-
-def _held(path: Path):
-    """An exclusive lock on the folder ``path`` for as long as the block runs."""
-    import contextlib
-    import fcntl
-
-    @contextlib.contextmanager
-    def lock():
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
-
-    return lock()
-
-
-def _next_stages(store, info, study: str, stage: int) -> list[str]:
-    """The sessions already made as the next stage of ``info``."""
-    from facilitator.store.session_store import SessionDamaged, SessionStore, list_session_dirs
-
-    found = []
-    for path in list_session_dirs(store.path.parent):
-        if path == store.path:
-            continue
-        try:
-            other = SessionStore(path).info()
-        except SessionDamaged:
-            continue
-        if other.previous == info.id or (
-            info.study and other.study == study and other.stage == stage
-        ):
-            found.append(other.id)
-    return found
-
-
-def _create_next(args, store, info, plan, roster, newcomers, study, consent) -> int:
-    from facilitator.store.journal import StorageError
-    from facilitator.store.session_store import SessionStore
-
-    def tag_the_stage_before() -> None:
-        # just before the next stage appears, so that a refused or killed one changes
-        # nothing that a study report would show
-        if not info.study:
-            store.set_study(study)
-
-    try:
-        created = SessionStore.create(
+        created = create_next_stage(
+            store,
             sessions_dir(args),
-            plan.guide,
-            title=args.title or _("Stage {n}", n=plan.stage),
-            participants=roster,
-            now=SystemClock().now(),
-            study=study,
-            stage=plan.stage,
-            guide_path=info.guide_path,
-            newcomers=[p.id for p in newcomers],
-            absent=list(args.absent),
-            previous=info.id,
-            carried=plan.carried,
-            consent=consent,
-            before_publish=tag_the_stage_before,
+            SystemClock().now(),
+            newcomers=args.newcomer,
+            absent=args.absent,
+            title=args.title,
+            study=args.study,
+            consent=args.consent,
+            again=args.again,
+        )
+    except StageExists as exists:
+        return fail(
+            _(
+                "stage {stage} of {id} exists already ({made}); add --again to make another",
+                stage=exists.stage,
+                id=exists.session,
+                made=", ".join(exists.made),
+            )
         )
     except ValueError as error:
         return fail(str(error))
@@ -412,7 +332,7 @@ def _create_next(args, store, info, plan, roster, newcomers, study, consent) -> 
 
 def cmd_recap(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_recap
-    from facilitator.exports.study import render_recap_markdown
+    from facilitator.exports.study import render_recap_markdown, render_recap_text
 
     store = open_store(args)
     info, _state = load_session(store)
@@ -434,8 +354,10 @@ def cmd_recap(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.format == "json":
         _emit(json.dumps(recap, ensure_ascii=False, indent=2) + "\n", args.output)
+    elif args.format == "text":
+        _emit(render_recap_text(recap), args.output)
     else:
-        _emit(render_recap_markdown(recap, for_moderator=args.format == "text"), args.output)
+        _emit(render_recap_markdown(recap, for_moderator=False), args.output)
     return EXIT_OK
 
 
@@ -806,7 +728,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=["text", "md", "json"],
         default="text",
-        help=_("text: for the moderator, with the talk balance; md: a handout without it"),
+        help=_(
+            "text: plain text for the moderator, with the talk balance; md: the group's "
+            "handout in Markdown, without it; json: for tools"
+        ),
     )
     recap.add_argument(
         "-o", "--output", metavar="FILE", help=_("write to FILE instead of the screen")
@@ -821,7 +746,12 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help=_("the end-of-session summary, or a study's report"))
     summary.add_argument("session", metavar="SESSION", nargs="?")
     summary.add_argument("--study", metavar="SLUG", help=_("report every stage of a study"))
-    summary.add_argument("--format", choices=["md", "html", "json"], default="md")
+    summary.add_argument(
+        "--format",
+        choices=["md", "html", "json"],
+        default="md",
+        help=_("md: Markdown (the default); html: a printable page; json: for tools"),
+    )
     summary.add_argument(
         "--with-names",
         action="store_true",
@@ -924,6 +854,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     os.umask(0o077)
     argv = sys.argv[1:] if argv is None else argv
+    from facilitator.cli.argparse_nb import use_our_catalogue
+
+    use_our_catalogue()  # argparse's own words (usage, options, errors) in our language too
     for index, arg in enumerate(argv):  # so that --help is already in the chosen language
         if arg == "--lang" and index + 1 < len(argv):
             set_language(argv[index + 1])

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from facilitator.i18n import _
+from facilitator.i18n import _, sentence
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -19,7 +19,7 @@ def sessions_dir(args: argparse.Namespace) -> Path:
 
 
 def fail(message: str) -> int:
-    print(_("facilitator: {message}", message=message), file=sys.stderr)
+    print(_("facilitator: {message}", message=sentence(message)), file=sys.stderr)
     return EXIT_ERROR
 
 

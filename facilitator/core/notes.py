@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from facilitator.core.text import visible
+from facilitator.i18n import N_, _
 
 TAGS = ("quote", "theme", "follow-up", "observation", "summary", "between")
 TAG_ALIASES = {
@@ -39,6 +40,7 @@ TAG_ALIASES = {
     "observation": "observation",
     "obs": "observation",
     "o": "observation",
+    "observasjon": "observation",
     "summary": "summary",
     "s": "summary",
     "oppsummering": "summary",
@@ -46,9 +48,64 @@ TAG_ALIASES = {
     "b": "between",
     "siden": "between",
 }
+# How a tag is written on screen and in exports, in the interface's language (the English
+# words, and every alias above, stay accepted as input in any language).
+TAG_WORDS = {
+    "quote": N_("#quote"),
+    "theme": N_("#theme"),
+    "follow-up": N_("#follow-up"),
+    "observation": N_("#observation"),
+    "summary": N_("#summary"),
+    "between": N_("#between"),
+}
 MODERATOR = "moderator"
-_TAG = re.compile(r"(?<![\w#])#([A-Za-z][\w-]*)")
+# a tag word, with a colon that labels what follows ("#theme: trust")
+_TAG = re.compile(r"(?<![\w#])#([A-Za-z][\w-]*):?")
+_JOINED_TAGS = re.compile(r"(?<![\w#])(#[A-Za-z][\w-]*)(?=#[A-Za-z])")  # "#s#t"
 _SPEAKER = re.compile(r"(?<![\w@])@(\w+)")
+# quote marks a typist may put around a quote themselves: (opening, closing)
+_QUOTE_MARKS = (("«", "»"), ("“", "”"), ("”", "”"), ("„", "“"), ('"', '"'), ("‘", "’"), ("'", "'"))
+
+
+def tag_word(tag: str) -> str:
+    """A tag as it is shown: ``#sitat`` for "quote" in Norwegian, ``#quote`` in English."""
+    word = TAG_WORDS.get(tag)
+    return _(word) if word is not None else f"#{tag}"
+
+
+def tags_text(tags) -> str:
+    """Tags as they are shown, separated by spaces."""
+    return " ".join(tag_word(t) for t in tags)
+
+
+def quote_body(text: str) -> str:
+    """A quote's words without the quote marks the typist put around them."""
+    stripped = text.strip()
+    for opening, closing in _QUOTE_MARKS:
+        if len(stripped) > len(opening) + len(closing) - 1 and (
+            stripped.startswith(opening) and stripped.endswith(closing)
+        ):
+            inner = stripped[len(opening) : len(stripped) - len(closing)].strip()
+            if inner and opening not in inner and closing not in inner:
+                return inner
+    return stripped
+
+
+def quoted(text: str) -> str:
+    """A quote in the language's quote marks (“…” in English, «…» in Norwegian), once: a
+    quote typed with its own marks is not wrapped twice."""
+    return _("“{text}”", text=quote_body(text))
+
+
+def _tidy(text: str) -> str:
+    """The text around removed tag words: no doubled spaces, no space before punctuation,
+    no empty brackets, no punctuation left at the start."""
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"[(\[]\s*[)\]]", "", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = re.sub(r"^[\s,;:]+|[\s,;:]+$", "", text)
+    text = re.sub(r"^\.(\s|$)", "", text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -91,9 +148,15 @@ def parse_note(raw: str, roster_ids: list[str]) -> ParsedNote:
                 return ""
         return match.group(0)  # not a speaker: an e-mail address or a handle, keep it
 
-    text = _TAG.sub(tag, visible(raw))
+    raw = visible(raw)
+    while True:  # "#s#t": two tag words typed together are two tags
+        spaced = _JOINED_TAGS.sub(r"\1 ", raw)
+        if spaced == raw:
+            break
+        raw = spaced
+    text = _TAG.sub(tag, raw)
     text = _SPEAKER.sub(who, text)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _tidy(text)
     ordered = tuple(t for t in TAGS if t in tags)
     return ParsedNote(text=text, tags=ordered, speaker=speaker, unknown_tags=tuple(unknown))
 
@@ -136,7 +199,8 @@ class CarriedFollowUp:
     text: str
     stage: int
     question: str = ""  # the question's text at that stage
-    speaker: str = ""  # the pseudonym, for the moderator's screen
+    speaker: str = ""  # the pseudonym of whoever held the floor when it was noted
+    author: str = ""  # who noted it: "moderator" or "assistant" ("" in older sessions)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,6 +209,7 @@ class CarriedFollowUp:
             "stage": self.stage,
             "question": self.question,
             "speaker": self.speaker,
+            "author": self.author,
         }
 
     @classmethod
@@ -155,7 +220,17 @@ class CarriedFollowUp:
             stage=int(data.get("stage", 1)),
             question=str(data.get("question", "")),
             speaker=str(data.get("speaker", "")),
+            author=str(data.get("author", "")),
         )
+
+
+def noted_by(author: str) -> str:
+    """Who wrote a note, as the screens and reports credit it ("noted by the assistant")."""
+    if author == "moderator":
+        return _("noted by the moderator")
+    if author == "assistant":
+        return _("noted by the assistant")
+    return ""
 
 
 def author_of(writer: str) -> str:

@@ -8,7 +8,7 @@ the stages of a study.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from facilitator.core.guide import Guide
@@ -18,6 +18,7 @@ from facilitator.core.summary import check_verdict, question_texts
 from facilitator.core.talk import ALL
 from facilitator.core.talk_figures import talk_figures
 from facilitator.core.text import visible_tree
+from facilitator.i18n import _
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def open_follow_ups(info: SessionInfo, state: SessionState) -> list[CarriedFollo
             stage=info.stage,
             question=questions.get(note.question or "", ""),
             speaker=labels.get(note.speaker or "", ""),
+            author=note.author,
         )
         for note in state.live_notes()
         if "follow-up" in note.tags
@@ -52,12 +54,32 @@ def plan_next_stage(info: SessionInfo, state: SessionState, guide: Guide) -> Nex
     it stood at the end, with its pseudonyms and roles), the follow-ups still open."""
     stage = info.stage + 1
     if stage > guide.stages:
-        raise ValueError(f"the guide has {guide.stages} stage(s): there is no stage {stage}")
+        raise ValueError(
+            _(
+                "the guide has {count} stage(s): there is no stage {stage}",
+                count=guide.stages,
+                stage=stage,
+            )
+        )
     return NextStage(guide, stage, list(state.roster), open_follow_ups(info, state))
 
 
 def _date(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+    """The day a stage met, on this computer's calendar (a meeting at 00:30 local time is on
+    that day, not on the day before in UTC)."""
+    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+
+
+def shared_points(recap: dict[str, Any]) -> list[dict[str, Any]]:
+    """The summary points the group sees again (the handout, the presentation): a point the
+    group refuted at the member check is left out, so it is never shown as agreed."""
+    return [p for p in recap["summary_points"] if p.get("outcome") != "refuted"]
+
+
+def point_text(point: dict[str, Any]) -> str:
+    """A summary point as the group agreed it: with the group's nuance, where it gave one."""
+    nuance = point.get("nuance")
+    return f"{point['text']} ({nuance})" if nuance else point["text"]
 
 
 def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def build_summary(
         },
         "balance": {
             "gini": None if talk.gini is None else _r(talk.gini),
-            "silent": [p.id for p in talk.participants if p.turns == 0 and p.present_s > 0],
+            "silent": [p.id for p in talk.participants if p.silent and p.present_s > 0],
             "max_share": _r(max((p.share for p in talk.participants), default=0.0)),
             "silence_s": _r(talk.silence_s),
             "participant_talk_s": _r(talk.participant_talk_s),

@@ -349,14 +349,13 @@ class TalkLedger:
 def gini(values: list[float]) -> float | None:
     """Gini coefficient of talk times: 0 all equal, towards 1 one person holds the floor.
 
-    Silent participants count as zero (they are in ``values``); None when nobody talked.
+    Silent participants count as zero (they are in ``values``); None when nobody talked, and
+    for fewer than two people (a balance of one says nothing).
     """
     n = len(values)
     total = sum(values)
-    if n == 0 or total <= 0:
+    if n < 2 or total <= 0:
         return None
-    if n == 1:
-        return 0.0
     ordered = sorted(max(0.0, v) for v in values)
     weighted = sum((index + 1) * value for index, value in enumerate(ordered))
     return (2 * weighted) / (n * total) - (n + 1) / n

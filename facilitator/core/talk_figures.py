@@ -10,9 +10,13 @@ from facilitator.core.guide import Settings
 from facilitator.core.nudges import Nudge
 from facilitator.core.session import Participant
 from facilitator.core.talk import ALL, MODERATOR, TalkLedger, gini
+from facilitator.i18n import _
 
 TREND_WINDOW_S = 300.0  # the balance trend compares with five minutes ago
 TREND_STEADY = 0.02  # a change in Gini smaller than this is "steady"
+# A turn shorter than this is a key pressed by mistake and put right at once: it does not
+# count as having spoken (the person stays *silent*, and their silence goes on).
+MIN_SPEECH_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,9 @@ class ParticipantFigures:
 
     @property
     def silent(self) -> bool:
-        """Has not spoken in the scope (a turn begun elsewhere still counts as speaking)."""
-        return self.turns == 0 and self.talk_s == 0
+        """Has not spoken in the scope (a turn begun elsewhere still counts as speaking; an
+        accidental turn of under a second, or an undone one, does not)."""
+        return self.talk_s < MIN_SPEECH_S and not self.speaking
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class TalkFigures:
     gini_trend: float | None  # change over the last five minutes; positive: less balanced
     speaker: str | None
     turn_s: float  # how long the current turn has lasted
+    present_count: int = 0  # participants in the room now (balance needs two of them)
     follows: dict[tuple[str, str], int] = field(default_factory=dict)
     overlaps: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -118,7 +124,8 @@ def talk_figures(
         )
     moderator = talk.get(MODERATOR, 0.0)
     all_talk = participant_talk + moderator
-    balance = gini([talk.get(p.id, 0.0) for p in included]) if included else None
+    # a balance needs two people: with one, any figure would mislead
+    balance = gini([talk.get(p.id, 0.0) for p in included]) if len(included) >= 2 else None
     trend = None
     if balance is not None and scope == ALL and ledger.gini_history:
         index = (
@@ -146,9 +153,16 @@ def talk_figures(
         gini_trend=trend,
         speaker=speaker,
         turn_s=turn_s if speaker is not None else 0.0,
+        present_count=sum(1 for p in roster if p.id in ledger.present),
         follows=follows,
         overlaps=overlaps,
     )
+
+
+def balance_text(value: float | None) -> str:
+    """The balance (Gini) as every screen and report writes it: "n/a" where there is none
+    (nobody talked, or fewer than two participants)."""
+    return _("n/a") if value is None else f"{value:.2f}"
 
 
 def _latest_arrival(ledger: TalkLedger, pid: str) -> float | None:
@@ -157,12 +171,28 @@ def _latest_arrival(ledger: TalkLedger, pid: str) -> float | None:
 
 
 def _last_turn_ends(ledger: TalkLedger, now_s: float) -> dict[str, float]:
-    """When each speaker's last turn ended (now, if speaking), from the ledger's index."""
+    """When each speaker's last turn ended (now, if speaking), from the ledger's index; a
+    closed turn under ``MIN_SPEECH_S`` (a slip of the finger) is passed over."""
     ends: dict[str, float] = {}
     for who, index in ledger.last_turn_index().items():
         turn = ledger.turns[index]
-        ends[who] = now_s if turn.end_s is None else turn.end_s
+        if turn.end_s is None:
+            ends[who] = now_s
+            continue
+        found: int | None = index
+        while found is not None and ledger.turns[found].duration(now_s) < MIN_SPEECH_S:
+            found = _turn_before(ledger, who, found)  # rare: look back for a real turn
+        if found is not None:
+            end = ledger.turns[found].end_s
+            ends[who] = end if end is not None else now_s
     return ends
+
+
+def _turn_before(ledger: TalkLedger, who: str, index: int) -> int | None:
+    for position in range(index - 1, -1, -1):
+        if ledger.turns[position].who == who:
+            return position
+    return None
 
 
 def _longest_turns(ledger: TalkLedger, now_s: float, scope: str) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 
 
@@ -27,3 +28,29 @@ def minutes(seconds: float) -> str:
     value = seconds / 60.0
     text = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
     return f"{text} min"
+
+
+def local_time(stamp: str | float | None, with_seconds: bool = False) -> str:
+    """A moment (an ISO 8601 string or a Unix time) on this computer's clock, with its zone:
+    ``2027-01-15 09:00 CET``, never a raw UTC string. "–" for none; an unreadable string is
+    returned as it is."""
+    if stamp is None or stamp == "":
+        return "–"
+    try:
+        if isinstance(stamp, str):
+            moment = datetime.fromisoformat(stamp)
+            if moment.tzinfo is None:  # a naive time in the summary is UTC
+                from datetime import UTC
+
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone()
+        else:
+            moment = datetime.fromtimestamp(stamp).astimezone()
+    except (ValueError, OverflowError, OSError):
+        return str(stamp)
+    zone = moment.strftime("%Z")
+    if not zone or zone[0] in "+-":  # a zone without a name: its offset
+        zone = moment.strftime("UTC%z")
+        zone = zone[:-2] + ":" + zone[-2:] if len(zone) > 6 else zone
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+    return f"{shown} {zone}"

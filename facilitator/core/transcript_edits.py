@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from facilitator.core import events as ev
+from facilitator.core.notes import tag_word
 from facilitator.core.talk import MODERATOR
 from facilitator.core.transcript import (
     SNAP_BEFORE_S,
@@ -539,7 +540,7 @@ def matches(statement: Statement, query: str, labels: dict[str, str]) -> bool:
             statement.text.lower(),
             who.lower(),
             labels.get(who, "").lower(),
-            " ".join(f"#{t} {t}" for t in statement.tags),
+            " ".join(f"#{t} {t} {tag_word(t)}" for t in statement.tags),  # #tema finds it
         ]
     )
     return all(term in haystack for term in terms)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.notes import tags_text
 from facilitator.core.spreadsheet import csv_text
 from facilitator.exports.markdown import note_speaker, speaker_name
 from facilitator.i18n import _
@@ -100,7 +101,7 @@ def _statement_row(
     if with_names:
         row.append(names.get(statement["who"] or "", ""))
     return row + [
-        " ".join(f"#{tag}" for tag in tags),
+        tags_text(tags),
         statement["text"],
         "",
         _("Transcript"),
@@ -134,7 +135,7 @@ def render_csv(summary: dict[str, Any]) -> str:
         if with_names:
             row.append(names.get(note["speaker_id"] or "", ""))
         row += [
-            " ".join(f"#{tag}" for tag in note["tags"]),
+            tags_text(note["tags"]),
             note["text"],
             "",
             author_name(note["author"]),

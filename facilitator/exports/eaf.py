@@ -64,6 +64,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: character data as ElementTree writes it
 
+from facilitator.core.notes import tags_text
 from facilitator.exports.csv_matrix import note_speaker
 from facilitator.exports.subtitles import one_line, recording_offset, voices
 from facilitator.i18n import _
@@ -207,7 +208,7 @@ def note_value(note: dict[str, Any]) -> str:
     speaker = note_speaker(note)
     value = (f"[{one_line(speaker)}] " if speaker else "") + one_line(xml_text(note["text"]))
     if note["tags"]:
-        value += " " + " ".join(f"#{tag}" for tag in note["tags"])
+        value += " " + tags_text(note["tags"])
     return value
 
 

@@ -11,11 +11,12 @@ then under a banner that says so.
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 from typing import Any
 
-from facilitator.core.timefmt import clock
+from facilitator.core.notes import quoted, tag_word, tags_text
+from facilitator.core.talk_figures import balance_text
+from facilitator.core.timefmt import clock, local_time
 from facilitator.core.transcript import statements_near
 from facilitator.exports.markdown import (
     note_speaker,
@@ -235,20 +236,6 @@ def _num(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-def _when(stamp: str | None) -> str:
-    """An ISO time from the summary, as ``2027-01-15 08:00 UTC``."""
-    if not stamp:
-        return "–"
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    offset = moment.utcoffset()
-    if offset is not None and offset.total_seconds() == 0:
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
-    return moment.strftime("%Y-%m-%d %H:%M %z")
-
-
 def _fit(text: str, width: float, font_size: float) -> str:
     """``text`` cut to what fits in ``width`` units at ``font_size`` (an estimate), or ''."""
     per_char = font_size * 0.6
@@ -354,7 +341,7 @@ def _header(summary: dict[str, Any]) -> list[str]:
     chips.append(_("Stage") + " " + str(s["stage"]))
     chips.append(_(s["status"]))
     if s.get("started_at"):
-        chips.append(_when(s["started_at"]))
+        chips.append(local_time(s["started_at"]))
     out += [f"<li>{_e(c)}</li>" for c in chips]
     out += ["</ul>", "</header>"]
     return out
@@ -386,7 +373,7 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
         ),
         (
             _("Balance (Gini)"),
-            "–" if gini is None else f"{gini:.2f}",
+            balance_text(gini),
             _("0 = even; largest share {share}", share=_percent(summary["balance"]["max_share"])),
         ),
         (
@@ -416,7 +403,7 @@ def _kpis(summary: dict[str, Any]) -> list[str]:
 
 def _facts(summary: dict[str, Any]) -> list[str]:
     s = summary["session"]
-    facts = session_facts(summary, _when)
+    facts = session_facts(summary, local_time)
     cov = summary["coverage"]
     facts.append(
         (
@@ -727,7 +714,7 @@ def _talk_section(summary: dict[str, Any], people: _People) -> list[str]:
                 share=_percent(m["share_of_all_talk"]),
             ),
         ),
-        (_("Balance (Gini, 0 = even)"), "–" if b["gini"] is None else f"{b['gini']:.2f}"),
+        (_("Balance (Gini, 0 = even)"), balance_text(b["gini"])),
         (_("Silence"), clock(b.get("silence_s", 0.0))),
     ]
     if b["silent"]:
@@ -950,7 +937,7 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
         )
         for note in notes:
             nx = x(note["t_s"])
-            tags = " ".join(f"#{t}" for t in note["tags"])
+            tags = tags_text(note["tags"])
             tip = f"{clock(note['t_s'])}: {note['text']}" + (f" {tags}" if tags else "")
             out.append(
                 f'<path class="note" d="M{_num(nx)} {_num(y - 5)} l4 5 l-4 5 l-4 -5 z" '
@@ -1058,10 +1045,10 @@ def _timeline_section(summary: dict[str, Any], people: _People) -> list[str]:
 
 
 def _note_item(note: dict[str, Any], with_question: bool = False) -> str:
-    tags = "".join(f'<span class="tag tag-{_e(t)}">#{_e(t)}</span>' for t in note["tags"])
+    tags = "".join(f'<span class="tag tag-{_e(t)}">{_e(tag_word(t))}</span>' for t in note["tags"])
     speaker = note_speaker(note)
     who = f'<span class="who">{_e(speaker)}:</span>' if speaker else ""
-    text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
+    text = quoted(note["text"]) if "quote" in note["tags"] else note["text"]
     edited = f' <span class="edited">({_e(_("edited"))})</span>' if note.get("edited") else ""
     question = ""
     if with_question and note.get("question_text"):
@@ -1109,7 +1096,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
                 )
             )
             out.append(
-                f"<blockquote><p>“{_e(n['text'])}”</p>{spoken}"
+                f"<blockquote><p>{_e(quoted(n['text']))}</p>{spoken}"
                 f"<footer>{_e(' · '.join(source))}</footer></blockquote>"
             )
     follow = summary["follow_ups"]
@@ -1295,6 +1282,11 @@ def render_html(summary: dict[str, Any]) -> str:
         )
         + "</footer>"
     )
+    return _page(f"{s['title']} · {_('Focus group report')}", body)
+
+
+def _page(title: str, body: list[str]) -> str:
+    """One self-contained HTML5 page: inline style, no links out."""
     head = [
         "<!DOCTYPE html>",
         f'<html lang="{_e(language())}">',
@@ -1304,10 +1296,22 @@ def render_html(summary: dict[str, Any]) -> str:
         '<meta name="referrer" content="no-referrer">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">",
-        f"<title>{_e(s['title'])} · {_e(_('Focus group report'))}</title>",
+        f"<title>{_e(title)}</title>",
         f"<style>{CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
     ]
     return "\n".join(head + body + ["</main>", "</body>", "</html>"]) + "\n"
+
+
+def render_study_html(study: dict[str, Any]) -> str:
+    """The report of a whole study (``core.study.build_study``) as one printable page."""
+    body = [f"<h1>{_e(_('Study {study}', study=study['study']))}</h1>"]
+    body += _study_section(study)[1:]  # the page's own heading stands for the section's
+    body.append(
+        '<footer class="report">'
+        + _e(_("Made by facilitator. Participants are shown by pseudonym."))
+        + "</footer>"
+    )
+    return _page(_("Study {study}", study=study["study"]), body)

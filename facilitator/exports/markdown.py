@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from facilitator.core.timefmt import clock
+from facilitator.core.notes import quoted, tags_text
+from facilitator.core.talk_figures import balance_text
+from facilitator.core.timefmt import clock, local_time
 from facilitator.core.transcript import statements_near, transcript_figures
 from facilitator.i18n import _
 
@@ -60,8 +62,7 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
             turns=m["turns"],
             share=_percent(m["share_of_all_talk"]),
         ),
-        f"- **{_('Balance (Gini, 0 = even)')}:** "
-        + ("–" if b["gini"] is None else f"{b['gini']:.2f}"),
+        f"- **{_('Balance (Gini, 0 = even)')}:** " + balance_text(b["gini"]),
     ]
     if b["silent"]:
         labels = summary["turn_taking"]["labels"]
@@ -171,10 +172,10 @@ def note_speaker(note: dict[str, Any]) -> str:
 
 
 def note_line(note: dict[str, Any]) -> str:
-    tags = " ".join(f"#{t}" for t in note["tags"])
+    tags = tags_text(note["tags"])
     speaker = note_speaker(note)
     who = f" ({speaker})" if speaker else ""
-    text = f"“{note['text']}”" if "quote" in note["tags"] else note["text"]
+    text = quoted(note["text"]) if "quote" in note["tags"] else note["text"]
     return f"- {clock(note['t_s'])}{who}: {text}" + (f" `{tags}`" if tags else "")
 
 
@@ -272,8 +273,8 @@ def session_facts(
         (_("Study"), s["study"] or "–"),
         (_("Stage"), str(s["stage"])),
         (_("Status"), _(s["status"])),
-        (_("Started"), s["started_at"] or "–"),
-        (_("Ended"), s["ended_at"] or "–"),
+        (_("Started"), when(s["started_at"])),
+        (_("Ended"), when(s["ended_at"])),
         (
             _("Session time"),
             f"{clock(s['duration_s'])} " + _("of {planned} planned", planned=clock(s["planned_s"])),
@@ -371,7 +372,7 @@ def audio_fact(audio: dict[str, Any] | None) -> str:
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]
-    facts = session_facts(summary, lambda stamp: stamp or "–")
+    facts = session_facts(summary, local_time)
     out += [f"- **{name}:** {value}" for name, value in facts]
     cov = summary["coverage"]
     out += [

@@ -88,7 +88,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from facilitator.core.notes import TAGS
+from facilitator.core.notes import TAGS, tag_word, tags_text
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import document_date, ms, xml_text
 from facilitator.exports.markdown import render_markdown, wall_s
@@ -205,7 +205,7 @@ def _note_about(note: dict[str, Any]) -> str:
     speaker = note_speaker(note)
     if speaker:
         about.append(_("about {speaker}", speaker=one_line(speaker)))
-    about += [f"#{tag}" for tag in note["tags"]]
+    about += [tag_word(tag) for tag in note["tags"]]
     return ", ".join(about)
 
 
@@ -346,7 +346,7 @@ def _memo_text(note: dict[str, Any], phases: dict[str, str], offset: float) -> s
     if speaker:
         lines.append(f"{_('Speaker')}: {one_line(speaker)}")
     if note["tags"]:
-        lines.append(f"{_('Tags')}: " + " ".join(f"#{tag}" for tag in note["tags"]))
+        lines.append(f"{_('Tags')}: " + tags_text(note["tags"]))
     if note["phase"]:
         lines.append(f"{_('Phase')}: {one_line(phases.get(note['phase'], note['phase']))}")
     if note["question_text"]:
@@ -535,7 +535,7 @@ def project_xml(
     )
     _element(tag_group, "Description", {}).text = _("The tags of the notes taken in the session")
     for tag in tags:
-        attributes = {"guid": codes[tag], "name": tag, "isCodable": "true"}
+        attributes = {"guid": codes[tag], "name": tag_word(tag).lstrip("#"), "isCodable": "true"}
         if tag in CODE_COLOURS:
             attributes["color"] = CODE_COLOURS[tag]
         code = _element(tag_group, "Code", attributes)

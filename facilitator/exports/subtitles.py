@@ -51,6 +51,8 @@ from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
+from facilitator.core.notes import tags_text
+from facilitator.core.timefmt import local_time
 from facilitator.core.transcript import join_words, pseudonymise
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.markdown import speaker_name, wall_s
@@ -168,7 +170,8 @@ def _short_time(seconds: float) -> str:
 
 def session_line(summary: dict[str, Any]) -> str:
     s = summary["session"]
-    date = (s["started_at"] or s["created_at"] or "")[:10]
+    stamp = s["started_at"] or s["created_at"]
+    date = local_time(stamp)[:10] if stamp else ""  # the day on this computer's calendar
     if s["study"]:
         place = _("study {study}, stage {stage}", study=s["study"], stage=s["stage"])
     else:
@@ -273,7 +276,7 @@ def _context(summary: dict[str, Any]) -> list[tuple[float, int, str]]:
         if speaker:
             about.append(_("about {speaker}", speaker=speaker))
         if note["tags"]:
-            about.append(" ".join(f"#{tag}" for tag in note["tags"]))
+            about.append(tags_text(note["tags"]))
         head = _comment_text(", ".join(about))
         out.append((start, 2, f"NOTE {_short_time(start)} {head}\n{_comment_text(note['text'])}"))
     return out

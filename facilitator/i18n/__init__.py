@@ -80,3 +80,22 @@ def N_(message: str, /) -> str:
     body, say) and return it untranslated: it is translated by ``_()`` where it is shown,
     so the language chosen at run time counts, not the one at import."""
     return message
+
+
+# names written in lower case wherever they stand: programs and formats
+_NAMES = frozenset(
+    ("facilitator", "ffmpeg", "flac", "mp3", "opus", "wav", "md", "csv", "vtt", "srt", "eaf")
+)
+
+
+def sentence(text: str) -> str:
+    """``text`` as a message begins: with a capital letter (a message made of a lower-case
+    part, "cannot create the session: ...", starts the line it is shown on), unless it
+    begins with a name that is written as it is (a file, an id, a command)."""
+    token = text.split(" ", 1)[0]
+    first = token.rstrip(":,;")
+    if not first.isalpha() or not first.islower() or first in _NAMES:
+        return text  # a file name, an id, a command ("journal-moderator.jsonl: ...") stays
+    if len(first) == 1 and token.endswith(":"):
+        return text  # a key: "n: write a note"
+    return text[:1].upper() + text[1:]

@@ -475,7 +475,7 @@ class ScaledClock:
         real: Callable[[], float] = time.monotonic,
     ):
         if speed <= 0:
-            raise ValueError("the speed must be more than 0")
+            raise ValueError(_("the speed must be more than 0"))
         self._real = real
         self._anchor_real = real()
         self._anchor = float(start)
@@ -772,9 +772,15 @@ def generate_script(guide: Guide, guide_ref: str, plan: GeneratorPlan) -> str:
     assistant writes them, a late arrival, one break, moves through the guide roughly to its
     plan, and the end. The same seed gives the same script."""
     if not 1 <= plan.participants <= MAX_PARTICIPANTS:
-        raise ValueError(f"1 to {MAX_PARTICIPANTS} participants, not {plan.participants}")
+        raise ValueError(
+            _(
+                "1 to {most} participants, not {count}",
+                most=MAX_PARTICIPANTS,
+                count=plan.participants,
+            )
+        )
     if plan.minutes < 1:
-        raise ValueError("at least 1 minute")
+        raise ValueError(_("at least 1 minute"))
     rng = random.Random(plan.seed)
     staged = guide.for_stage(plan.stage)
     total_s = plan.minutes * 60.0

@@ -30,7 +30,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,10 +139,15 @@ def parse_participant(spec: str) -> Participant:
     """
     parts = [part.strip() for part in spec.split(":")]
     if not parts[0]:
-        raise ValueError(f"participant {spec!r}: the id is missing (use ID:label[:role])")
+        raise ValueError(
+            _("participant {spec}: the id is missing (use ID:label[:role])", spec=repr(spec))
+        )
     if not re.match(r"^[A-Za-z0-9_-]{1,16}$", parts[0]):
         raise ValueError(
-            f"participant {spec!r}: the id must be up to 16 letters, digits, '-' or '_'"
+            _(
+                "participant {spec}: the id must be up to 16 letters, digits, '-' or '_'",
+                spec=repr(spec),
+            )
         )
     label = visible(parts[1] if len(parts) > 1 and parts[1] else parts[0])
     role = visible(parts[2] if len(parts) > 2 else "")
@@ -414,15 +419,22 @@ class SessionStore:
             + sorted(set(consent) - set(ids))
         )
         if unknown:
-            raise ValueError(f"not in the roster: {', '.join(unknown)}")
+            raise ValueError(_("not in the roster: {ids}", ids=", ".join(unknown)))
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"participant id used twice: {', '.join(duplicates)}")
+            raise ValueError(_("participant id used twice: {ids}", ids=", ".join(duplicates)))
         if not 1 <= stage <= guide.stages:
-            raise ValueError(f"the guide has {guide.stages} stage(s), not stage {stage}")
+            raise ValueError(
+                _(
+                    "the guide has {count} stage(s), not stage {stage}",
+                    count=guide.stages,
+                    stage=stage,
+                )
+            )
         make_private_dir(sessions_dir)
         clean_stale_staging(sessions_dir)
-        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+        # the day on this computer's calendar: a session at 00:30 in Oslo is of that day
+        day = datetime.fromtimestamp(now).strftime("%Y-%m-%d")
         session_id = f"{day}-{slugify(title)}-{secrets.token_hex(2)}"
         path = sessions_dir / session_id
         while path.exists():

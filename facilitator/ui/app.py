@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from facilitator.i18n import _, sentence
 from facilitator.services.live import LiveSession
 from facilitator.ui.bindings import APP_BINDINGS
 
@@ -47,6 +48,7 @@ class FacilitatorApp(App[int]):
             "home.tcss",
             "talk.tcss",
             "transcript.tcss",
+            "footer.tcss",
         )
     ]
     BINDINGS = APP_BINDINGS
@@ -67,6 +69,27 @@ class FacilitatorApp(App[int]):
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
         self.recording: Recording | None = None  # the moderator's, once a live view runs
+
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    def notify(self, message: str, *args, **kwargs) -> None:  # type: ignore[override]
+        """Every notice begins with a capital letter, whichever part of a message comes
+        first (an error's own text often begins in lower case)."""
+        super().notify(sentence(message) if isinstance(message, str) else message, *args, **kwargs)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Textual's screenshot wrote the screen, session data and all, into the working
+        folder: not here (it is not offered, and a key or script that asks gets nothing)."""
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None) -> str | None:
+        return None
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (Textual's hint on how to quit, in English otherwise)."""
+        self.notify(_("ctrl+q closes the app (the session can be resumed)"), timeout=4)
 
     def get_driver_class(self):
         """Textual's terminal driver, drawing through a copy of stderr's descriptor.
@@ -195,6 +218,14 @@ class PresentApp(App[int]):
     def __init__(self, slides: list[tuple[str, str]]) -> None:
         super().__init__()
         self.slides = slides
+
+    def get_system_commands(self, screen):
+        from facilitator.ui.commands import app_commands
+
+        return app_commands(self)
+
+    action_screenshot = FacilitatorApp.action_screenshot
+    deliver_screenshot = FacilitatorApp.deliver_screenshot
 
     def on_mount(self) -> None:
         close_on_signals(self)

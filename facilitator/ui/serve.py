@@ -43,11 +43,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from facilitator.i18n import _
+from facilitator.i18n import _, language
 from facilitator.services.live import MAX_ASSISTANTS
 
 log = logging.getLogger("facilitator.ui.serve")
@@ -59,6 +60,8 @@ HEADER_TIMEOUT_S = 10.0  # to send a request's headers; also how long an idle co
 SERVED_ENV = "FACILITATOR_SERVED"  # in a served app's environment: the session it serves
 SERVER_ENV = "FACILITATOR_SERVER_PID"  # ... and the server that started it
 PR_SET_PDEATHSIG = 1
+# the page around the view: ours, so that it loads nothing from outside this server
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def is_loopback(host: str) -> bool:
@@ -227,7 +230,9 @@ class SessionServer(Server):
     def __init__(
         self, command: str, host: str, port: int, token: str | None, errors: Path | None = None
     ) -> None:
-        super().__init__(command, host=host, port=port, title="facilitator")
+        super().__init__(
+            command, host=host, port=port, title="facilitator", templates_path=TEMPLATES
+        )
         self.token = token
         self.errors = errors  # where the served apps' error output goes (see assist_command)
         self.hosts = allowed_hosts(host)
@@ -297,13 +302,15 @@ class SessionServer(Server):
             response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="Strict")
         return response
 
+    @aiohttp_jinja2.template("app_index.html")  # ours, from TEMPLATES
     async def handle_index(self, request: web.Request) -> dict[str, Any]:  # type: ignore[override]
         if len(GuardedAppService.running) >= MAX_VIEWS:
             raise web.HTTPServiceUnavailable(text=self._full_message())
         # The page tells the browser where the websocket is: the address the browser used,
         # not the address the server is bound to (0.0.0.0 is nowhere).
         self.public_url = str(request.url.origin())
-        return await super().handle_index(request)  # type: ignore[misc, return-value]
+        context = await super().handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
+        return {**context, **page_text(self.title)}
 
     @staticmethod
     def _full_message() -> str:
@@ -363,6 +370,20 @@ class SessionServer(Server):
         pass  # facilitator prints its own message (without textual-serve's logo)
 
 
+def page_text(title: str) -> dict[str, Any]:
+    """What the page around the view says, in the interface's language."""
+    return {
+        "lang": language(),
+        "application": {"name": title},
+        "text": {
+            "opening": _("Opening the assistant's view…"),
+            "start": _("Start"),
+            "ended": _("The assistant's view has closed."),
+            "again": _("Open it again"),
+        },
+    }
+
+
 def assist_command(session_path: Path) -> str:
     """The command each browser tab runs: this interpreter, so the served app is this one.
 
@@ -394,6 +415,7 @@ def serve(session_path: Path, session_id: str, host: str, port: int) -> int:
         print(_("ended {count} browser view(s) left running by an earlier server", count=reaped))
     GuardedAppService.session_path = session_path
     server = SessionServer(assist_command(session_path), host, port, token, errors)
+    server.title = _("{id} · the assistant's view · facilitator", id=session_id)
     if is_loopback(host):
         shown = f"[{host}]" if ":" in host else host
         print(_("Serving the assistant's view of session {id}", id=session_id))

@@ -22,6 +22,8 @@ def _translated(binding: Binding, lang: str) -> Binding:
         binding,
         description=_(binding.description) if binding.description else "",
         tooltip=_(binding.tooltip) if binding.tooltip else "",
+        # a key shown as a letter of the language (y for yes is j for ja), where one is given
+        key_display=_(binding.key_display) if binding.key_display else binding.key_display,
     )
 
 

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from facilitator.i18n import N_, _
+from facilitator.ui.commands import AssistCommands
 from facilitator.ui.screens.session_view import (
     SessionView,
     cancel_binding,
@@ -26,6 +27,7 @@ from facilitator.ui.widgets.quiet import QuietStatic
 
 class AssistScreen(SessionView):
     KEEP_NOTE_FOCUS = True  # the note line stays ready after each note
+    COMMANDS = {AssistCommands}  # what this view may do, nothing of the moderator's
 
     BINDINGS = [
         *talk_bindings("assist"),

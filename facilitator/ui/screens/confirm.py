@@ -8,13 +8,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from facilitator.i18n import N_, _
+from facilitator.i18n import N_, _, language
 from facilitator.ui.translated import Translated
 
 
 class ConfirmScreen(Translated, ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
+        # y, and j for "ja" in Norwegian (shown there as j; in English j answers nothing)
+        Binding("j", "ja", show=False, id="confirm.ja"),
+        Binding(
+            "y",
+            "answer(True)",
+            N_("Yes"),
+            id="confirm.yes",
+            tooltip=N_("Yes, do it"),
+            key_display=N_("y"),
+        ),
         Binding("n,escape", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("No, go back")),
     ]
 
@@ -40,3 +49,7 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+    def action_ja(self) -> None:
+        if language() == "nb":
+            self.dismiss(True)

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from facilitator.core.audio import missing_consent, present_ids
+from facilitator.core.notes import noted_by
 from facilitator.core.timefmt import clock, minutes
 from facilitator.i18n import N_, _
 from facilitator.services.live import LiveSession
@@ -284,7 +285,8 @@ class LiveScreen(SessionView):
         self.part("#follow-ups", TickList).show_items(
             [(c.id, c.text, state.taken_up.get(c.id, False)) for c in carried],
             {
-                c.id: _("stage {n}", n=c.stage) + (f", {c.speaker}" if c.speaker else "")
+                # credited to who noted it, not to whoever held the floor at the time
+                c.id: _("stage {n}", n=c.stage) + (f", {noted_by(c.author)}" if c.author else "")
                 for c in carried
             },
         )

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from facilitator.core.notes import Note
+from facilitator.core.notes import Note, tag_word, tags_text
 from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
 from facilitator.i18n import N_, _
@@ -107,7 +107,7 @@ class _Marking:
             self.after_change(advance=True)
         elif what == "edit" and text:
             # only the wording is edited: the point keeps its tags, so it stays in the read-back
-            tags = " ".join(f"#{t}" for t in note.tags)
+            tags = tags_text(note.tags)
             self.actions.act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
             self.after_change(advance=False)
 
@@ -247,7 +247,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
             line.append(note.text, style="dim strike" if skipped else "")
             extra = [t for t in note.tags if t in ("theme", "quote")]
             if extra:
-                line.append(" " + " ".join(f"#{t}" for t in extra), style="dim")
+                line.append(" " + tags_text(extra), style="dim")
             if skipped:
                 line.append("  " + _("(skipped)"), style="dim")
             elif outcome:
@@ -278,7 +278,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
         )
         if check.include:
             title.append(
-                "  " + _("with {kinds}", kinds=", ".join(f"#{k}" for k in check.include)),
+                "  " + _("with {kinds}", kinds=", ".join(tag_word(k) for k in check.include)),
                 style="dim",
             )
         if not notes:

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from facilitator.core.notes import Note, parse_note
+from facilitator.core.notes import Note, parse_note, tags_text
 from facilitator.core.notes import question_codes as guide_question_codes
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
@@ -172,7 +172,7 @@ class NotesScreen(Translated, ModalScreen[None]):
         note = self._selected()
         if note is None:
             return
-        tags = " ".join(f"#{t}" for t in note.tags)
+        tags = tags_text(note.tags)
         position = next(
             (i for i, p in enumerate(self.live.state.roster, start=1) if p.id == note.speaker), None
         )

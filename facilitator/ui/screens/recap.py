@@ -17,6 +17,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
+from facilitator.core.notes import quoted
+from facilitator.core.study import point_text, shared_points
 from facilitator.exports.study import render_recap_markdown
 from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
@@ -35,9 +37,10 @@ def recap_slides(recap: dict[str, Any]) -> list[tuple[str, str]]:
             + (f"\n{recap['date']}" if recap["date"] else ""),
         )
     ]
-    slides += [(_("What we summed up together"), p["text"]) for p in recap["summary_points"]]
+    # what the group agreed: a point it refuted is not shown to it again as agreed
+    slides += [(_("What we summed up together"), point_text(p)) for p in shared_points(recap)]
     slides += [(_("Themes"), t["text"]) for t in recap["themes"]]
-    slides += [(_("In your own words"), f"“{q['text']}”") for q in recap["quotes"]]
+    slides += [(_("In your own words"), quoted(q["text"])) for q in recap["quotes"]]
     slides += [(_("What we said we would come back to"), f["text"]) for f in recap["follow_ups"]]
     slides.append((_("Since last time"), _("What has happened since we last met?")))
     return slides

@@ -140,6 +140,9 @@ def help_binding(prefix: str) -> Binding:
     )
 
 
+NARROW_COLUMNS = 70  # below this width the view stacks its two columns
+
+
 @dataclass(frozen=True)
 class SessionActions:
     """What a screen opened from a live view may do: read the session, and change it through
@@ -226,6 +229,9 @@ class SessionView(Translated, Screen[None]):
         return found
 
     def on_resize(self) -> None:
+        # A phone or a narrow window: the guide and the board one above the other, each the
+        # full width, instead of a question column a few letters wide beside the board.
+        self.set_class(self.size.width < NARROW_COLUMNS, "-narrow")
         # the talk board sizes its rows from its width: draw again once the layout is new
         self.call_after_refresh(self.redraw)
 

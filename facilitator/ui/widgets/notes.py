@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
-from facilitator.core.notes import Note
+from facilitator.core.notes import Note, quoted, tag_word
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock
 from facilitator.i18n import N_, _
@@ -40,10 +40,10 @@ def note_text(state: SessionState, note: Note) -> Text:
     if who:
         line.append(f" {who}", style="bold")
     line.append(" ")
-    body = f"“{note.text}”" if "quote" in note.tags else note.text
+    body = quoted(note.text) if "quote" in note.tags else note.text
     line.append(body)
     for tag in note.tags:
-        line.append(f" #{tag}", style=TAG_STYLE.get(tag, "bold"))
+        line.append(f" {tag_word(tag)}", style=TAG_STYLE.get(tag, "bold"))
     if note.edited:
         line.append(" " + _("(edited)"), style="dim italic")
     if note.author == "assistant":

@@ -11,9 +11,9 @@ from rich.text import Text
 
 from facilitator.core.nudges import Nudge
 from facilitator.core.talk import MODERATOR
-from facilitator.core.talk_figures import ParticipantFigures, TalkFigures
+from facilitator.core.talk_figures import ParticipantFigures, TalkFigures, balance_text
 from facilitator.core.timefmt import clock
-from facilitator.i18n import _
+from facilitator.i18n import _, sentence
 from facilitator.ui.widgets.quiet import QuietStatic
 
 OVER_FAIR = 1.5  # a share this many times the fair share shows amber
@@ -29,15 +29,24 @@ def scope_title(scope: str, state) -> str:
     return _("whole session")
 
 
-def fair_bar(share: float, fair: float, width: int) -> Text:
-    """A bar whose middle marker is the fair share: full width is twice the fair share."""
+def bar_scale(figures: TalkFigures) -> float:
+    """The share the full width of every bar stands for: twice the largest fair share, or the
+    largest share if someone has more, so that no bar overflows and every row is drawn to the
+    same scale (3 % is short, 75 % long, whoever's fair share is small)."""
+    people = [p for p in figures.participants if p.present or p.share > 0]
+    return max([2 * p.fair_share for p in people] + [p.share for p in people] + [0.0])
+
+
+def fair_bar(share: float, fair: float, width: int, top: float | None = None) -> Text:
+    """A bar of ``share`` whose marker is the fair share; the full width is ``top`` (by
+    default twice the fair share: the marker mid-bar)."""
     width = max(6, width)
-    if fair <= 0:
-        fair = 1.0
-    scale = share / (2 * fair)  # 0.5 = exactly fair
+    if top is None or top <= 0:
+        top = 2 * fair if fair > 0 else 1.0
+    scale = min(1.0, max(0.0, share / top))
     cells = scale * width
-    full = int(min(cells, width))
-    marker = width // 2
+    full = int(cells)
+    marker = min(width - 1, round(fair / top * width)) if fair > 0 else None
     text = Text()
     for index in range(width):
         if index == marker:
@@ -48,10 +57,7 @@ def fair_bar(share: float, fair: float, width: int) -> Text:
             text.append("▌")
         else:
             text.append("·", style="dim")
-    if scale > 1:
-        text.append("▸", style="bold")
-    else:
-        text.append(" ")
+    text.append(" ")
     return text
 
 
@@ -125,8 +131,9 @@ class TalkBoard(QuietStatic):
         label_width = max(5, min(14, width // 3, width - 17 - 6 - extra))
         bar_width = max(6, width - label_width - 17 - extra)
         settled = figures.participant_talk_s >= SETTLE_S
+        top = bar_scale(figures)
         for person in figures.participants:
-            text.append_text(self._row(person, label_width, bar_width, wide, settled))
+            text.append_text(self._row(person, label_width, bar_width, wide, settled, top))
             text.append("\n")
         moderator_line = _(
             "0 Moderator {share} %", share=f"{figures.moderator_share_of_all * 100:.0f}"
@@ -137,7 +144,8 @@ class TalkBoard(QuietStatic):
         if wide:
             text.append(f"  {clock(figures.moderator_talk_s)}", style="dim")
         text.append("\n")
-        balance = "–" if figures.gini is None else f"{figures.gini:.2f}"
+        # a balance of the room needs two people in it
+        balance = balance_text(figures.gini if figures.present_count >= 2 else None)
         trend = ""
         if figures.gini_trend is not None:
             if figures.gini_trend > 0.02:
@@ -168,7 +176,7 @@ class TalkBoard(QuietStatic):
             silent = []
         for nudge in [*silent, *others]:
             text.append("\n")
-            text.append("• " + nudge_text(nudge), style="italic #d7af5f")
+            text.append("• " + sentence(nudge_text(nudge)), style="italic #d7af5f")
         if nudges:
             text.append("\n" + _("x: dismiss these reminders"), style="dim")
         self.show_text(text)  # a new text is laid out again: the notes below follow its height
@@ -182,7 +190,12 @@ class TalkBoard(QuietStatic):
 
     @staticmethod
     def _row(
-        person: ParticipantFigures, label_width: int, bar_width: int, wide: bool, settled: bool
+        person: ParticipantFigures,
+        label_width: int,
+        bar_width: int,
+        wide: bool,
+        settled: bool,
+        top: float | None = None,
     ) -> Text:
         row = Text()
         key = str(person.key) if person.key is not None else " "
@@ -200,7 +213,7 @@ class TalkBoard(QuietStatic):
         row.append(f"{key} ", style="bold")
         row.append(f"{label:<{label_width}}", style=label_style)
         row.append(" ")
-        bar = fair_bar(person.share, person.fair_share, bar_width)
+        bar = fair_bar(person.share, person.fair_share, bar_width, top)
         if settled and person.fair_share > 0:
             ratio = person.share / person.fair_share
             if ratio >= OVER_FAIR:

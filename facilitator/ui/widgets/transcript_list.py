@@ -27,7 +27,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from facilitator.core.notes import Note
+from facilitator.core.notes import Note, tag_word
 from facilitator.core.timefmt import clock
 from facilitator.core.transcript import Statement
 from facilitator.i18n import _
@@ -138,7 +138,7 @@ class TranscriptList(ScrollView, can_focus=True):
 
     def _texts(self, statement: Statement) -> list[str]:
         texts = [clean(w.text) for w in statement.words]
-        texts += [f"#{clean(t)}" for t in statement.tags]
+        texts += [clean(tag_word(t)) for t in statement.tags]  # #tema in Norwegian
         if statement.overlaps:  # who talked over it, wrapped with the words
             texts.append("⇄ " + clean(", ".join(self.label(w) for w in statement.overlaps)))
         return texts
@@ -337,7 +337,7 @@ class TranscriptList(ScrollView, can_focus=True):
 
 
 def _note_line(note: Note) -> str:
-    tags = "".join(f" #{t}" for t in note.tags)
+    tags = "".join(f" {tag_word(t)}" for t in note.tags)
     return clean(f"{clock(note.t_s)} {note.text}{tags}")
 
 
