@@ -7,14 +7,15 @@
 #                           jumps (faketime), and the independent readers of the exports:
 #                           node and npm (for the npm webvtt-parser, which
 #                           scripts/ensure-node.sh installs), LibreOffice's Calc (the CSV),
-#                           poppler-utils (the printed report's pages)
+#                           poppler-utils (the printed report's pages); chattr (e2fsprogs)
+#                           makes a session folder immutable for the storage-error tests
 set -euo pipefail
 target=${1:-run}
 
 case "$target" in
   run)  packages=(libportaudio2 ffmpeg) ;;
   test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
-                  nodejs libreoffice-calc-nogui poppler-utils faketime) ;;
+                  nodejs libreoffice-calc-nogui poppler-utils faketime e2fsprogs) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 

@@ -245,3 +245,31 @@ def test_markdown_and_html_show_each_quote_beside_the_words_at_its_time(session,
     assert html.escape("00:21 Informant 2: I agree with Informant 1, home visits") in page
     for fmt in ("md", "html", "csv", "transcript", "srt"):
         assert "Kari" not in export(root, sid, fmt, tmp_path).read_text(encoding="utf-8-sig")
+
+
+def test_subrip_keeps_the_pseudonyms_in_the_words_with_names(session, tmp_path):
+    import webvtt
+
+    root, sid = session
+    srt = webvtt.from_srt(str(export(root, sid, "srt", tmp_path, "--with-names")))
+    assert [html.unescape(c.text) for c in srt] == [f"{who}: {text}" for who, text in EXPECTED]
+
+
+def test_textgrid_has_the_words_on_each_speakers_tier_pseudonyms_only(session, tmp_path):
+    from praatio import textgrid as praat
+
+    root, sid = session
+    for extra in ((), ("--with-names",)):
+        grid = praat.openTextgrid(
+            str(export(root, sid, "textgrid", tmp_path, *extra)), includeEmptyIntervals=False
+        )
+        said = {
+            name: [entry.label for entry in grid.getTier(name).entries]
+            for name in ("Moderator", "Informant 1", "Informant 2")
+        }
+        assert said == {
+            "Moderator": [EXPECTED[0][1]],
+            "Informant 1": [EXPECTED[1][1], EXPECTED[3][1]],
+            "Informant 2": [EXPECTED[2][1]],
+        }, extra
+        assert grid.getTier("Informant 1").entries[0][:2] == (16.0, 19.55)

@@ -578,7 +578,12 @@ def build_parser() -> argparse.ArgumentParser:
             folder=str(user_guides_dir()),
         ),
     )
-    parser.add_argument("--version", action="version", version=f"facilitator {package_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"facilitator {package_version()}",
+        help=_("show the version and exit"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     guides = sub.add_parser(

@@ -41,7 +41,10 @@ def add_arguments(sub) -> None:
     transcribe.add_argument(
         "--language",
         metavar="L",
-        help=_("the language spoken, e.g. no, en (default: the guide's language)"),
+        help=_(
+            "the language spoken, e.g. no, en (default: the guide's transcribe_language, "
+            "else the guide's language)"
+        ),
     )
     transcribe.add_argument(
         "--device", choices=("cpu", "cuda"), default="cpu", help=_("where the model runs")

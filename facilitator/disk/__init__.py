@@ -1,4 +1,5 @@
-"""The durability primitives that storage and the recorder share (standard library only)."""
+"""The durability primitives that storage and the recorder share (standard library only):
+making a new name durable, and telling whether the process that left a file is still there."""
 
 from __future__ import annotations
 
@@ -18,3 +19,17 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (one of another user's counts; a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has ended; only its parent has not read its exit status yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -33,9 +33,17 @@ FORMATS: dict[str, tuple[str, str, str, str]] = {
         "subtitles",
         "render_vtt",
         "vtt",
-        N_("speaker turns as WebVTT cues, notes as comments"),
+        N_(
+            "a cue per speaker turn (once transcribed, per statement with its words), "
+            "notes as comments"
+        ),
     ),
-    "srt": ("subtitles", "render_srt", "srt", N_("speaker turns as SubRip cues")),
+    "srt": (
+        "subtitles",
+        "render_srt",
+        "srt",
+        N_("a cue per speaker turn (once transcribed, per statement with its words)"),
+    ),
     "eaf": (
         "eaf",
         "render_eaf",
@@ -58,7 +66,10 @@ FORMATS: dict[str, tuple[str, str, str, str]] = {
         "transcript",
         "render_transcript",
         "txt",
-        N_("a speaker-prefixed skeleton per turn, for a transcriber"),
+        N_(
+            "a speaker-prefixed paragraph per turn for a transcriber (once transcribed, "
+            "per statement with its words)"
+        ),
     ),
 }
 

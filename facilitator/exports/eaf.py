@@ -189,8 +189,9 @@ def media_paths(
     return media.as_posix(), relative
 
 
-def _unique(name: str, pid: str, taken: set[str]) -> str:
-    """``name``, or ``name (pid)`` (then numbered) if another tier has it already."""
+def unique_tier_name(name: str, pid: str, taken: set[str]) -> str:
+    """``name``, or ``name (pid)`` (then numbered) if another tier has it already (ELAN and
+    TextGrid tiers are named alike)."""
     candidate = name or pid
     if candidate in taken:
         candidate = f"{name} ({pid})"
@@ -258,7 +259,7 @@ def render_eaf(
     taken.add(notes_name)
     speaker_tiers: dict[str | None, tuple[str, str, list[tuple[int, int, str]]]] = {}
     for pid, label, _role in voices(summary):
-        tier_id = _unique(label, pid, taken)
+        tier_id = unique_tier_name(label, pid, taken)
         participant = one_line(names[pid]) if names.get(pid) else tier_id
         speaker_tiers[pid] = (tier_id, participant, [])
     for turn in _spans(summary):
@@ -272,12 +273,12 @@ def render_eaf(
         who = turn["who"]
         if who not in speaker_tiers:  # a speaker no longer on the roster, or nobody marked
             label = one_line(turn["label"] or who or _("Unattributed"))
-            tier_id = _unique(label, who or "", taken)
+            tier_id = unique_tier_name(label, who or "", taken)
             speaker_tiers[who] = (tier_id, "" if who is None else tier_id, [])
         speaker_tiers[who][2].append((start, end, turn.get("text", "")))
     tiers = [(tid, part, UTTERANCE, spans) for tid, part, spans in speaker_tiers.values()]
     for number, lane in enumerate(_note_lanes(summary, offset, end_ms), start=1):
-        name = notes_name if number == 1 else _unique(f"{notes_name} {number}", "", taken)
+        name = notes_name if number == 1 else unique_tier_name(f"{notes_name} {number}", "", taken)
         tiers.append((name, "", NOTE, lane))
 
     # Time slots: two per annotation, numbered in time order.

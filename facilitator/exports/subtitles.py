@@ -39,18 +39,21 @@ began, each break, and each note at its time with its speaker, tags and author. 
 text never contains ``-->`` or a blank line, which would end or break the block.
 
 SubRip (``HH:MM:SS,mmm``) has no comments, so it holds the cues only. It never carries
-real names, not even when the summary was built with them: SubRip cannot say that a file
+real names, not even when the summary was built with them (a name heard in the words is
+its pseudonym): SubRip cannot say that a file
 contains real names except in a cue shown on screen, and a subtitle file is easily
 passed on. WebVTT with real names opens with a comment that says so and lists them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
 from facilitator.core.notes import tags_text
 from facilitator.core.timefmt import local_time
+from facilitator.core.transcript import join_words, pseudonymise
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.markdown import speaker_name, wall_s
 from facilitator.i18n import _
@@ -98,12 +101,28 @@ def has_words(summary: dict[str, Any]) -> bool:
     return bool(section and section.get("statements"))
 
 
-def spoken_cues(summary: dict[str, Any]) -> list[tuple[float, float, str, str]]:
+def pseudonymous_words(summary: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
+    """A statement's words with every real name heard as its pseudonym, also in a summary
+    built with real names: for the formats that never carry them (SubRip, TextGrid)."""
+    names = summary.get("names", {}) if summary.get("with_names") else {}
+    pairs = [(names[pid], label) for pid, label, _role in voices(summary) if names.get(pid)]
+    if not pairs:
+        return lambda statement: statement["text"]
+    return lambda statement: join_words(pseudonymise([w[2] for w in statement["words"]], pairs))
+
+
+def spoken_cues(
+    summary: dict[str, Any], pseudonyms_only: bool = False
+) -> list[tuple[float, float, str, str]]:
     """(start, end, speaker, words) per cue, in seconds from the start of the recording: a
     statement each when the summary has a transcript, else a turn each with the
-    placeholder for the words."""
+    placeholder for the words. ``pseudonyms_only``: the words without real names even in
+    a summary built with them."""
     if not has_words(summary):
         return [(start, end, who, PLACEHOLDER) for start, end, who in cues(summary)]
+    words_of = (
+        pseudonymous_words(summary) if pseudonyms_only else lambda statement: statement["text"]
+    )
     offset = recording_offset(summary)
     out = []
     for statement in summary["transcript"]["statements"]:
@@ -112,7 +131,7 @@ def spoken_cues(summary: dict[str, Any]) -> list[tuple[float, float, str, str]]:
         if statement["end_s"] - offset <= 0 or not statement["text"]:
             continue
         who = speaker_label(statement["who"], statement["label"]) or _("Unattributed")
-        out.append((start, end, who, one_line(statement["text"])))
+        out.append((start, end, who, one_line(words_of(statement))))
     return out
 
 
@@ -286,7 +305,8 @@ def render_vtt(summary: dict[str, Any]) -> str:
 def render_srt(summary: dict[str, Any]) -> str:
     """The turns as SubRip cues: pseudonyms only, no comments (see the module)."""
     blocks = []
-    for number, (start, end, speaker, words) in enumerate(spoken_cues(summary), start=1):
+    cues = spoken_cues(summary, pseudonyms_only=True)
+    for number, (start, end, speaker, words) in enumerate(cues, start=1):
         blocks.append(
             f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n"
             f"{escape(speaker)}: {cue_words(words)}"

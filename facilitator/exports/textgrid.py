@@ -20,22 +20,27 @@ participant in roster order, named with the pseudonym (made unique: Praat finds 
 name); a speaker no longer on the roster who had turns gets a tier after them. An interval
 tier covers the whole grid without gaps: each turn is an interval whose text is ``…``
 (the placeholder the transcriber replaces with the words), and the time between turns is
-an interval with empty text. Then a ``TextTier`` named ``Notes`` with a point per note at
-its time, marked ``[speaker] text #tag``; Praat allows one point per moment, so a note
-taken in the same millisecond as the one before is put a millisecond later.
+an interval with empty text. When the session has a transcript (``facilitator
+transcribe``), each speaker's tier holds their statements instead, each an interval with
+its words, and words spoken while nobody was marked are on a tier ``Unattributed``.
+Then a ``TextTier`` named ``Notes`` with a point per note at its time, marked
+``[speaker] text #tag``; Praat allows one point per moment, so a note taken in the same
+millisecond as the one before is put a millisecond later.
 
-Names: pseudonyms only, even when the summary was built with real names: a TextGrid has no
-place to say that it contains them.
+Names: pseudonyms only, even when the summary was built with real names (a real name heard
+in the words is its pseudonym too): a TextGrid has no place to say that it contains them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from facilitator.exports.eaf import note_value, xml_text
+from facilitator.exports.eaf import note_value, unique_tier_name, xml_text
 from facilitator.exports.subtitles import (
     PLACEHOLDER,
+    has_words,
     one_line,
+    pseudonymous_words,
     recording_offset,
     speaker_label,
     voices,
@@ -57,42 +62,42 @@ def _text(value: str) -> str:
     return '"' + one_line(xml_text(value)).replace('"', '""') + '"'
 
 
-def _unique(name: str, pid: str, taken: set[str]) -> str:
-    candidate = name or pid
-    if candidate in taken:
-        candidate = f"{name} ({pid})"
-    number = 2
-    while candidate in taken:
-        candidate = f"{name} ({pid}) {number}"
-        number += 1
-    taken.add(candidate)
-    return candidate
-
-
 def speaker_tiers(
     summary: dict[str, Any], end: float
-) -> list[tuple[str, list[tuple[float, float]]]]:
-    """(tier name, [(start, end)] of each turn) per speaker, on the recording's clock."""
+) -> list[tuple[str, list[tuple[float, float, str]]]]:
+    """(tier name, [(start, end, text)]) per speaker, on the recording's clock: the turns
+    with the placeholder, or the statements with their words (pseudonyms only) when the
+    session has a transcript."""
     offset = recording_offset(summary)
     taken = {_("Notes")}
-    tiers: dict[str, tuple[str, list[tuple[float, float]]]] = {}
+    tiers: dict[str | None, tuple[str, list[tuple[float, float, str]]]] = {}
     for pid, label, _role in voices(summary):
-        tiers[pid] = (_unique(label, pid, taken), [])
-    for turn in summary["turns"]:
-        start = max(0.0, round(turn["start_s"] - offset, 3))
-        stop = min(end, round(turn["end_s"] - offset, 3))
+        tiers[pid] = (unique_tier_name(label, pid, taken), [])
+    if has_words(summary):
+        words_of = pseudonymous_words(summary)
+        spans = [
+            (s["start_s"], s["end_s"], s["who"], s["label"], one_line(words_of(s)))
+            for s in summary["transcript"]["statements"]
+            if s["text"]
+        ]
+    else:
+        spans = [
+            (t["start_s"], t["end_s"], t["who"], t["label"], PLACEHOLDER) for t in summary["turns"]
+        ]
+    for start_s, end_s, who, label, text in spans:
+        start = max(0.0, round(start_s - offset, 3))
+        stop = min(end, round(end_s - offset, 3))
         if stop <= start:
             continue
-        who = turn["who"]
-        if who not in tiers:  # a speaker no longer on the roster
-            label = one_line(speaker_label(who, turn["label"]))
-            tiers[who] = (_unique(label, who, taken), [])
-        spans = tiers[who][1]
-        if spans and start < spans[-1][1]:  # never overlapping on one tier
-            start = spans[-1][1]
+        if who not in tiers:  # a speaker no longer on the roster, or nobody marked
+            name = one_line(speaker_label(who, label) or _("Unattributed"))
+            tiers[who] = (unique_tier_name(name, who or "", taken), [])
+        on_tier = tiers[who][1]
+        if on_tier and start < on_tier[-1][1]:  # never overlapping on one tier
+            start = on_tier[-1][1]
             if stop <= start:
                 continue
-        spans.append((start, stop))
+        on_tier.append((start, stop, text))
     return list(tiers.values())
 
 
@@ -108,14 +113,14 @@ def note_points(summary: dict[str, Any], end: float) -> list[tuple[float, str]]:
     return points
 
 
-def _interval_tier(name: str, spans: list[tuple[float, float]], end: float) -> list[str]:
-    """An interval tier's lines: the turns, with empty intervals between them."""
+def _interval_tier(name: str, spans: list[tuple[float, float, str]], end: float) -> list[str]:
+    """An interval tier's lines: the turns or statements, with empty intervals between."""
     intervals: list[tuple[float, float, str]] = []
     at = 0.0
-    for start, stop in spans:
+    for start, stop, text in spans:
         if start > at:
             intervals.append((at, start, ""))
-        intervals.append((start, stop, PLACEHOLDER))
+        intervals.append((start, stop, text))
         at = stop
     if at < end or not intervals:
         intervals.append((at, end, ""))

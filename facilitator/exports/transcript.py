@@ -1,4 +1,5 @@
-"""A transcript skeleton: one paragraph per speaker turn, for a transcriber to fill in.
+"""The transcript for MAXQDA and NVivo: a paragraph per speaker turn for a transcriber to
+fill in, or per statement with its words once the session is transcribed.
 
 The layout is the one MAXQDA's focus-group import expects, and ATLAS.ti's speaker
 recognition reads the same way:
@@ -62,7 +63,7 @@ def no_colon(text: str) -> str:
 
 
 def render_transcript(summary: dict[str, Any]) -> str:
-    """The skeleton as text (see the module)."""
+    """The transcript as text (see the module)."""
     with_names = bool(summary.get("with_names"))
     names: dict[str, str] = summary.get("names", {}) if with_names else {}
     lines: list[str] = []

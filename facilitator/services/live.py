@@ -26,6 +26,7 @@ from facilitator.core.session import (
 )
 from facilitator.core.talk import MODERATOR as SPEAKER_MODERATOR
 from facilitator.core.text import visible
+from facilitator.i18n import _
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
 from facilitator.store.session_store import SessionDamaged, SessionStore, previous_stage_store
 
@@ -143,15 +144,11 @@ class LiveSession:
         """The moderator has one journal; each assistant process takes the first free one."""
         if writer != ASSISTANT:
             return self.store.open_writer(writer)
-        for number in range(1, MAX_ASSISTANTS + 1):
-            name = ASSISTANT if number == 1 else f"{ASSISTANT}-{number}"
-            try:
-                journal = self.store.open_writer(name)
-            except JournalLocked:
-                continue
-            self.writer_name = name
-            return journal
-        raise JournalLocked(f"{MAX_ASSISTANTS} assistant views are open already")
+        journal = self.store.open_free_writer(ASSISTANT, MAX_ASSISTANTS)
+        if journal is None:
+            raise JournalLocked(_("{count} assistant views are open already", count=MAX_ASSISTANTS))
+        self.writer_name = journal.writer
+        return journal
 
     @property
     def owns_clock(self) -> bool:

@@ -30,7 +30,7 @@ from facilitator.core.transcript_edits import (
 )
 from facilitator.i18n import _
 from facilitator.services.live import ASSISTANT, MODERATOR, LiveSession
-from facilitator.store.journal import JournalLocked
+from facilitator.store.journal import JournalLocked, JournalWriter
 from facilitator.store.session_store import SessionStore
 from facilitator.store.transcript_store import TranscriptStore
 
@@ -94,14 +94,10 @@ class TranscriptReview(LiveSession):
         self.edits = EditableTranscript(self.machine, self.state)
         return True
 
-    def _open_review_journal(self, base: str):
-        for number in range(1, MAX_REVIEWERS + 1):
-            name = base if number == 1 else f"{base}-{number}"
-            try:
-                journal = self.store.open_writer(name)
-            except JournalLocked:
-                continue
-            self.writer_name = name
+    def _open_review_journal(self, base: str) -> JournalWriter:
+        journal = self.store.open_free_writer(base, MAX_REVIEWERS)
+        if journal is not None:
+            self.writer_name = journal.writer
             return journal
         raise JournalLocked(
             _("{count} transcript views of this session are open already", count=MAX_REVIEWERS)

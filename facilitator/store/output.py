@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from facilitator.disk import fsync_dir
+from facilitator.disk import fsync_dir, process_alive
 from facilitator.i18n import _
 
 FILE_MODE = 0o600
@@ -33,16 +33,6 @@ STDOUT = "-"
 
 class OutputError(Exception):
     """The path cannot be written; the message is one line for the user."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_stale_temps(target: Path) -> None:
@@ -57,7 +47,7 @@ def clean_stale_temps(target: Path) -> None:
             continue
         middle = name[len(prefix) : -len(".tmp")].split(".")
         if middle and middle[0].isdigit():
-            if _alive(int(middle[0])):
+            if process_alive(int(middle[0])):
                 continue
         else:  # an older name without its writer's pid: only once it is surely abandoned
             try:

@@ -43,10 +43,11 @@ from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo
 from facilitator.core.text import visible
-from facilitator.disk import fsync_dir
+from facilitator.disk import fsync_dir, process_alive
 from facilitator.i18n import _
 from facilitator.store.journal import (
     FILE_MODE,
+    JournalLocked,
     JournalWriter,
     StorageError,
     read_journal,
@@ -766,6 +767,16 @@ class SessionStore:
             journal.seq = max([journal.seq, *known])
         return journal
 
+    def open_free_writer(self, base: str, most: int) -> JournalWriter | None:
+        """The first of the journals ``base``, ``base-2`` ... ``base-{most}`` that no other
+        process holds (its ``writer`` says which), or None if every one is held."""
+        for number in range(1, most + 1):
+            try:
+                return self.open_writer(base if number == 1 else f"{base}-{number}")
+            except JournalLocked:
+                continue
+        return None
+
     def journal_paths(self) -> list[Path]:
         return sorted(self.path.glob(f"{JOURNAL_PREFIX}*.jsonl"))
 
@@ -880,19 +891,9 @@ def clean_stale_staging(sessions_dir: Path) -> None:
         if not name.startswith(STAGING_PREFIX):
             continue
         pid = name.rsplit(".", 1)[-1]
-        if pid.isdigit() and _process_alive(int(pid)):
+        if pid.isdigit() and process_alive(int(pid)):
             continue
         shutil.rmtree(sessions_dir / name, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def is_session_dir(path: Path) -> bool:

@@ -112,6 +112,8 @@ def _die_with_parent() -> None:
 def stale_app_processes(session_path: Path) -> list[int]:
     """Served app processes of ``session_path`` whose server is gone (a ``kill -9`` of an
     older server, before processes were tied to it)."""
+    from facilitator.disk import process_alive
+
     wanted = str(session_path.resolve())
     found: list[int] = []
     for entry in Path("/proc").iterdir():
@@ -128,23 +130,10 @@ def stale_app_processes(session_path: Path) -> list[int]:
         if environ.get(SERVED_ENV) != wanted:
             continue
         server = environ.get(SERVER_ENV, "")
-        if server.isdigit() and _alive(int(server)):
+        if server.isdigit() and process_alive(int(server)):
             continue
         found.append(int(entry.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is gone
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def reap_stale(session_path: Path) -> int:
@@ -283,10 +272,15 @@ class SessionServer(Server):
         name, port = host_of(request.headers.get("Host", ""))
         origin = request.headers.get("Origin")
         if name not in self.hosts or (port or "80") != str(self.port):
-            log.warning("refused a request for another host from %s", request.remote)
+            log.warning(
+                _("refused a request for another host from {address}", address=request.remote)
+            )
             raise web.HTTPForbidden(text=_("This address is not the one facilitator serves."))
         if origin is not None and origin.lower() != f"http://{request.headers['Host'].lower()}":
-            log.warning("refused a request from another page's origin from %s", request.remote)
+            log.warning(
+                _("refused a request from another page's origin from {address}",
+                  address=request.remote)
+            )  # fmt: skip
             raise web.HTTPForbidden(text=_("Refused: the request came from another web page."))
         return await handler(request)
 
@@ -296,7 +290,10 @@ class SessionServer(Server):
             return await handler(request)
         given = request.query.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
         if not hmac.compare_digest(given.encode(), self.token.encode()):
-            log.warning("refused a request without a valid token from %s", request.remote)
+            log.warning(
+                _("refused a request without a valid token from {address}",
+                  address=request.remote)
+            )  # fmt: skip
             raise web.HTTPForbidden(
                 text=_("An access token is required: use the link printed by facilitator serve.")
             )
@@ -348,17 +345,21 @@ class SessionServer(Server):
         except asyncio.CancelledError:
             await websocket.close()
         except Exception as error:  # a broken tab must not take the server down
-            log.error("the assistant's view ended with an error: %s", type(error).__name__)
+            log.error(
+                _("the assistant's view ended with an error: {error}", error=type(error).__name__)
+            )
         finally:
             if service is not None:
                 await service.stop()
                 process = service._process
                 if process is not None and process.returncode and process.returncode > 0:
                     log.error(
-                        "the assistant's view of a browser tab ended with an error (exit code "
-                        "%s); the details are in %s",
-                        process.returncode,
-                        self.errors or "its error output",
+                        _(
+                            "the assistant's view of a browser tab ended with an error (exit "
+                            "code {code}); the details are in {where}",
+                            code=process.returncode,
+                            where=self.errors or _("its error output"),
+                        )
                     )
         return websocket
 

@@ -68,7 +68,10 @@ class SummaryScreen(Translated, Screen[None]):
             "export('transcript')",
             N_("Transcript"),
             id="summary.transcript",
-            tooltip=N_("Write a speaker-prefixed transcript skeleton"),
+            tooltip=N_(
+                "Write the transcript for MAXQDA or NVivo: a paragraph per speaker turn, "
+                "or per statement with its words once transcribed"
+            ),
         ),
         Binding("a", "export_all", N_("All"), id="summary.all", tooltip=N_("Write every export")),
         Binding(
