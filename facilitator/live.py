@@ -53,13 +53,17 @@ class LiveSession:
         self.tail = JournalTail()
         for path in store.journal_paths():
             self.tail.skip_to_end(path)
-        loaded = store.read_events()
-        self.problems = list(loaded.problems)
+        # The state: from the snapshot of the folded state and the journals' tails when it
+        # fits them (a long session opens as fast as a short one), else folded from every
+        # event (see ``store.snapshot``: a cache, checked against the journals)
+        resumed = store.resume(self.info)
+        loaded = None if resumed is not None else store.read_events()
+        self.problems = list(loaded.problems) if loaded is not None else []
         # --- damaged files: copied aside and rebuilt from what can be read, before anything
         # writes to them, and said so with the other problems (SessionStore.repair) ---
         self.problems.extend(store.repair(loaded))
         # --- end of damaged files ---
-        self.state = self._fold(loaded.events)
+        self.state = resumed.state if resumed is not None else self._fold(loaded.events)  # type: ignore[union-attr]
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
         gc.freeze()
@@ -73,7 +77,7 @@ class LiveSession:
                 self.problems.append(
                     "the last write before the crash was incomplete and was not saved"
                 )
-            self._announce_open(loaded.events)
+            self._announce_open()
 
     def _fold(self, events: list[Event]) -> SessionState:
         return state_of(self.info, events)
@@ -103,7 +107,7 @@ class LiveSession:
     def now(self) -> float:
         return self.clock.now()
 
-    def _announce_open(self, events: list[Event]) -> None:
+    def _announce_open(self) -> None:
         now = self.now()
         if not self.owns_clock:
             self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
@@ -113,8 +117,9 @@ class LiveSession:
             self.record(ev.OPENED)
             self.started_now = True
             return
-        mine = [e for e in events if e.writer == self.writer_name]
-        last_event = mine[-1].at if mine else self.state.last_at
+        assert self.journal is not None
+        mine = self.journal.last_at  # this writer's last event, from its journal's end
+        last_event = mine if mine is not None else self.state.last_at
         alive = self.store.last_alive(self.writer_name)
         down_since = max(last_event, alive or 0.0)
         down_since = min(down_since, now)
@@ -403,7 +408,8 @@ class LiveSession:
                 self.record(ev.CLOSED)
             # --- a checkpoint that could not be written (a full disk) never raises, as it also
             # runs in a worker beside the view; at the close it is said (journals hold all) ---
-            if self.store.checkpoint() < 0:
+            self.store.wait_for_checkpoint()  # a periodic one, in its own process
+            if self.store.checkpoint(self.state) < 0:
                 raise StorageError(self.store.checkpoint_problem or "")
             # --- end of the checkpoint at the close ---
         finally:

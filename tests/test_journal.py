@@ -434,7 +434,13 @@ def test_atomic_storage_leaves_no_temp_files_and_loads(store):
             writer.append(T0 + n, ev.GOTO, {"phase": "main"})
         assert store.checkpoint() == n + 1
     names = sorted(p.name for p in store.path.iterdir())
-    assert names == ["journal-moderator.jsonl", "session.json", "session.meta.json"]
+    # and the snapshot of the folded state, a cache for the next start (store/snapshot.py)
+    assert names == [
+        "journal-moderator.jsonl",
+        "session.json",
+        "session.meta.json",
+        "state.snapshot",
+    ]
     document = json.loads(store.db_path.read_text(encoding="utf-8"))
     assert set(document) == {"meta", "guide", "full_guide", "participants", "carried", "events"}
     db = TinyDB(store.db_path, storage=AtomicJSONStorage)

@@ -404,10 +404,11 @@ class LiveScreen(Screen[None]):
         self.run_worker(self._checkpoint, thread=True, exclusive=True, group="checkpoint")
 
     def _checkpoint(self) -> None:
-        """The TinyDB copy of the events, in a thread. Its failing loses nothing (the journals
-        hold every event) but is said, so that a filling disk is noticed."""
+        """The TinyDB copy of the events and the snapshot of the state, in a child process
+        that this thread waits for (off the key path). Its failing loses nothing (the
+        journals hold every event) but is said, so that a filling disk is noticed."""
         store = self.live.store
-        if store.checkpoint() < 0 and store.checkpoint_problem:
+        if store.checkpoint_apart() < 0 and store.checkpoint_problem:
             self.app.call_from_thread(
                 self.notify,
                 _(
