@@ -174,7 +174,7 @@ def build_session(
     never had a checkpoint.
     """
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
 
     clock = FakeClock(start)
     name = f"template-{total}" + ("-checkpointed" if checkpointed else "")

@@ -51,7 +51,7 @@ PER_ROUND = 20
 
 def one_round(template: Path, last_at: float, work: Path) -> tuple[list[float], list[float]]:
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     copy_session(template, work)

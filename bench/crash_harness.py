@@ -56,7 +56,7 @@ if str(ROOT) not in sys.path:
 from facilitator.core import events as ev  # noqa: E402
 from facilitator.core.guide import load_guide  # noqa: E402
 from facilitator.core.session import state_of  # noqa: E402
-from facilitator.simulate import GeneratorPlan, generate_script  # noqa: E402
+from facilitator.services.simulate import GeneratorPlan, generate_script  # noqa: E402
 from facilitator.store.journal import read_journal  # noqa: E402
 from facilitator.store.session_store import SessionDamaged, SessionStore  # noqa: E402
 

@@ -46,7 +46,7 @@ def build(base: Path, turns: int, notes: int) -> Path:
     from facilitator.core.guide import load_guide
     from facilitator.core.session import Participant
     from facilitator.core.talk import MODERATOR
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     clock = FakeClock(START)

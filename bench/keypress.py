@@ -201,7 +201,7 @@ async def bare_round(presses: int) -> dict[str, list[float]]:
 def child(template: str, last_at: float, work: str, presses: int, checkpoints: int) -> None:
     """One round, in its own process: print the figures as JSON."""
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     copy_session(Path(template), Path(work))

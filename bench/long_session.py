@@ -3,7 +3,7 @@
     .venv/bin/python bench/long_session.py [--hours 4] [--participants 10] [--changes 10000]
                                            [--notes 2000] [--seed 8] [--json FILE]
 
-Method. A generated script (``facilitator.simulate.generate_script``: 4 hours, 10
+Method. A generated script (``facilitator.services.simulate.generate_script``: 4 hours, 10
 participants, about 10,000 speaker changes and 2,000 notes, moves through the guide, a
 break) is played in the moderator's real live view: the app is built as ``facilitator
 simulate --view`` builds it (``make_simulation_app``) and run with ``App.run_test`` at
@@ -116,10 +116,10 @@ async def play(
 ) -> dict:
     """Play the script in the live view; returns the figures (and the live session, closed).
     With ``presses`` 0 no keys are pressed: the session is exactly the script's."""
-    from facilitator import simulate as sim
     from facilitator.core.clock import FakeClock
     from facilitator.core.guide import load_guide
-    from facilitator.live import LiveSession
+    from facilitator.services import simulate as sim
+    from facilitator.services.live import LiveSession
     from facilitator.ui.simulation import make_simulation_app
 
     script = sim.load_script(script_path)
@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=8)
     args = p.parse_args(argv)
 
-    from facilitator import simulate as sim
     from facilitator.core.guide import load_guide
+    from facilitator.services import simulate as sim
 
     with tempfile.TemporaryDirectory(prefix="facilitator-long-") as tmp:
         work = Path(tmp)

@@ -66,7 +66,7 @@ def build(base: Path, turns: int) -> tuple[Path, float]:
     from facilitator.core.guide import load_guide
     from facilitator.core.session import Participant
     from facilitator.core.talk import MODERATOR
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     clock = FakeClock(START)
@@ -108,7 +108,7 @@ def recompute_times(folder: Path, last_at: float, calls: int) -> dict[str, list[
     from facilitator.core.events import Event
     from facilitator.core.talk import ALL, phase_scope
     from facilitator.core.talk_figures import nudges, talk_figures
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     live = LiveSession(
@@ -158,7 +158,7 @@ async def frame_round(live, presses: int) -> list[float]:
 
 def child(template: str, last_at: float, work: str, presses: int) -> None:
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     copy_session(Path(template), Path(work))

@@ -6,7 +6,8 @@ Usage::
     python scripts/extract_messages.py -o FILE    # write them to FILE
     python scripts/extract_messages.py --check    # exit 1 if nb.toml lacks any
 
-A message is the first argument of a call to the plain name ``_`` when that
+A message is the first argument of a call to the plain name ``_`` (or ``N_``, which
+marks a message declared at import and translated where it is shown) when that
 argument is a string constant (implicitly concatenated literals arrive as one
 constant). ``--check`` also reports translations whose ``{placeholder}`` fields
 differ from the English message's, and stale catalogue entries (keys that are
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "facilitator"
-CATALOGUE = PACKAGE / "locale" / "nb.toml"
+CATALOGUE = PACKAGE / "i18n" / "locale" / "nb.toml"
 
 
 def messages_in_source(source: str, filename: str = "<string>") -> list[tuple[str, int]]:
@@ -34,7 +35,7 @@ def messages_in_source(source: str, filename: str = "<string>") -> list[tuple[st
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id == "_"
+            and node.func.id in ("_", "N_")
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)

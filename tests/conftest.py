@@ -12,7 +12,7 @@ from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import Participant
 from facilitator.i18n import set_language
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 
 ROOT = Path(__file__).resolve().parent.parent

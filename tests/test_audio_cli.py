@@ -18,7 +18,7 @@ import pytest
 from pydub import AudioSegment
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from tests.conftest import venv_bin
 
 RATE = 48000

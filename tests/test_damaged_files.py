@@ -26,12 +26,12 @@ from pathlib import Path
 import pytest
 from conftest import GUIDES, START
 
-from facilitator import cli
+from facilitator.cli import commands as cli
 from facilitator.core.clock import FakeClock
 from facilitator.core.events import Event
 from facilitator.core.guide import load_guide
 from facilitator.core.session import SessionInfo, state_of
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store import session_store
 from facilitator.store.journal import read_journal
 from facilitator.store.session_store import (
@@ -255,7 +255,7 @@ async def through_run(recorded: Recorded, capsys, clock) -> Outcome:
     made: list = []
     patch = pytest.MonkeyPatch()
     patch.setattr(cli, "_run_app", lambda app: made.append((app, app.live)) or 0)
-    patch.setattr("facilitator.live.SystemClock", lambda: clock)
+    patch.setattr("facilitator.services.live.SystemClock", lambda: clock)
     try:
         code, _out, err = in_process(recorded.sessions, "run", recorded.info.id, capsys=capsys)
     finally:
@@ -272,7 +272,7 @@ async def through_start_screen(recorded: Recorded, capsys, clock) -> Outcome:
     found and done."""
     app = make_home_app(recorded.sessions, GUIDES)
     patch = pytest.MonkeyPatch()
-    patch.setattr("facilitator.live.SystemClock", lambda: clock)
+    patch.setattr("facilitator.services.live.SystemClock", lambda: clock)
     try:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             assert isinstance(app.screen, HomeScreen)

@@ -28,7 +28,7 @@ from facilitator.exports import renderer
 from facilitator.exports.html import render_html
 from facilitator.exports.markdown import render_markdown
 from facilitator.i18n import set_language
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from tests.conftest import venv_bin
 

@@ -24,7 +24,7 @@ from facilitator.exports import renderer
 from facilitator.exports.csv_matrix import render_csv
 from facilitator.exports.subtitles import render_srt, render_vtt
 from facilitator.exports.transcript import render_transcript
-from facilitator.live import ASSISTANT, LiveSession
+from facilitator.services.live import ASSISTANT, LiveSession
 from tests.conftest import venv_bin
 
 GOLDEN = Path(__file__).parent / "golden"

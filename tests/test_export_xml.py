@@ -23,7 +23,7 @@ from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, renderer
 from facilitator.exports.eaf import render_eaf
 from facilitator.exports.qdpx import render_qdpx
-from facilitator.live import ASSISTANT, LiveSession
+from facilitator.services.live import ASSISTANT, LiveSession
 from tests.conftest import venv_bin
 from tests.test_export_text import check_golden, summary_of, to
 

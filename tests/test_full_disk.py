@@ -31,7 +31,7 @@ from conftest import GUIDES, START
 
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.journal import StorageError, read_journal
 from facilitator.store.session_store import (
     SessionStore,
@@ -331,7 +331,7 @@ def test_closing_the_app_on_a_full_disk_warns_and_does_not_crash(
 ) -> None:
     """A bare ``facilitator`` (the start screen) whose session cannot be closed cleanly: the
     closing event and the checkpoint fail, the command says so in one line."""
-    from facilitator import cli
+    from facilitator.cli import commands as cli
 
     store = create(disk.sessions, clock)
     live = LiveSession(store, clock=clock)

@@ -73,7 +73,7 @@ def test_every_message_has_a_translation(
     messages: dict[str, list[str]], catalogue: dict[str, str]
 ) -> None:
     missing, _mismatched = extract_messages.problems(messages, catalogue)
-    assert not missing, "no bokmål translation in facilitator/locale/nb.toml for:\n" + "\n".join(
+    assert not missing, "no bokmål translation in nb.toml for:\n" + "\n".join(
         f"  {m!r} ({', '.join(messages[m])})" for m in missing
     )
 
@@ -212,7 +212,7 @@ sys.path.insert(0, {tests!r})
 from conftest import GUIDES, PARTICIPANTS, START
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.confirm import ConfirmScreen

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from facilitator import simulate as sim
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import state_of
 from facilitator.core.summary import build_summary
-from facilitator.live import LiveSession
+from facilitator.services import simulate as sim
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 
 pytestmark = pytest.mark.slow

@@ -23,7 +23,7 @@ from facilitator.core.study import build_recap
 from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS
 from facilitator.exports.markdown import render_markdown
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen

@@ -19,7 +19,7 @@ from facilitator.core.clock import FakeClock
 from facilitator.core.notes import TAG_ALIASES, TAGS, author_of, parse_note
 from facilitator.core.summary import build_summary
 from facilitator.exports.markdown import render_markdown
-from facilitator.live import ASSISTANT, LiveSession
+from facilitator.services.live import ASSISTANT, LiveSession
 from facilitator.store.journal import JournalLocked
 from facilitator.store.session_store import SessionStore
 from tests.conftest import venv_bin

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList
 
 from facilitator.core.clock import FakeClock
 from facilitator.core.summary import build_summary
-from facilitator.live import ASSISTANT, LiveSession
+from facilitator.services.live import ASSISTANT, LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app, make_assist_app

@@ -36,13 +36,13 @@ from pathlib import Path
 import pytest
 from conftest import GUIDES, venv_bin
 
-from facilitator import cli
+from facilitator.cli import commands as cli
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import state_of
-from facilitator.exporting import write_export
 from facilitator.exports import FORMATS
-from facilitator.live import LiveSession
+from facilitator.services.exporting import write_export
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore, parse_participant
 
 PEOPLE = [
@@ -608,7 +608,7 @@ def test_beyond_loopback_only_the_right_token_gets_in(served_session: tuple[Path
 CRASH_ON_NOTE = """
 # Loaded by every Python process of the test's served view (PYTHONPATH): the assistant's
 # view crashes when it saves a note, with the note's text in a local variable, as a bug would.
-import facilitator.live as _live
+import facilitator.services.live as _live
 
 
 def _add_note(self, raw):
@@ -655,7 +655,7 @@ def test_a_crash_of_the_served_view_does_not_spill_the_session_into_the_log(
 
 
 def test_no_token_only_on_loopback() -> None:
-    from facilitator.serve import is_loopback
+    from facilitator.ui.serve import is_loopback
 
     for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
         assert is_loopback(host), host

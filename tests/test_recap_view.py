@@ -28,11 +28,11 @@ from test_study import (
     play_stage_1,
 )
 
-from facilitator import cli
+from facilitator.cli import commands as cli
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import state_of
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen

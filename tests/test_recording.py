@@ -26,8 +26,8 @@ from facilitator.core.guide import load_guide
 from facilitator.core.session import state_of
 from facilitator.core.summary import build_summary
 from facilitator.exports.markdown import render_markdown
-from facilitator.live import LiveSession
-from facilitator.recording import Recording
+from facilitator.services.live import LiveSession
+from facilitator.services.recording import Recording
 from tests.conftest import GUIDES, PARTICIPANTS
 
 
@@ -437,7 +437,7 @@ async def test_r_refuses_without_consent_then_records_after_the_checklist(
 async def test_the_assistants_view_shows_the_moderators_recording(
     live: LiveSession, recording: Recording, clock: FakeClock
 ) -> None:
-    from facilitator.live import ASSISTANT
+    from facilitator.services.live import ASSISTANT
     from facilitator.ui.app import make_assist_app
 
     consent_all(live)

@@ -24,7 +24,7 @@ import pytest
 from conftest import GUIDES, venv_bin
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 
 pytestmark = [

@@ -18,7 +18,7 @@ from facilitator.core.session import (
     previous_phase_target,
     previous_question_target,
 )
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.journal import JournalLocked, read_journal
 from facilitator.store.session_store import SessionStore, parse_participant
 

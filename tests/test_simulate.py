@@ -22,10 +22,10 @@ from test_tmux import (  # noqa: F401  (fixtures)
     tmux,
 )
 
-from facilitator import simulate as sim
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
-from facilitator.live import LiveSession
+from facilitator.services import simulate as sim
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 
 GUIDE = GUIDES / "seed-en.toml"

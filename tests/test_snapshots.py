@@ -6,7 +6,7 @@ Review changed snapshots with ``pytest --snapshot-update`` and look at the SVGs 
 from __future__ import annotations
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen
 

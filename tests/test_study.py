@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from facilitator import cli
+from facilitator.cli import commands as cli
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import Participant, SessionInfo, SessionState, state_of
@@ -27,7 +27,7 @@ from facilitator.core.study import build_recap, build_study, open_follow_ups, pl
 from facilitator.core.talk import MODERATOR
 from facilitator.core.talk_figures import talk_figures
 from facilitator.exports.study import render_recap_markdown, render_study_markdown
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore, previous_stage_store, study_sessions
 from tests.conftest import GUIDES, venv_bin
 

@@ -32,7 +32,7 @@ from facilitator.core.talk_figures import (
     talk_figures,
 )
 from facilitator.exports.markdown import render_markdown
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from tests.conftest import GUIDES, PARTICIPANTS
 

@@ -15,7 +15,7 @@ from facilitator.core.clock import FakeClock
 from facilitator.core.guide import load_guide
 from facilitator.core.session import Participant
 from facilitator.core.talk import MODERATOR
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen

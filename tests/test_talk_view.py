@@ -8,7 +8,7 @@ import pytest
 from facilitator.core.clock import FakeClock
 from facilitator.core.talk import ALL, MODERATOR
 from facilitator.core.talk_figures import TalkFigures, talk_figures
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 from facilitator.ui.app import make_app
 from facilitator.ui.screens.live import LiveScreen

@@ -28,7 +28,7 @@ from test_tmux import (  # noqa: F401  (fixtures)
 )
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 
 pytestmark = pytest.mark.slow
 

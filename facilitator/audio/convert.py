@@ -57,7 +57,7 @@ from typing import IO
 from pydub.utils import get_encoder_name, which
 
 from facilitator.core.audio import AUDIO_FORMATS
-from facilitator.exports.csv_matrix import BOM, DELIMITER
+from facilitator.core.spreadsheet import BOM, DELIMITER
 from facilitator.i18n import _
 
 RATE = 48_000

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from facilitator.disk import fsync_dir
 from facilitator.i18n import _
-from facilitator.store.journal import fsync_dir
 
 HEADER_BYTES = 44
 _MAX_DATA_BYTES = 0xFFFF_FFFF - (HEADER_BYTES - 8)  # the RIFF size field is 32 bits

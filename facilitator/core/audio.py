@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from facilitator.core.guide import ChecklistItem, Guide
+from facilitator.core.nudges import Nudge
 from facilitator.core.talk import MODERATOR, TalkLedger
 from facilitator.i18n import _
 
 if TYPE_CHECKING:
     from facilitator.core.session import Participant, SessionState
-    from facilitator.core.talk_figures import Nudge
 
 AUDIO_DIR = "audio"  # the recording's folder inside the session folder
 AUDIO_FORMATS = ("flac", "mp3", "opus")  # what the recording can be exported as
@@ -275,8 +275,6 @@ UNATTRIBUTED_AFTER_S = 5.0  # speech with nobody marked this long: "press who sp
 def voice_nudges(state: SessionState, now_s: float) -> list[Nudge]:
     """Reminders from the voice-activity assist, while recording: speech with nobody marked,
     and the marked speaker quiet for the guide's ``voice_close_after_s``."""
-    from facilitator.core.talk_figures import Nudge
-
     settings = state.guide.settings
     audio = state.audio
     if audio.current is None or settings.voice_assist < 0.5:

@@ -7,6 +7,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from facilitator.core.guide import Settings
+from facilitator.core.nudges import Nudge
 from facilitator.core.session import Participant
 from facilitator.core.talk import ALL, MODERATOR, TalkLedger, gini
 
@@ -173,16 +174,6 @@ def _longest_turns(ledger: TalkLedger, now_s: float, scope: str) -> dict[str, fl
         if spent > longest.get(turn.who, 0.0):
             longest[turn.who] = spent
     return longest
-
-
-@dataclass(frozen=True)
-class Nudge:
-    key: str  # stable, so a dismissal can name it
-    text_id: str  # "silent", "share" or "moderator"
-    who: str = ""
-    label: str = ""
-    minutes: float = 0.0
-    share: float = 0.0
 
 
 def nudges(

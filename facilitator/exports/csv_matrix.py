@@ -40,11 +40,9 @@ import csv
 import io
 from typing import Any
 
+from facilitator.core.spreadsheet import BOM, DELIMITER
 from facilitator.exports.markdown import note_speaker
 from facilitator.i18n import _
-
-BOM = "\ufeff"
-DELIMITER = ";"
 
 
 def hms(seconds: float) -> str:

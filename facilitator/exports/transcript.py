@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from facilitator.exports.csv_matrix import BOM
+from facilitator.core.spreadsheet import BOM
 from facilitator.exports.subtitles import clock_line, cues, session_line, speaker_legend
 from facilitator.i18n import _
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facilitator.core.events import Event, EventFormatError
+from facilitator.disk import fsync_dir
 
 FILE_MODE = 0o600
 
@@ -246,17 +247,3 @@ def atomic_write(path: Path, data: bytes) -> None:
             pass
         raise
     fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a new name in ``path`` durable (a power cut keeps the file, not just its data)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -46,13 +46,13 @@ from facilitator.core.events import Event, EventFormatError, event_order
 from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo, SessionState, state_of
+from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import (
     FILE_MODE,
     JournalWriter,
     StorageError,
     atomic_write,
-    fsync_dir,
     read_journal,
 )
 from facilitator.store.snapshot import Resumed, load_snapshot, write_snapshot

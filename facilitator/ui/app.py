@@ -8,34 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.binding import Binding, BindingType
 
-from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
+from facilitator.ui.bindings import APP_BINDINGS
 
 if TYPE_CHECKING:
-    from facilitator.recording import Recording
-
-APP_BINDINGS: list[BindingType] = [
-    Binding(
-        "ctrl+p",
-        "command_palette",
-        _("Commands"),
-        id="app.commands",
-        tooltip=_("Jump to a phase or question, pause, end the session"),
-        key_display="^p",
-        show=False,  # Textual's footer already shows the palette key
-    ),
-    Binding(
-        "ctrl+q",
-        "quit",
-        _("Quit"),
-        id="app.quit",
-        tooltip=_("Close the app without ending the session (it can be resumed)"),
-        key_display="^q",
-    ),
-]
-
+    from facilitator.services.recording import Recording
 
 STYLES = Path(__file__).parent / "styles"
 
@@ -105,7 +83,7 @@ class FacilitatorApp(App[int]):
 
     def recording_for(self, live: LiveSession):
         """The moderator's recording for ``live`` (one per session the app opens)."""
-        from facilitator.recording import Recording
+        from facilitator.services.recording import Recording
 
         if self.recording is None or self.recording.live is not live:
             self.close_recording()

@@ -20,8 +20,8 @@ from collections import deque
 from pathlib import Path
 
 from facilitator.i18n import _
-from facilitator.live import LiveSession
-from facilitator.simulate import Playback, ScaledClock, ScriptLine, action_for
+from facilitator.services.live import LiveSession
+from facilitator.services.simulate import Playback, ScaledClock, ScriptLine, action_for
 from facilitator.store.journal import StorageError
 from facilitator.ui.app import FacilitatorApp
 from facilitator.ui.screens.live import LiveScreen

@@ -44,7 +44,7 @@ def main() -> int:
         return 0
 
     if mode == "live":
-        from facilitator.live import LiveSession
+        from facilitator.services.live import LiveSession
 
         live = LiveSession(store, writer=writer_name)
         assert live.journal is not None

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from facilitator.core.clock import FakeClock
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.store.session_store import SessionStore
 

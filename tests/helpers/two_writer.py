@@ -142,7 +142,7 @@ def main() -> int:
         raise SystemExit(f"unknown role {role!r}")
     stop_at = time.monotonic() + DEADLINE_S
 
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.session_store import SessionStore
 
     live = LiveSession(SessionStore(folder), writer=role)

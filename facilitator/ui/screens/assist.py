@@ -13,7 +13,7 @@ from dataclasses import replace
 from rich.text import Text
 from textual.binding import Binding
 
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
 from facilitator.ui.screens.live import LiveScreen, talk_bindings
 from facilitator.ui.widgets.notes import NoteInput
 from facilitator.ui.widgets.quiet import QuietStatic
@@ -33,9 +33,9 @@ class AssistScreen(LiveScreen, inherit_bindings=False):
         Binding(
             "n,enter",
             "note",
-            _("Note"),
+            N_("Note"),
             id="assist.note",
-            tooltip=_("Back to the note line (it is ready whenever the view opens)"),
+            tooltip=N_("Back to the note line (it is ready whenever the view opens)"),
         ),
         *(live_binding(action) for action in ("notes", "scope", "cancel", "help")),
     ]

@@ -8,13 +8,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Translated, ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", _("Yes"), id="confirm.yes", tooltip=_("Yes, do it")),
-        Binding("n,escape", "answer(False)", _("No"), id="confirm.no", tooltip=_("No, go back")),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes", tooltip=N_("Yes, do it")),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm.no", tooltip=N_("No, go back")),
     ]
 
     def __init__(self, question: str, detail: str = "") -> None:

@@ -9,14 +9,15 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 
 
-class DevicesScreen(ModalScreen[int | None]):
+class DevicesScreen(Translated, ModalScreen[int | None]):
     """Returns the chosen device's number, or None when left with escape."""
 
     BINDINGS = [
-        Binding("escape", "leave", _("Back"), id="devices.back", tooltip=_("Keep the device")),
+        Binding("escape", "leave", N_("Back"), id="devices.back", tooltip=N_("Keep the device")),
     ]
 
     def __init__(self, current: str | int | None) -> None:

@@ -10,7 +10,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.bindings import APP_BINDINGS
+from facilitator.ui.translated import Translated, translated
 
 
 def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
@@ -21,9 +23,10 @@ def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
     table.add_column(_("Action"), no_wrap=True)
     table.add_column(_("What it does"))
     seen: set[tuple[str, str]] = set()
-    for binding in [*screen.BINDINGS, *app_bindings]:
-        if not isinstance(binding, Binding) or not binding.description:
+    for declared in [*screen.BINDINGS, *app_bindings]:
+        if not isinstance(declared, Binding) or not declared.description:
             continue
+        binding = translated(declared)
         if binding.key_display:
             keys = binding.key_display
         else:
@@ -37,14 +40,14 @@ def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Translated, ModalScreen[None]):
     BINDINGS = [
         Binding(
             "escape,question_mark,f1,q",
             "close",
-            _("Close"),
+            N_("Close"),
             id="help.close",
-            tooltip=_("Close help"),
+            tooltip=N_("Close help"),
         ),
     ]
 
@@ -53,8 +56,6 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self) -> ComposeResult:
-        from facilitator.ui.app import APP_BINDINGS
-
         with VerticalScroll(id="help"):
             yield Static(_("Keys"), id="help-title")
             self.table = bindings_table(self.under, APP_BINDINGS)

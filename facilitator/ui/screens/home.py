@@ -15,8 +15,8 @@ from textual.widgets.option_list import Option
 from facilitator.core.clock import SystemClock
 from facilitator.core.guide import Guide, GuideError, load_guide
 from facilitator.core.session import Participant, state_of
-from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.i18n import N_, _
+from facilitator.services.live import LiveSession
 from facilitator.store.journal import JournalLocked, StorageError
 from facilitator.store.session_store import (
     SessionDamaged,
@@ -24,6 +24,7 @@ from facilitator.store.session_store import (
     list_session_dirs,
     parse_participant,
 )
+from facilitator.ui.translated import Translated
 
 
 def participants_from_text(text: str) -> list[Participant]:
@@ -41,9 +42,9 @@ def participants_from_text(text: str) -> list[Participant]:
     return [parse_participant(spec) for spec in text.split(";") if spec.strip()]
 
 
-class NewSessionScreen(ModalScreen[tuple[str, int, list[Participant]] | None]):
+class NewSessionScreen(Translated, ModalScreen[tuple[str, int, list[Participant]] | None]):
     BINDINGS = [
-        Binding("escape", "cancel", _("Cancel"), id="new.cancel", tooltip=_("Back to the list"))
+        Binding("escape", "cancel", N_("Cancel"), id="new.cancel", tooltip=N_("Back to the list"))
     ]
 
     def __init__(self, guide: Guide) -> None:
@@ -100,21 +101,21 @@ class NewSessionScreen(ModalScreen[tuple[str, int, list[Participant]] | None]):
         self.dismiss(None)
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(Translated, Screen[None]):
     BINDINGS = [
         Binding(
             "tab",
             "app.focus_next",
-            _("Switch list"),
+            N_("Switch list"),
             id="home.switch",
-            tooltip=_("Between sessions and guides"),
+            tooltip=N_("Between sessions and guides"),
         ),
         Binding(
             "question_mark,f1",
             "help",
-            _("Help"),
+            N_("Help"),
             id="home.help",
-            tooltip=_("Show every key"),
+            tooltip=N_("Show every key"),
             key_display="?",
         ),
     ]

@@ -13,10 +13,11 @@ from facilitator.core.audio import missing_consent, present_ids, voice_nudges
 from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
 from facilitator.core.talk_figures import nudges, talk_figures
 from facilitator.core.timefmt import clock, minutes
-from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.i18n import N_, _
+from facilitator.services.live import LiveSession
 from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
+from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.clocks import ClockBar
 from facilitator.ui.widgets.guide_panels import (
     CoveragePanel,
@@ -89,7 +90,7 @@ def talk_bindings(prefix: str) -> list[Binding]:
     ]
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(Translated, Screen[None]):
     AUTO_FOCUS = ""  # no widget takes the keys until the moderator asks for it
     COMMANDS = {SessionCommands}
 
@@ -98,151 +99,151 @@ class LiveScreen(Screen[None]):
         Binding(
             "t",
             "turns",
-            _("Turns"),
+            N_("Turns"),
             id="live.turns",
-            tooltip=_("The last turns: give one to the right person"),
+            tooltip=N_("The last turns: give one to the right person"),
         ),
         Binding(
             "v",
             "scope",
-            _("View"),
+            N_("View"),
             id="live.scope",
-            tooltip=_("Talk figures for the whole session, this phase or this question"),
+            tooltip=N_("Talk figures for the whole session, this phase or this question"),
         ),
         Binding(
             "e",
             "roster",
-            _("Roster"),
+            N_("Roster"),
             id="live.roster",
-            tooltip=_("Add, rename, reorder participants; mark who is here or away"),
+            tooltip=N_("Add, rename, reorder participants; mark who is here or away"),
         ),
         Binding(
             "x",
             "dismiss_nudges",
-            _("Dismiss"),
+            N_("Dismiss"),
             id="live.dismiss",
-            tooltip=_("Dismiss the reminders shown on the talk board"),
+            tooltip=N_("Dismiss the reminders shown on the talk board"),
             show=False,
         ),
         Binding(
             "n",
             "note",
-            _("Note"),
+            N_("Note"),
             id="live.note",
-            tooltip=_("Write a note: enter saves it, escape gives the keys back"),
+            tooltip=N_("Write a note: enter saves it, escape gives the keys back"),
         ),
         Binding(
             "l",
             "notes",
-            _("Notes"),
+            N_("Notes"),
             id="live.notes",
-            tooltip=_("All notes: filter, search, edit, delete"),
+            tooltip=N_("All notes: filter, search, edit, delete"),
         ),
         Binding(
             "w",
             "reflection",
-            _("Reflexivity"),
+            N_("Reflexivity"),
             id="live.reflection",
-            tooltip=_("Your private reflexivity log, kept out of exports"),
+            tooltip=N_("Your private reflexivity log, kept out of exports"),
         ),
         Binding(
             "escape",
             "cancel",
-            _("Cancel"),
+            N_("Cancel"),
             id="live.cancel",
-            tooltip=_("Cancel an overlap mark in progress"),
+            tooltip=N_("Cancel an overlap mark in progress"),
             show=False,
         ),
         Binding(
             "right",
             "next_question",
-            _("Next question"),
+            N_("Next question"),
             id="live.next_question",
-            tooltip=_("Move to the next question of the guide"),
+            tooltip=N_("Move to the next question of the guide"),
             key_display="→",
         ),
         Binding(
             "left",
             "previous_question",
-            _("Previous"),
+            N_("Previous"),
             id="live.previous_question",
-            tooltip=_("Move back to the previous question"),
+            tooltip=N_("Move back to the previous question"),
             key_display="←",
         ),
         Binding(
             "pagedown",
             "next_phase",
-            _("Next phase"),
+            N_("Next phase"),
             id="live.next_phase",
-            tooltip=_("Move on to the next phase"),
+            tooltip=N_("Move on to the next phase"),
             key_display="PgDn",
         ),
         Binding(
             "pageup",
             "previous_phase",
-            _("Prev phase"),
+            N_("Prev phase"),
             id="live.previous_phase",
-            tooltip=_("Go back to the previous phase"),
+            tooltip=N_("Go back to the previous phase"),
             key_display="PgUp",
         ),
         Binding(
             "p",
             "pause",
-            _("Pause"),
+            N_("Pause"),
             id="live.pause",
-            tooltip=_("Start or end a break: the clocks stop while paused"),
+            tooltip=N_("Start or end a break: the clocks stop while paused"),
         ),
         Binding(
             "r",
             "record",
-            _("Record"),
+            N_("Record"),
             id="live.record",
-            tooltip=_(
+            tooltip=N_(
                 "Start or stop the audio recording (only with every present participant's consent)"
             ),
         ),
         Binding(
             "c",
             "checklist",
-            _("Checklist"),
+            N_("Checklist"),
             id="live.checklist",
-            tooltip=_("Tick the phase's checklist (space ticks, escape returns)"),
+            tooltip=N_("Tick the phase's checklist (space ticks, escape returns)"),
         ),
         Binding(
             "f",
             "follow_ups",
-            _("Follow-ups"),
+            N_("Follow-ups"),
             id="live.follow_ups",
-            tooltip=_("Tick follow-ups carried from an earlier stage as taken up"),
+            tooltip=N_("Tick follow-ups carried from an earlier stage as taken up"),
         ),
         Binding(
             "m",
             "member_check",
-            _("Member check"),
+            N_("Member check"),
             id="live.member_check",
-            tooltip=_("The closing read-back: points from the notes, marked as the group answers"),
+            tooltip=N_("The closing read-back: points from the notes, marked as the group answers"),
         ),
         Binding(
             "R",
             "recap",
-            _("Recap"),
+            N_("Recap"),
             id="live.recap",
-            tooltip=_("The recap of the stage before (it opens a follow-up stage)"),
+            tooltip=N_("The recap of the stage before (it opens a follow-up stage)"),
             key_display="R",
         ),
         Binding(
             "q",
             "end",
-            _("End"),
+            N_("End"),
             id="live.end",
-            tooltip=_("End the session (asks to confirm), then show the summary"),
+            tooltip=N_("End the session (asks to confirm), then show the summary"),
         ),
         Binding(
             "question_mark,f1",
             "help",
-            _("Help"),
+            N_("Help"),
             id="live.help",
-            tooltip=_("Show every key"),
+            tooltip=N_("Show every key"),
             key_display="?",
         ),
     ]
@@ -348,7 +349,7 @@ class LiveScreen(Screen[None]):
         if self.recording is None:  # the assistant's view: what the moderator's records
             segment = state.audio.current
             if segment is not None:
-                from facilitator.recording import Meter
+                from facilitator.services.recording import Meter
 
                 line.show(Meter(True, segment.seconds(now_s), remote=True), None, unattributed)
             else:

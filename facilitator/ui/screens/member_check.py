@@ -23,7 +23,8 @@ from textual.widgets.option_list import Option
 from facilitator.core.notes import Note
 from facilitator.core.summary import question_texts
 from facilitator.exports.markdown import outcome_text
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
@@ -111,79 +112,81 @@ class _Marking:
             self.after_change(advance=False)
 
 
-class MemberCheckScreen(_Marking, Screen[None]):
+class MemberCheckScreen(_Marking, Translated, Screen[None]):
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding(
             "c",
             "confirmed",
-            _("Confirmed"),
+            N_("Confirmed"),
             id="check.confirmed",
-            tooltip=_("The group confirms the point"),
+            tooltip=N_("The group confirms the point"),
         ),
         Binding(
             "n",
             "nuanced",
-            _("Nuanced"),
+            N_("Nuanced"),
             id="check.nuanced",
-            tooltip=_("The group nuances it: type the nuance"),
+            tooltip=N_("The group nuances it: type the nuance"),
         ),
         Binding(
-            "r", "refuted", _("Refuted"), id="check.refuted", tooltip=_("The group refutes it")
+            "r", "refuted", N_("Refuted"), id="check.refuted", tooltip=N_("The group refutes it")
         ),
-        Binding("u", "clear", _("Unmark"), id="check.clear", tooltip=_("Take the mark back")),
+        Binding("u", "clear", N_("Unmark"), id="check.clear", tooltip=N_("Take the mark back")),
         Binding(
             "e",
             "edit",
-            _("Edit"),
+            N_("Edit"),
             id="check.edit",
-            tooltip=_("Edit the point's text before reading"),
+            tooltip=N_("Edit the point's text before reading"),
         ),
         Binding(
             "s",
             "skip",
-            _("Skip"),
+            N_("Skip"),
             id="check.skip",
-            tooltip=_("Leave the point out of the read-back"),
+            tooltip=N_("Leave the point out of the read-back"),
         ),
         Binding(
             "K",
             "move(-1)",
-            _("Move up"),
+            N_("Move up"),
             id="check.up",
-            tooltip=_("Read it earlier"),
+            tooltip=N_("Read it earlier"),
             key_display="K",
         ),
         Binding(
             "J",
             "move(1)",
-            _("Move down"),
+            N_("Move down"),
             id="check.down",
-            tooltip=_("Read it later"),
+            tooltip=N_("Read it later"),
             key_display="J",
         ),
         Binding(
             "t",
             "include('theme')",
-            _("Themes"),
+            N_("Themes"),
             id="check.themes",
-            tooltip=_("Add the notes tagged theme to the read-back, or take them out"),
+            tooltip=N_("Add the notes tagged theme to the read-back, or take them out"),
         ),
         Binding(
             "q",
             "include('quote')",
-            _("Quotes"),
+            N_("Quotes"),
             id="check.quotes",
-            tooltip=_("Add the notes tagged quote to the read-back, or take them out"),
+            tooltip=N_("Add the notes tagged quote to the read-back, or take them out"),
         ),
         Binding(
             "p",
             "read",
-            _("Read aloud"),
+            N_("Read aloud"),
             id="check.read",
-            tooltip=_("One point at a time in large text, marking each as it is read"),
+            tooltip=N_("One point at a time in large text, marking each as it is read"),
         ),
-        Binding("escape", "close", _("Back"), id="check.close", tooltip=_("Back to the live view")),
+        Binding(
+            "escape", "close", N_("Back"), id="check.close", tooltip=N_("Back to the live view")
+        ),
     ]
 
     def __init__(self, live_screen: LiveScreen) -> None:
@@ -351,7 +354,7 @@ class MemberCheckScreen(_Marking, Screen[None]):
         self.query_one("#check-points", OptionList).focus()
 
 
-class ReadBackScreen(_Marking, Screen[None]):
+class ReadBackScreen(_Marking, Translated, Screen[None]):
     """One point at a time, large and calm, readable from across the table."""
 
     AUTO_FOCUS = ""
@@ -359,34 +362,34 @@ class ReadBackScreen(_Marking, Screen[None]):
         Binding(
             "c",
             "confirmed",
-            _("Confirmed"),
+            N_("Confirmed"),
             id="read.confirmed",
-            tooltip=_("Confirmed; on to the next"),
+            tooltip=N_("Confirmed; on to the next"),
         ),
         Binding(
-            "n", "nuanced", _("Nuanced"), id="read.nuanced", tooltip=_("Nuanced: type the nuance")
+            "n", "nuanced", N_("Nuanced"), id="read.nuanced", tooltip=N_("Nuanced: type the nuance")
         ),
         Binding(
-            "r", "refuted", _("Refuted"), id="read.refuted", tooltip=_("Refuted; on to the next")
+            "r", "refuted", N_("Refuted"), id="read.refuted", tooltip=N_("Refuted; on to the next")
         ),
-        Binding("u", "clear", _("Unmark"), id="read.clear", tooltip=_("Take the mark back")),
+        Binding("u", "clear", N_("Unmark"), id="read.clear", tooltip=N_("Take the mark back")),
         Binding(
             "right,space",
             "step(1)",
-            _("Next"),
+            N_("Next"),
             id="read.next",
-            tooltip=_("The next point"),
+            tooltip=N_("The next point"),
             key_display="→",
         ),
         Binding(
             "left",
             "step(-1)",
-            _("Back"),
+            N_("Back"),
             id="read.back",
-            tooltip=_("The point before"),
+            tooltip=N_("The point before"),
             key_display="←",
         ),
-        Binding("escape", "close", _("Close"), id="read.close", tooltip=_("Back to the list")),
+        Binding("escape", "close", N_("Close"), id="read.close", tooltip=N_("Back to the list")),
     ]
 
     def __init__(self, live_screen: LiveScreen, note_ids: list[str]) -> None:

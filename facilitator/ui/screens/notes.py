@@ -19,11 +19,12 @@ from textual.widgets.option_list import Option
 
 from facilitator.core.notes import Note, parse_note
 from facilitator.core.notes import question_codes as guide_question_codes
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.notes import note_text
 
 if TYPE_CHECKING:
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
 
 
 def question_codes(state) -> dict[str, str]:
@@ -60,30 +61,30 @@ def matches(
     return all(word.lower() in note.text.lower() for word in parsed.text.split())
 
 
-class NotesScreen(ModalScreen[None]):
+class NotesScreen(Translated, ModalScreen[None]):
     BINDINGS = [
         Binding(
             "slash",
             "search",
-            _("Filter"),
+            N_("Filter"),
             id="notes.filter",
-            tooltip=_("Search; #tag and @speaker narrow the list"),
+            tooltip=N_("Search; #tag and @speaker narrow the list"),
             key_display="/",
         ),
         Binding(
             "c",
             "this_question",
-            _("This question"),
+            N_("This question"),
             id="notes.question",
-            tooltip=_("Only the notes of the current question, or all"),
+            tooltip=N_("Only the notes of the current question, or all"),
         ),
         Binding(
-            "e", "edit", _("Edit"), id="notes.edit", tooltip=_("Edit the note (kept as history)")
+            "e", "edit", N_("Edit"), id="notes.edit", tooltip=N_("Edit the note (kept as history)")
         ),
         Binding(
-            "d", "delete", _("Delete"), id="notes.delete", tooltip=_("Delete the note (recorded)")
+            "d", "delete", N_("Delete"), id="notes.delete", tooltip=N_("Delete the note (recorded)")
         ),
-        Binding("escape", "close", _("Close"), id="notes.close", tooltip=_("Back")),
+        Binding("escape", "close", N_("Close"), id="notes.close", tooltip=N_("Back")),
     ]
 
     def __init__(self, live: LiveSession, act) -> None:
@@ -218,10 +219,10 @@ class NotesScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReflectionScreen(ModalScreen[None]):
+class ReflectionScreen(Translated, ModalScreen[None]):
     """The moderator's private reflexivity log: own stance, how they steered, what surprised."""
 
-    BINDINGS = [Binding("escape", "close", _("Close"), id="reflection.close", tooltip=_("Back"))]
+    BINDINGS = [Binding("escape", "close", N_("Close"), id="reflection.close", tooltip=N_("Back"))]
 
     def __init__(self, live: LiveSession, act) -> None:
         super().__init__()

@@ -18,7 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, Static
 
 from facilitator.exports.study import render_recap_markdown
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def recap_slides(recap: dict[str, Any]) -> list[tuple[str, str]]:
     return slides
 
 
-class PresentationScreen(Screen[None]):
+class PresentationScreen(Translated, Screen[None]):
     """Large, calm, one point at a time: for reading aloud or a second screen."""
 
     AUTO_FOCUS = ""
@@ -50,21 +51,21 @@ class PresentationScreen(Screen[None]):
         Binding(
             "right,down,space,pagedown",
             "step(1)",
-            _("Next"),
+            N_("Next"),
             id="present.next",
-            tooltip=_("The next point"),
+            tooltip=N_("The next point"),
             key_display="→",
         ),
         Binding(
             "left,up,pageup",
             "step(-1)",
-            _("Back"),
+            N_("Back"),
             id="present.back",
-            tooltip=_("The point before"),
+            tooltip=N_("The point before"),
             key_display="←",
         ),
         Binding(
-            "escape,q", "close", _("Close"), id="present.close", tooltip=_("Back to the recap")
+            "escape,q", "close", N_("Close"), id="present.close", tooltip=N_("Back to the recap")
         ),
     ]
 
@@ -101,7 +102,7 @@ class PresentationScreen(Screen[None]):
         self.dismiss(None)
 
 
-class RecapScreen(Screen[None]):
+class RecapScreen(Translated, Screen[None]):
     """The recap for the moderator, with a line for what happened in between."""
 
     AUTO_FOCUS = ""  # keys first: the line for the time in between is opened with n
@@ -109,25 +110,25 @@ class RecapScreen(Screen[None]):
         Binding(
             "p",
             "present",
-            _("Present"),
+            N_("Present"),
             id="recap.present",
-            tooltip=_("Large text, one point at a time, for reading aloud"),
+            tooltip=N_("Large text, one point at a time, for reading aloud"),
         ),
         Binding(
             "n",
             "note",
-            _("Since last time"),
+            N_("Since last time"),
             id="recap.note",
-            tooltip=_(
+            tooltip=N_(
                 "Write what participants tell of the time in between (a note tagged #between)"
             ),
         ),
         Binding(
             "escape",
             "close",
-            _("To the guide"),
+            N_("To the guide"),
             id="recap.close",
-            tooltip=_("Back to the live view"),
+            tooltip=N_("Back to the live view"),
         ),
     ]
 

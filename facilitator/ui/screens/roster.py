@@ -14,41 +14,44 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from facilitator.core.session import MAX_PARTICIPANTS
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.live import LiveScreen
 
 
-class RosterScreen(ModalScreen[None]):
+class RosterScreen(Translated, ModalScreen[None]):
     BINDINGS = [
         Binding(
-            "a", "add", _("Add"), id="roster.add", tooltip=_("Add a participant (arrives now)")
+            "a", "add", N_("Add"), id="roster.add", tooltip=N_("Add a participant (arrives now)")
         ),
-        Binding("r", "rename", _("Rename"), id="roster.rename", tooltip=_("Change the pseudonym")),
+        Binding(
+            "r", "rename", N_("Rename"), id="roster.rename", tooltip=N_("Change the pseudonym")
+        ),
         Binding(
             "h",
             "presence",
-            _("Here/away"),
+            N_("Here/away"),
             id="roster.presence",
-            tooltip=_("Mark as arrived or as gone: fair shares count only time present"),
+            tooltip=N_("Mark as arrived or as gone: fair shares count only time present"),
         ),
         Binding(
             "k",
             "move(-1)",
-            _("Move up"),
+            N_("Move up"),
             id="roster.up",
-            tooltip=_("Move up (changes the number key)"),
+            tooltip=N_("Move up (changes the number key)"),
         ),
         Binding(
             "j",
             "move(1)",
-            _("Move down"),
+            N_("Move down"),
             id="roster.down",
-            tooltip=_("Move down (changes the number key)"),
+            tooltip=N_("Move down (changes the number key)"),
         ),
         Binding(
-            "escape", "close", _("Close"), id="roster.close", tooltip=_("Back to the live view")
+            "escape", "close", N_("Close"), id="roster.close", tooltip=N_("Back to the live view")
         ),
     ]
 

@@ -11,8 +11,9 @@ from textual.widgets import Footer, Static
 
 from facilitator.core.summary import build_summary
 from facilitator.exports.markdown import render_markdown
-from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.i18n import N_, _
+from facilitator.services.live import LiveSession
+from facilitator.ui.translated import Translated
 
 
 class SummaryText(Static):
@@ -23,64 +24,64 @@ class SummaryText(Static):
         self.source = source
 
 
-class SummaryScreen(Screen[None]):
+class SummaryScreen(Translated, Screen[None]):
     BINDINGS = [
         Binding(
             "h",
             "export('html')",
-            _("HTML"),
+            N_("HTML"),
             id="summary.html",
-            tooltip=_("Write the report as one printable HTML page"),
+            tooltip=N_("Write the report as one printable HTML page"),
         ),
         Binding(
             "c",
             "export('csv')",
-            _("CSV"),
+            N_("CSV"),
             id="summary.csv",
-            tooltip=_("Write the coding matrix for a spreadsheet"),
+            tooltip=N_("Write the coding matrix for a spreadsheet"),
         ),
         Binding(
             "v",
             "export('vtt')",
-            _("VTT"),
+            N_("VTT"),
             id="summary.vtt",
-            tooltip=_("Write the speaker turns as WebVTT (and SRT)"),
+            tooltip=N_("Write the speaker turns as WebVTT (and SRT)"),
         ),
         Binding(
-            "e", "export('eaf')", _("ELAN"), id="summary.eaf", tooltip=_("Write an ELAN 3.0 file")
+            "e", "export('eaf')", N_("ELAN"), id="summary.eaf", tooltip=N_("Write an ELAN 3.0 file")
         ),
         Binding(
             "d",
             "export('qdpx')",
-            _("REFI-QDA"),
+            N_("REFI-QDA"),
             id="summary.qdpx",
-            tooltip=_("Write a REFI-QDA project for QDA software"),
+            tooltip=N_("Write a REFI-QDA project for QDA software"),
         ),
         Binding(
             "t",
             "export('transcript')",
-            _("Transcript"),
+            N_("Transcript"),
             id="summary.transcript",
-            tooltip=_("Write a speaker-prefixed transcript skeleton"),
+            tooltip=N_("Write a speaker-prefixed transcript skeleton"),
         ),
-        Binding("a", "export_all", _("All"), id="summary.all", tooltip=_("Write every export")),
+        Binding("a", "export_all", N_("All"), id="summary.all", tooltip=N_("Write every export")),
         Binding(
             "f",
             "export_audio",
-            _("Audio"),
+            N_("Audio"),
             id="summary.audio",
-            tooltip=_(
+            tooltip=N_(
                 "Write the recording as one flac file on the session clock, and a clip around "
                 "each #quote note"
             ),
         ),
-        Binding("q", "quit", _("Quit"), id="summary.quit", tooltip=_("Close the app")),
+        Binding("q", "quit", N_("Quit"), id="summary.quit", tooltip=N_("Close the app")),
         Binding(
             "question_mark,f1",
             "help",
-            _("Help"),
+            N_("Help"),
             id="summary.help",
-            tooltip=_("Show every key"),
+            tooltip=N_("Show every key"),
             key_display="?",
         ),
     ]
@@ -120,7 +121,7 @@ class SummaryScreen(Screen[None]):
     def _write_in_thread(self, formats: list[str]) -> None:
         import time
 
-        from facilitator.exporting import write_export
+        from facilitator.services.exporting import write_export
 
         started = time.perf_counter()
         written = []
@@ -170,7 +171,7 @@ class SummaryScreen(Screen[None]):
 
     def _audio_in_thread(self) -> None:
         from facilitator.audio.convert import AudioExportError
-        from facilitator.exporting import write_audio, write_clips
+        from facilitator.services.exporting import write_audio, write_clips
 
         live = self.live
         shown = [0.0]

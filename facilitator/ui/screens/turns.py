@@ -14,7 +14,8 @@ from textual.widgets.option_list import Option
 
 from facilitator.core.talk import MODERATOR
 from facilitator.core.timefmt import clock
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
+from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
     from facilitator.ui.screens.live import LiveScreen
@@ -22,13 +23,13 @@ if TYPE_CHECKING:
 RECENT = 8
 
 
-class TurnsScreen(ModalScreen[None]):
+class TurnsScreen(Translated, ModalScreen[None]):
     BINDINGS = [
         *[
             Binding(
                 str(n),
                 f"give({n})",
-                _("Give to"),
+                N_("Give to"),
                 id=f"turns.give_{n}",
                 key_display="0-9",
                 show=n == 0,
@@ -36,7 +37,7 @@ class TurnsScreen(ModalScreen[None]):
             for n in range(10)
         ],
         Binding(
-            "escape", "close", _("Close"), id="turns.close", tooltip=_("Back to the live view")
+            "escape", "close", N_("Close"), id="turns.close", tooltip=N_("Back to the live view")
         ),
     ]
 

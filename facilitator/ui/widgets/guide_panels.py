@@ -10,7 +10,7 @@ from textual.widgets.option_list import Option
 
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock, minutes
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
 from facilitator.ui.widgets.quiet import QuietStatic
 
 
@@ -118,11 +118,13 @@ class TickList(OptionList):
         Binding(
             "space,enter",
             "tick",
-            _("Tick"),
+            N_("Tick"),
             id="ticklist.tick",
-            tooltip=_("Tick or untick the item"),
+            tooltip=N_("Tick or untick the item"),
         ),
-        Binding("escape", "leave", _("Back"), id="ticklist.leave", tooltip=_("Back to the guide")),
+        Binding(
+            "escape", "leave", N_("Back"), id="ticklist.leave", tooltip=N_("Back to the guide")
+        ),
     ]
 
     class Toggled(Message):

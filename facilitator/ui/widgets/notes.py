@@ -12,7 +12,7 @@ from textual.widgets import Input, Label
 from facilitator.core.notes import Note
 from facilitator.core.session import SessionState
 from facilitator.core.timefmt import clock
-from facilitator.i18n import _
+from facilitator.i18n import N_, _
 from facilitator.ui.widgets.quiet import QuietStatic
 
 TAG_STYLE = {
@@ -55,7 +55,7 @@ class NoteInput(Input):
     """One line for a note: enter saves it, escape gives the keys back to the screen."""
 
     BINDINGS = [
-        Binding("escape", "leave", _("Leave"), id="note.leave", tooltip=_("Back to the keys")),
+        Binding("escape", "leave", N_("Leave"), id="note.leave", tooltip=N_("Back to the keys")),
     ]
 
     class Leave(Message):

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
-from facilitator.recording import LEVEL_FLOOR_DB, Meter
+from facilitator.services.recording import LEVEL_FLOOR_DB, Meter
 from facilitator.ui.widgets.quiet import QuietStatic
 
 METER_CELLS = 12

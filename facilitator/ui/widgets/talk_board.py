@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from facilitator.core.nudges import Nudge
 from facilitator.core.talk import MODERATOR
-from facilitator.core.talk_figures import Nudge, ParticipantFigures, TalkFigures
+from facilitator.core.talk_figures import ParticipantFigures, TalkFigures
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
 from facilitator.ui.widgets.quiet import QuietStatic

@@ -26,7 +26,7 @@ from typing import Any
 from facilitator.core.audio import AUDIO_DIR, missing_consent, quiet_speaker
 from facilitator.core.timefmt import clock
 from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 
 LEVEL_FLOOR_DB = -60.0  # the meter's left end
 

@@ -1,7 +1,7 @@
 """The one translation function every user-facing string goes through.
 
 Messages are written in English in the code. A catalogue per language
-(``facilitator/locale/<lang>.toml``) maps the English text to its translation;
+(``facilitator/i18n/locale/<lang>.toml``) maps the English text to its translation;
 a message missing from a catalogue falls back to English, so a partial
 translation never breaks the interface.
 
@@ -73,3 +73,10 @@ def _(message: str, /, **values: object) -> str:
     """Translate ``message`` and fill its ``{placeholders}`` from ``values``."""
     text = _catalogue(language()).get(message, message)
     return text.format(**values) if values else text
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` for translation where it is *declared* (a key's label in a class
+    body, say) and return it untranslated: it is translated by ``_()`` where it is shown,
+    so the language chosen at run time counts, not the one at import."""
+    return message

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from facilitator.cli import EXIT_OK, _fail
+from facilitator.cli.common import EXIT_OK, fail
 from facilitator.core import events as ev
 from facilitator.core.audio import AUDIO_DIR, AUDIO_FORMATS
 from facilitator.i18n import _
@@ -99,9 +99,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     try:
         found = input_devices()
     except AudioUnavailable as error:  # PortAudio missing (what to install), or not starting
-        return _fail(str(error))
+        return fail(str(error))
     if not found:
-        return _fail(_("no microphone (input device) found"))
+        return fail(_("no microphone (input device) found"))
     for device in found:
         mark = "*" if device.is_default else " "
         print(f"{mark} {device.index:>3}  {device.name}  ({device.hostapi})")
@@ -114,7 +114,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_export_audio(args: argparse.Namespace, store, info, state: SessionState) -> int:
     from facilitator.audio.convert import AudioExportError
-    from facilitator.exporting import write_audio, write_clips
+    from facilitator.services.exporting import write_audio, write_clips
 
     if state.audio.recording:
         print(_("note: the session is still recording; the export holds the audio so far"))
@@ -135,7 +135,7 @@ def cmd_export_audio(args: argparse.Namespace, store, info, state: SessionState)
             return EXIT_OK
         print(str(write_audio(store, info, state, args.format, output)))
     except AudioExportError as error:
-        return _fail(str(error))
+        return fail(str(error))
     return EXIT_OK
 
 
@@ -154,17 +154,17 @@ def is_audio_file(path: Path) -> bool:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from facilitator.cli import _open_store
-    from facilitator.live import MODERATOR
+    from facilitator.cli.common import open_store
+    from facilitator.services.live import MODERATOR
     from facilitator.store.journal import JournalLocked
 
-    store = _open_store(args)
+    store = open_store(args)
     try:
         # The moderator's journal is locked while the live view is open (and may record);
         # held through the purge, so that the view cannot open and record meanwhile.
         moderator = store.open_writer(MODERATOR)
     except JournalLocked:
-        return _fail(
+        return fail(
             _(
                 "session {id} is open in the live view: close it (ctrl+q) before deleting "
                 "its audio",
@@ -176,10 +176,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _purge_audio(store) -> int:
-    from facilitator.cli import _load
-    from facilitator.exporting import record_admin
+    from facilitator.cli.common import load_session
+    from facilitator.services.exporting import record_admin
 
-    info, state = _load(store)
+    info, state = load_session(store)
     files = 0
     size = 0
     removed: list[str] = []

@@ -37,7 +37,7 @@ from textual_serve.server import Server
 
 from facilitator.i18n import _
 
-log = logging.getLogger("facilitator.serve")
+log = logging.getLogger("facilitator.ui.serve")
 TOKEN_COOKIE = "facilitator_token"
 ERRORS_NAME = "serve-errors.log"  # in the session folder: the served apps' error output
 QUIT_GRACE_S = 3.0  # time an app gets to quit on its own before it is terminated

@@ -46,7 +46,7 @@ from facilitator.core.guide import (
 from facilitator.core.session import MAX_PARTICIPANTS, Participant, state_of
 from facilitator.core.talk import MODERATOR
 from facilitator.i18n import _
-from facilitator.live import LiveSession
+from facilitator.services.live import LiveSession
 from facilitator.store.session_store import SessionStore
 
 NOBODY = "nobody"

@@ -10,23 +10,18 @@ import signal
 import sys
 from pathlib import Path
 
+from facilitator.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    CliError,
+    fail,
+    load_session,
+    open_store,
+    sessions_dir,
+)
 from facilitator.core.clock import SystemClock
 from facilitator.core.guide import GuideError, load_guide
 from facilitator.i18n import _, set_language
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-
-
-def _sessions_dir(args: argparse.Namespace) -> Path:
-    from facilitator.store.session_store import default_sessions_dir
-
-    return Path(args.sessions) if args.sessions else default_sessions_dir()
-
-
-def _fail(message: str) -> int:
-    print(_("facilitator: {message}", message=message), file=sys.stderr)
-    return EXIT_ERROR
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -53,19 +48,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
-def _open_store(args: argparse.Namespace):
-    from facilitator.store.session_store import SessionNotFound, SessionStore
-
-    try:
-        return SessionStore.open(_sessions_dir(args), args.session)
-    except SessionNotFound as error:
-        raise _CliError(str(error)) from None
-
-
-class _CliError(Exception):
-    pass
-
-
 def cmd_new(args: argparse.Namespace) -> int:
     from facilitator.store.journal import StorageError
     from facilitator.store.session_store import SessionStore, parse_participant
@@ -79,18 +61,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     try:
         participants = [parse_participant(spec) for spec in args.participant]
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     if len(participants) > 12:
-        return _fail(_("at most 12 participants"))
-    from facilitator.cli_audio import consent_ids
+        return fail(_("at most 12 participants"))
+    from facilitator.cli.audio import consent_ids
 
     try:
         consent = consent_ids(args.consent, [p.id for p in participants])
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     try:
         store = SessionStore.create(
-            _sessions_dir(args),
+            sessions_dir(args),
             guide,
             title=args.title,
             participants=participants,
@@ -101,30 +83,13 @@ def cmd_new(args: argparse.Namespace) -> int:
             consent=consent,
         )
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     except OSError as error:
-        return _fail(_("cannot create the session: {reason}", reason=error.strerror or error))
+        return fail(_("cannot create the session: {reason}", reason=error.strerror or error))
     except StorageError as error:  # a full disk: nothing is left half made
-        return _fail(_("cannot create the session: {reason}", reason=error))
+        return fail(_("cannot create the session: {reason}", reason=error))
     print(store.path.name)
     return EXIT_OK
-
-
-def _load(store):
-    """A session's info and state (the same fold the live view uses); warnings to stderr."""
-    from facilitator.core.session import state_of
-    from facilitator.store.session_store import SessionDamaged
-
-    try:
-        info = store.info()
-        loaded = store.read_events()
-        # --- damaged files: copied aside, rebuilt from what can be read, and said so ---
-        repairs = store.repair(loaded)
-    except SessionDamaged as error:
-        raise _CliError(_("the session cannot be read: {reason}", reason=error)) from None
-    for problem in loaded.problems + repairs:
-        print(_("warning: {problem}", problem=problem), file=sys.stderr)
-    return info, state_of(info, loaded.events)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -146,7 +111,7 @@ def _json(data: object, output: str | None) -> str:
 def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None):
     from facilitator.store.session_store import study_sessions
 
-    loaded = [_load(store) for store in study_sessions(_sessions_dir(args), study)]
+    loaded = [load_session(store) for store in study_sessions(sessions_dir(args), study)]
     return [s for s in loaded if up_to_stage is None or s[0].stage <= up_to_stage]
 
 
@@ -160,11 +125,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.study:
         sessions = _study(args, args.study)
         if not sessions:
-            return _fail(
+            return fail(
                 _(
                     "no sessions of study {study} in {folder}",
                     study=args.study,
-                    folder=_sessions_dir(args),
+                    folder=sessions_dir(args),
                 )
             )
         study = build_study(sessions, now)
@@ -174,8 +139,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
     if not args.session:
-        return _fail(_("name a session, or a study with --study"))
-    info, state = _load(_open_store(args))
+        return fail(_("name a session, or a study with --study"))
+    info, state = load_session(open_store(args))
     summary = build_summary(
         info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
     )
@@ -204,11 +169,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from facilitator.exporting import render_export, write_export
+    from facilitator.services.exporting import render_export, write_export
 
-    store = _open_store(args)
-    info, state = _load(store)
-    from facilitator.cli_audio import EXPORT_FORMATS, cmd_export_audio
+    store = open_store(args)
+    info, state = load_session(store)
+    from facilitator.cli.audio import EXPORT_FORMATS, cmd_export_audio
 
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
@@ -228,14 +193,14 @@ def cmd_next(args: argparse.Namespace) -> int:
     from facilitator.store.journal import StorageError
     from facilitator.store.session_store import SessionStore, parse_participant, slugify
 
-    store = _open_store(args)
-    info, state = _load(store)
+    store = open_store(args)
+    info, state = load_session(store)
     guide = info.full_guide
     if guide is None:
         try:
             guide = load_guide(info.guide_path)
         except GuideError as error:
-            return _fail(
+            return fail(
                 _(
                     "the guide of {id} cannot be read: {problem}",
                     id=info.id,
@@ -246,17 +211,17 @@ def cmd_next(args: argparse.Namespace) -> int:
         plan = plan_next_stage(info, state, guide)
         newcomers = [parse_participant(spec) for spec in args.newcomer]
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     roster = plan.roster + newcomers
     if len(roster) > 12:
-        return _fail(_("at most 12 participants"))
+        return fail(_("at most 12 participants"))
     study = info.study or slugify(args.study or info.title)
-    from facilitator.cli_audio import consent_ids
+    from facilitator.cli.audio import consent_ids
 
     try:
         consent = consent_ids(args.consent, [p.id for p in roster])
         created = SessionStore.create(
-            _sessions_dir(args),
+            sessions_dir(args),
             plan.guide,
             title=args.title or _("Stage {n}", n=plan.stage),
             participants=roster,
@@ -271,9 +236,9 @@ def cmd_next(args: argparse.Namespace) -> int:
             consent=consent,
         )
     except ValueError as error:
-        return _fail(str(error))
+        return fail(str(error))
     except (OSError, StorageError) as error:  # a full disk: nothing is left half made
-        return _fail(_("cannot create the session: {reason}", reason=error))
+        return fail(_("cannot create the session: {reason}", reason=error))
     if not info.study:  # only once the next stage exists: a refused one changes nothing
         store.set_study(study)
     print(created.path.name)
@@ -284,11 +249,11 @@ def cmd_recap(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_recap
     from facilitator.exports.study import render_recap_markdown
 
-    store = _open_store(args)
-    info, _state = _load(store)
+    store = open_store(args)
+    info, _state = load_session(store)
     before = _previous_stage(store, info)
     if before is None:
-        return _fail(
+        return fail(
             _(
                 "{id} has no earlier stage to recap (it is stage {stage})",
                 id=info.id,
@@ -315,28 +280,28 @@ def _previous_stage(store, info):
     from facilitator.store.session_store import previous_stage_store
 
     before = previous_stage_store(store.path.parent, info)
-    return None if before is None else _load(before)
+    return None if before is None else load_session(before)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from facilitator.live import LiveSession
+    from facilitator.services.live import LiveSession
     from facilitator.store.journal import JournalLocked, StorageError
     from facilitator.store.session_store import SessionDamaged
 
-    store = _open_store(args)
+    store = open_store(args)
     try:
         live = LiveSession(store)
     except SessionDamaged as error:
-        return _fail(_("the session cannot be read: {reason}", reason=error))
+        return fail(_("the session cannot be read: {reason}", reason=error))
     except JournalLocked:
-        return _fail(
+        return fail(
             _(
                 "session {id} is already open in another facilitator window; close that one first",
                 id=store.path.name,
             )
         )
     except StorageError as error:
-        return _fail(_("cannot write to the session: {reason}", reason=error))
+        return fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_app
 
     return _run_app(make_app(live, device=args.device))
@@ -359,30 +324,30 @@ def _run_app(app) -> int:
 
 
 def cmd_assist(args: argparse.Namespace) -> int:
-    from facilitator.live import ASSISTANT, LiveSession
+    from facilitator.services.live import ASSISTANT, LiveSession
     from facilitator.store.journal import JournalLocked, StorageError
     from facilitator.store.session_store import SessionDamaged
 
-    store = _open_store(args)
+    store = open_store(args)
     try:
         live = LiveSession(store, writer=ASSISTANT)
     except SessionDamaged as error:
-        return _fail(_("the session cannot be read: {reason}", reason=error))
+        return fail(_("the session cannot be read: {reason}", reason=error))
     except (JournalLocked, StorageError) as error:
-        return _fail(_("cannot write to the session: {reason}", reason=error))
+        return fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_assist_app
 
     return _run_app(make_assist_app(live))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from facilitator.serve import serve
+    from facilitator.ui.serve import serve
 
-    store = _open_store(args)
+    store = open_store(args)
     try:
         return serve(store.path, store.path.name, args.host, args.port)
     except OSError as error:
-        return _fail(
+        return fail(
             _(
                 "cannot serve on {host}:{port}: {reason}",
                 host=args.host,
@@ -395,21 +360,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_home(args: argparse.Namespace) -> int:
     from facilitator.ui.app import make_home_app
 
-    return _run_app(make_home_app(_sessions_dir(args), Path(args.guides)))
+    return _run_app(make_home_app(sessions_dir(args), Path(args.guides)))
 
 
 # --- simulate (issue 8): a scripted session played through the live session ------------------
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from facilitator import simulate as sim
     from facilitator.core.clock import FakeClock
-    from facilitator.live import LiveSession
+    from facilitator.services import simulate as sim
+    from facilitator.services.live import LiveSession
     from facilitator.store.journal import JournalLocked, StorageError
     from facilitator.store.session_store import SessionDamaged, SessionNotFound
 
     if args.speed is not None and not args.speed > 0:
-        return _fail(_("--speed must be more than 0"))
+        return fail(_("--speed must be more than 0"))
     try:
         if args.generate:
             plan = sim.GeneratorPlan(
@@ -420,10 +385,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print(args.generate)
             return EXIT_OK
         if not args.script:
-            return _fail(_("name a script to play, or --generate OUT to write one"))
+            return fail(_("name a script to play, or --generate OUT to write one"))
         speed = args.speed if args.speed or not args.view else 1.0  # headless: None, at once
         store, playback = sim.prepare(
-            args.script, _sessions_dir(args), args.guide, args.resume, speed, SystemClock().now()
+            args.script, sessions_dir(args), args.guide, args.resume, speed, SystemClock().now()
         )
         print(store.path.name, flush=True)
         start = playback.resumed_from or playback.started_at
@@ -438,16 +403,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print(str(problem), file=sys.stderr)
         return EXIT_ERROR
     except (SessionNotFound, SessionDamaged, ValueError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     except JournalLocked:
-        return _fail(
+        return fail(
             _(
                 "session {id} is already open in another facilitator window; close that one first",
                 id=args.resume,
             )
         )
     except (StorageError, OSError) as error:
-        return _fail(_("cannot write to the session: {reason}", reason=error))
+        return fail(_("cannot write to the session: {reason}", reason=error))
     if args.view:
         from facilitator.ui.simulation import make_simulation_app
 
@@ -455,7 +420,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         app = make_simulation_app(live, playback, clock, Path(ack_log) if ack_log else None)
         return _run_app(app)
     if live.read_only:
-        return _fail(_("session {id} has ended: nothing more can be played", id=store.path.name))
+        return fail(_("session {id} has ended: nothing more can be played", id=store.path.name))
     try:
         assert isinstance(clock, FakeClock)
         result = sim.play_headless(live, clock, playback, args.speed)
@@ -575,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
     next_.set_defaults(func=cmd_next)
 
-    from facilitator.cli_audio import EXPORT_FORMATS
+    from facilitator.cli.audio import EXPORT_FORMATS
     from facilitator.exports import FORMATS
 
     export = sub.add_parser("export", help=_("exports for analysis and transcription"))
@@ -707,7 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(func=cmd_simulate)
     # --- end of simulate ---
 
-    from facilitator.cli_audio import add_arguments as add_audio_arguments
+    from facilitator.cli.audio import add_arguments as add_audio_arguments
 
     add_audio_arguments(sub, export, new, run, next_)
     return parser
@@ -736,8 +701,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_home(args)
     try:
         return args.func(args)
-    except _CliError as error:
-        return _fail(str(error))
+    except CliError as error:
+        return fail(str(error))
     except KeyboardInterrupt:
         return 130
 

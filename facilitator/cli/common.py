@@ -1,0 +1,53 @@
+"""What every subcommand shares: exit codes, the one-line failure, opening a session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from facilitator.i18n import _
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+def sessions_dir(args: argparse.Namespace) -> Path:
+    from facilitator.store.session_store import default_sessions_dir
+
+    return Path(args.sessions) if args.sessions else default_sessions_dir()
+
+
+def fail(message: str) -> int:
+    print(_("facilitator: {message}", message=message), file=sys.stderr)
+    return EXIT_ERROR
+
+
+def open_store(args: argparse.Namespace):
+    from facilitator.store.session_store import SessionNotFound, SessionStore
+
+    try:
+        return SessionStore.open(sessions_dir(args), args.session)
+    except SessionNotFound as error:
+        raise CliError(str(error)) from None
+
+
+class CliError(Exception):
+    pass
+
+
+def load_session(store):
+    """A session's info and state (the same fold the live view uses); warnings to stderr."""
+    from facilitator.core.session import state_of
+    from facilitator.store.session_store import SessionDamaged
+
+    try:
+        info = store.info()
+        loaded = store.read_events()
+        # --- damaged files: copied aside, rebuilt from what can be read, and said so ---
+        repairs = store.repair(loaded)
+    except SessionDamaged as error:
+        raise CliError(_("the session cannot be read: {reason}", reason=error)) from None
+    for problem in loaded.problems + repairs:
+        print(_("warning: {problem}", problem=problem), file=sys.stderr)
+    return info, state_of(info, loaded.events)
