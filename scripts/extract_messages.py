@@ -5,6 +5,7 @@ Usage::
     python scripts/extract_messages.py            # print the sorted msgids
     python scripts/extract_messages.py -o FILE    # write them to FILE
     python scripts/extract_messages.py --check    # exit 1 if nb.toml lacks any
+    python scripts/extract_messages.py --sort     # nb.toml in msgid order, stale ones dropped
 
 A message is the first argument of a call to the plain name ``_`` (or ``N_``, which
 marks a message declared at import and translated where it is shown) when that
@@ -82,14 +83,37 @@ def stale(messages: dict[str, list[str]], catalogue: dict[str, str]) -> list[str
     return sorted(k for k in catalogue if k not in messages)
 
 
+def _quote(text: str) -> str:
+    """A TOML basic string (what json.dumps writes is one, for these texts)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def write_sorted(path: Path, catalogue: dict[str, str], messages: dict[str, list[str]]) -> None:
+    """The catalogue again, its header kept, entries in msgid order, stale ones dropped."""
+    header = path.read_text(encoding="utf-8").split("[messages]", 1)[0]
+    keep = {k: v for k, v in catalogue.items() if k in messages}
+    body = "".join(f"{_quote(k)} = {_quote(v)}\n" for k, v in sorted(keep.items()))
+    path.write_text(header + "[messages]\n" + body, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="check nb.toml covers every message")
     parser.add_argument("-o", "--output", type=Path, help="write the sorted msgids here")
     parser.add_argument("--catalogue", type=Path, default=CATALOGUE)
+    parser.add_argument(
+        "--sort",
+        action="store_true",
+        help="rewrite the catalogue in msgid order (add new entries anywhere, then sort)",
+    )
     args = parser.parse_args(argv)
 
     messages = extract()
+    if args.sort:
+        write_sorted(args.catalogue, load_catalogue(args.catalogue), messages)
+        return 0
     if args.check:
         catalogue = load_catalogue(args.catalogue)
         missing, mismatched = problems(messages, catalogue)

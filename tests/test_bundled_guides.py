@@ -1,7 +1,7 @@
 """The guides shipped in guides/: they load, and the seed guides keep to the seed thesis.
 
-The question texts are those of PRODUCT.md section 1 (the guide in appendix 3 of the seed
-thesis), character for character.
+The question texts are those of the thesis's guide (its appendix 3; docs/method.md names the
+thesis) and of our English translation, character for character.
 """
 
 from __future__ import annotations

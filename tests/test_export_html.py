@@ -11,6 +11,7 @@ the page in a real browser (headless Chromium) and prints it to PDF.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from html import escape
@@ -475,7 +476,6 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium")
 def test_the_report_in_a_real_browser_on_screen_and_on_paper(
     played: LiveSession, tmp_path: Path
 ) -> None:
@@ -492,3 +492,135 @@ def test_the_report_in_a_real_browser_on_screen_and_on_paper(
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and b"/Page" in data
     assert pdf.stat().st_size > 20_000
+
+
+HIDDEN = ("style", "title", "desc", "details", "head", "script")  # not printed as text
+
+
+class Blocks(HTMLParser):
+    """The printed page's text in order, each heading (h2, h3) with the first text that
+    follows it outside the heading and its lead paragraph: what must not be left behind."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = []
+        self.headings: list[tuple[str, str]] = []  # (heading, first text after it)
+        self.current: list[str] = []
+        self.waiting = False
+        self.feed(text)
+
+    def _hidden(self) -> bool:
+        return any(t in HIDDEN for t, _c in self.stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append((tag, dict(attrs).get("class") or ""))
+        if tag in ("h2", "h3"):
+            self.current = []
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            name, _class = self.stack.pop()
+            if name == tag:
+                break
+        if tag in ("h2", "h3") and not self._hidden():
+            self.headings.append((" ".join(" ".join(self.current).split()), ""))
+            self.waiting = True
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden() or not data.strip():
+            return
+        if any(t in ("h2", "h3") for t, _c in self.stack):
+            self.current.append(data)
+        elif self.waiting and not any(c == "lead" for _t, c in self.stack):
+            heading, _x = self.headings[-1]
+            self.headings[-1] = (heading, " ".join(data.split()))
+            self.waiting = False
+
+
+def printed_pages(tmp_path: Path, page: str) -> list[str]:
+    """``page`` printed to A4 by headless Chromium; each page's text (pdftotext), spaces
+    folded."""
+    report = tmp_path / "print.html"
+    report.write_text(page, encoding="utf-8")
+    pdf = tmp_path / "print.pdf"
+    done = chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", report.as_uri())
+    assert pdf.exists(), done.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    count = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))  # type: ignore[union-attr]
+    pages = []
+    for number in range(1, count + 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        pages.append(" ".join(text.split()))
+    return pages
+
+
+def stranded(pages: list[str], headings: list[tuple[str, str]]) -> list[str]:
+    """The headings printed on another page than the first text that follows them."""
+    text = ""
+    starts = []
+    for page in pages:
+        starts.append(len(text))
+        text += page + " "
+
+    def page_at(position: int) -> int:
+        return max(i for i, start in enumerate(starts) if start <= position)
+
+    out = []
+    at = 0
+    for heading, following in headings:
+        found = text.find(heading, at)
+        assert found >= 0, f"heading {heading!r} not printed"
+        after = text.find(following[:40], found + len(heading)) if following else found
+        assert after >= 0, f"{following!r} after {heading!r} not printed"
+        if page_at(after) != page_at(found):
+            out.append(
+                f"{heading!r} on page {page_at(found) + 1}, {following!r} on {page_at(after) + 1}"
+            )
+        at = found + len(heading)
+    return out
+
+
+@pytest.mark.slow
+def test_printed_headings_keep_with_what_follows(played: LiveSession, tmp_path: Path) -> None:
+    """Printed to A4, no heading ends a page with what it heads on the next. The report is
+    printed with 16 to 40 more follow-ups (each a line more in the list just before the
+    member check), so that the member check's heading meets the foot of a page in some of
+    them: with 26 and 28 it stood there with its lead paragraph, its table on the next
+    page, before the lead paragraph kept with what follows too."""
+    summary = summary_of(played)
+    extra = dict(next(n for n in summary["notes"] if "follow-up" in n["tags"]))
+    problems = []
+    for count in range(16, 42, 2):  # about half a page of lines
+        notes = [
+            {**extra, "id": f"extra-{i}", "text": f"Oppfølging nummer {i}: spør om bostøtte"}
+            for i in range(count)
+        ]
+        variant = {**summary, "notes": summary["notes"] + notes}
+        page = render_html(variant)
+        headings = Blocks(page).headings
+        assert any(h == "Member check" for h, _f in headings)
+        pages = printed_pages(tmp_path, page)
+        problems += [f"{count} more notes: {p}" for p in stranded(pages, headings)]
+    assert problems == []
+
+
+def test_report_labels_follow_lang_and_say_the_language(played: LiveSession) -> None:
+    sessions = played.store.path.parent
+    for lang, heading, label in (
+        ("nb", "Medlemssjekk", "Taletid"),
+        ("en", "Member check", "Talk time"),
+    ):
+        done = facilitator_cli(
+            sessions, "--lang", lang, "summary", played.info.id, "--format", "html"
+        )
+        assert done.returncode == 0, done.stderr
+        assert f'<html lang="{lang}">' in done.stdout
+        assert f"<h2>{heading}</h2>" in done.stdout and f"<h2>{label}</h2>" in done.stdout
+        other = "Member check" if lang == "nb" else "Medlemssjekk"
+        assert other not in done.stdout

@@ -228,7 +228,9 @@ def test_empty_and_odd_sessions(live: LiveSession, eaf_schema, qde_schema) -> No
     root = ET.fromstring(files["project.qde"])
     qde_schema.validate(files["project.qde"].decode("utf-8"))
     source, source_text = source_of(files, root)
-    (selection,) = source.findall(f"{QDA}PlainTextSelection")
+    (selection,) = [
+        s for s in source.findall(f"{QDA}PlainTextSelection") if s.find(f"{QDA}NoteRef") is not None
+    ]
     start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
     assert "\x07" in summary["notes"][0]["text"]
     assert source_text[start:end] == "ring og vertikal tab"  # on one line, no control characters
@@ -279,7 +281,11 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
     assert renderer("qdpx")(summary) == data
     assert render_qdpx(summary_of(session, clock)) == data  # the same bytes every time
     files = unzip(data)
-    assert set(files) == {"project.qde", next(n for n in files if n.startswith("Sources/"))}
+    # the project, the session's text and a memo per note; no recording in this session
+    assert len(files) == 2 + len(summary["notes"])
+    assert all(
+        n == "project.qde" or (n.startswith("Sources/") and n.endswith(".txt")) for n in files
+    )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {i.date_time for i in archive.infolist()} == {(2026, 1, 1, 8, 0, 0)}
     qde = files["project.qde"].decode("utf-8")
@@ -305,8 +311,10 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
         codes.values()
     )
 
-    # each note is a selection of exactly its text, coded with its tags
-    selections = source.findall(f"{QDA}PlainTextSelection")
+    # each note is a selection of exactly its text, coded with its tags, beside the turns'
+    selections = [
+        s for s in source.findall(f"{QDA}PlainTextSelection") if s.find(f"{QDA}NoteRef") is not None
+    ]
     assert len(selections) == len(summary["notes"]) == len(memos)
     by_text = {}
     for selection in selections:
@@ -322,7 +330,9 @@ def test_qdpx_is_a_valid_project(session: LiveSession, clock: FakeClock, qde_sch
         coded = [codes[r.get("targetGUID")] for r in selection.iter(f"{QDA}CodeRef")]
         assert coded == note["tags"]
         memo = memos[selection.find(f"{QDA}NoteRef").get("targetGUID")]  # type: ignore[union-attr]
-        assert (memo.findtext(f"{QDA}PlainTextContent") or "").startswith(note["text"])
+        memo_text = files["Sources/" + memo.get("plainTextPath", "").removeprefix("internal://")]
+        assert memo_text.decode("utf-8").startswith(note["text"])
+        assert (selection.findtext(f"{QDA}Description") or "").startswith(note["text"])
     assistant = by_text["Spør om depositum & «bostøtte» <neste gang>"]
     assert users[assistant.get("creatingUser")] == "Assistant"
     assert "[00:00:12] Informant 1:" in text.splitlines()
@@ -345,8 +355,11 @@ def test_qdpx_names(session: LiveSession, clock: FakeClock, qde_schema) -> None:
 def test_qdpx_golden(session: LiveSession, clock: FakeClock, with_names: bool) -> None:
     files = unzip(render_qdpx(golden_summary(session, clock, with_names)))
     variant = "names" if with_names else "session"
-    check_golden(f"qdpx_{variant}.qde", files.pop("project.qde").decode("utf-8"))
-    (text,) = files.values()
+    qde = files.pop("project.qde").decode("utf-8")
+    check_golden(f"qdpx_{variant}.qde", qde)
+    root = ET.fromstring(qde)
+    text_path = root.find(f"{QDA}Sources/{QDA}TextSource").get("plainTextPath")  # type: ignore[union-attr]
+    text = files["Sources/" + str(text_path).removeprefix("internal://")]
     check_golden(f"qdpx_{variant}.txt", text.decode("utf-8"))
 
 

@@ -1,5 +1,5 @@
 """The audio device layer on real parts: PortAudio recording a PulseAudio null sink's monitor
-while espeak-ng speech plays into it (tests/helpers/pulse.py, shared/TESTING.md).
+while espeak-ng speech plays into it (tests/helpers/pulse.py).
 
 - a recording is as long as the recorder ran, silent before the speech, loud during it, with
   no overflow, and voice activity where the speech was;

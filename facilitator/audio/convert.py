@@ -5,7 +5,7 @@ stretch between pauses, each with its start on the *session clock* (seconds from
 of the session, breaks not counted). Two things are made from them:
 
 ``export_recording``
-    ONE file (FLAC, MP3 or Ogg Opus) in which a position is a session-clock time: silence
+    ONE file (FLAC, MP3, Ogg Opus or WAV) in which a position is a session-clock time: silence
     before the first segment and in the gaps, so a note at 1:02:03 is heard at 1:02:03. A
     segment that starts before the one before it has ended is trimmed (its overlapping
     start dropped), never mixed: mixing would double the room. The audio is streamed: the
@@ -31,7 +31,8 @@ only when the encoder succeeded, so a failed or cancelled export leaves neither 
 file nor a damaged earlier one. Every file made is 0600 and the clips' folder 0700: the
 recording is the most personal data a session holds.
 
-Encoders (checked in ``ffmpeg -encoders``): FLAC (ffmpeg's own, lossless); MP3 with
+Encoders (checked in ``ffmpeg -encoders``): FLAC (ffmpeg's own, lossless); WAV (16-bit PCM,
+as recorded: the file the ELAN and REFI-QDA exports link, since ELAN plays WAV); MP3 with
 libmp3lame at 128 kb/s (libshine if lame is missing); Opus with libopus at 32 kb/s in its
 ``voip`` mode, which favours speech intelligibility: three hours come to about 43 MB.
 """
@@ -189,6 +190,8 @@ def _encoder(binary: str, fmt: str) -> _Encoder:
         raise ValueError(f"unknown audio format {fmt!r}: one of {', '.join(AUDIO_FORMATS)}")
     if fmt == "flac":
         return _Encoder("flac", None, ("-compression_level", "5"))
+    if fmt == "wav":  # 16-bit PCM as recorded: what ELAN and every QDA program play
+        return _Encoder("pcm_s16le", None)
     available = _encoders_of(binary)
     if fmt == "mp3":
         for codec in ("libmp3lame", "libshine"):

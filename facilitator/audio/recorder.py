@@ -14,7 +14,7 @@ here blocks it for long or raises into it once a segment has started: a lost dev
 full disk stop the segment cleanly, keep what was recorded, and show in ``status().error``.
 
 ``latency='high'`` and blocks of a tenth of a second: PortAudio's defaults burn a fifth of
-a core and lose frames (shared/TESTING.md); these use well under one percent.
+a core and lose frames; these use well under one percent.
 """
 
 from __future__ import annotations

@@ -15,20 +15,29 @@ from facilitator.cli.common import (
     EXIT_OK,
     CliError,
     fail,
+    find_guide,
+    guide_shelf,
     load_session,
     open_store,
+    package_version,
     sessions_dir,
 )
 from facilitator.core.clock import SystemClock
 from facilitator.core.guide import GuideError, load_guide
 from facilitator.i18n import _, set_language
+from facilitator.store.guides import user_guides_dir
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     status = EXIT_OK
-    for path in args.guides:
+    for spec in args.guides:
         try:
+            path = find_guide(args, spec)
             guide = load_guide(path)
+        except CliError as error:
+            fail(str(error))
+            status = EXIT_ERROR
+            continue
         except GuideError as error:
             for problem in error.problems:
                 print(str(problem), file=sys.stderr)
@@ -48,12 +57,62 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_guides(args: argparse.Namespace) -> int:
+    """List every guide with where it comes from; or copy one to a new file to edit."""
+    from facilitator.store.guides import list_guides, source_label
+    from facilitator.store.session_store import atomic_write
+
+    if args.copy:
+        spec, target = args.copy
+        source = find_guide(args, spec)
+        destination = Path(target)
+        if destination.suffix != ".toml":
+            return fail(_("the copy must be a .toml file: {file}", file=target))
+        if destination.exists():
+            return fail(_("{file} exists already: choose another name", file=target))
+        if not destination.parent.is_dir():
+            return fail(_("no such folder: {folder}", folder=str(destination.parent)))
+        try:
+            data = source.read_bytes()
+            atomic_write(destination, data)
+        except OSError as error:
+            return fail(_("cannot write {file}: {reason}", file=target, reason=error.strerror))
+        print(
+            _(
+                "{file}: a copy of {guide}. Edit it, check it with 'facilitator check {file}', "
+                "then start a session with 'facilitator new {file} --title ...'.",
+                file=target,
+                guide=source.name,
+            )
+        )
+        return EXIT_OK
+    shelf = guide_shelf(args)
+    entries = list_guides(shelf)
+    if not entries:
+        print(_("No guides found."))
+    for entry in entries:
+        try:
+            guide = load_guide(entry.path)
+        except GuideError as error:
+            title = _("cannot be read: {problem}", problem=error.problems[0])
+        else:
+            title = guide.title
+        print(f"{entry.name:<20} {source_label(entry.source):<16} {title}\n{'':<20} {entry.path}")
+    print()
+    print(_("Looked in, in this order:"))
+    for where, folder in shelf:
+        exists = "" if folder.is_dir() else "  " + _("(does not exist yet)")
+        print(f"  {source_label(where):<16} {folder}{exists}")
+    return EXIT_OK
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from facilitator.store.journal import StorageError
     from facilitator.store.session_store import SessionStore, parse_participant
 
+    guide_file = find_guide(args, args.guide)
     try:
-        guide = load_guide(args.guide)
+        guide = load_guide(guide_file)
     except GuideError as error:
         for problem in error.problems:
             print(str(problem), file=sys.stderr)
@@ -79,7 +138,7 @@ def cmd_new(args: argparse.Namespace) -> int:
             now=SystemClock().now(),
             study=args.study or "",
             stage=args.stage,
-            guide_path=str(args.guide),
+            guide_path=str(guide_file.resolve()),
             consent=consent,
         )
     except ValueError as error:
@@ -177,12 +236,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
+    from facilitator.audio.convert import AudioExportError
+
     now = SystemClock().now()
-    if args.output is None and args.format != "qdpx":  # text to the screen
-        sys.stdout.write(str(render_export(info, state, args.format, now, args.with_names)))
-        return EXIT_OK
-    output = Path(args.output) if args.output else None
-    target = write_export(store, info, state, args.format, now, output, args.with_names)
+    try:
+        if args.output is None and args.format != "qdpx":  # text to the screen
+            text = render_export(store, info, state, args.format, now, args.with_names)
+            sys.stdout.write(str(text))
+            return EXIT_OK
+        output = Path(args.output) if args.output else None
+        target = write_export(store, info, state, args.format, now, output, args.with_names)
+    except AudioExportError as error:  # the recording the file links could not be made
+        return fail(
+            _(
+                "{format}: the recording cannot be linked: {problem}",
+                format=args.format,
+                problem=error,
+            )
+        )
     print(str(target))
     return EXIT_OK
 
@@ -360,7 +431,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_home(args: argparse.Namespace) -> int:
     from facilitator.ui.app import make_home_app
 
-    return _run_app(make_home_app(sessions_dir(args), Path(args.guides)))
+    return _run_app(make_home_app(sessions_dir(args), guide_shelf(args)))
 
 
 # --- simulate (issue 8): a scripted session played through the live session ------------------
@@ -380,7 +451,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             plan = sim.GeneratorPlan(
                 args.minutes, args.participants, args.seed, args.changes, args.notes, args.title
             )
-            guide_file = args.guide or str(_bundled_guides() / "seed-en.toml")
+            guide_file = str(find_guide(args, args.guide or "seed-en"))
             sim.write_generated(Path(args.generate), guide_file, plan)
             print(args.generate)
             return EXIT_OK
@@ -460,10 +531,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--guides",
-        default=str(_bundled_guides()),
-        help=_("where guides live (for the start screen)"),
+        dest="guides_dir",
+        metavar="DIR",
+        help=_(
+            "a folder of your own guides, looked in first; then ./guides, your guides folder "
+            "({folder}) and the bundled guides",
+            folder=str(user_guides_dir()),
+        ),
     )
+    parser.add_argument("--version", action="version", version=f"facilitator {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    guides = sub.add_parser(
+        "guides",
+        help=_("list the guides and where each comes from, or copy one to start your own"),
+    )
+    guides.add_argument(
+        "--copy",
+        nargs=2,
+        metavar=("GUIDE", "FILE"),
+        help=_("copy a guide (a name such as 'template', or a file) to FILE, to edit"),
+    )
+    guides.set_defaults(func=cmd_guides)
 
     check = sub.add_parser("check", help=_("validate guide files: 'ok' or file:line: problem"))
     check.add_argument("guides", nargs="+", metavar="GUIDE")
@@ -676,11 +765,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audio_arguments(sub, export, new, run, next_)
     return parser
-
-
-def _bundled_guides() -> Path:
-    here = Path(__file__).resolve().parent.parent / "guides"
-    return here if here.is_dir() else Path("guides")
 
 
 def main(argv: list[str] | None = None) -> int:

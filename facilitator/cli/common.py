@@ -51,3 +51,29 @@ def load_session(store):
     for problem in loaded.problems + repairs:
         print(_("warning: {problem}", problem=problem), file=sys.stderr)
     return info, state_of(info, loaded.events)
+
+
+def guide_shelf(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The folders guides come from for this command (``--guides DIR`` first)."""
+    from facilitator.store.guides import guide_folders
+
+    return guide_folders(getattr(args, "guides_dir", None))
+
+
+def find_guide(args: argparse.Namespace, spec: str) -> Path:
+    """The guide file a user named (a file, or a guide's name such as ``seed-nb``)."""
+    from facilitator.store.guides import GuideNotFound, resolve_guide
+
+    try:
+        return resolve_guide(spec, guide_shelf(args))
+    except GuideNotFound as error:
+        raise CliError(str(error)) from None
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("facilitator")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from facilitator.core.session import Participant, SessionState
 
 AUDIO_DIR = "audio"  # the recording's folder inside the session folder
-AUDIO_FORMATS = ("flac", "mp3", "opus")  # what the recording can be exported as
+AUDIO_FORMATS = ("flac", "mp3", "opus", "wav")  # what the recording can be exported as
+MEDIA_FORMAT = "wav"  # the session-clock audio the ELAN and REFI-QDA exports link: ELAN plays it
 
 CONSENT_ITEM_ID = "recording-consent"  # the item a guide without one gets
 
@@ -323,6 +324,17 @@ def exact_unattributed_s(audio: AudioLedger, talk: TalkLedger, now_s: float) -> 
             probe += 1
         total += max(0.0, (end - start) - attributed)
     return total
+
+
+def session_recording(session_id: str, state: SessionState) -> str | None:
+    """Where the session-clock audio that the ELAN and REFI-QDA exports link is kept,
+    relative to the session folder (``audio/exports/<id>.wav``), while recorded audio is
+    kept; None without a recording or after a purge. The file is made from the segments
+    when an export that links it is written."""
+    audio = state.audio
+    if not any(s.key not in audio.purged_keys for s in audio.segments):
+        return None
+    return f"{AUDIO_DIR}/exports/{session_id}.{MEDIA_FORMAT}"
 
 
 def audio_summary(state: SessionState, now_s: float) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The end-of-session summary: one plain object (PRODUCT.md section 4) every export reads.
+"""The end-of-session summary: one plain object (docs/summary.md) every export reads.
 
 ``build_summary`` is the single place where figures are computed for outputs;
 the Markdown and JSON renderings, the end screen and later exports all take
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from facilitator.core.audio import audio_summary, missing_consent
+from facilitator.core.audio import audio_summary, missing_consent, session_recording
 from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
@@ -157,6 +157,8 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the session-clock audio (relative to the session folder) the exports link
+            "recording": session_recording(info.id, state),
         },
         "participants": [
             {

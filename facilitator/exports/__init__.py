@@ -3,12 +3,18 @@ summary object (``core.summary.build_summary``), so every export agrees with the
 
 ``FORMATS`` maps a format name to (module, function, file extension, description); the
 module is imported only when that format is asked for.
+
+The formats in ``LINKS_MEDIA`` (ELAN, REFI-QDA) link the session's recording when
+``summary["session"]["recording"]`` names one (a path relative to the session folder):
+``render`` passes them the session folder, to find it, and the file's own location, for
+the link relative to it.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 FORMATS: dict[str, tuple[str, str, str, str]] = {
@@ -19,6 +25,12 @@ FORMATS: dict[str, tuple[str, str, str, str]] = {
     "srt": ("subtitles", "render_srt", "srt", "speaker turns as SubRip cues"),
     "eaf": ("eaf", "render_eaf", "eaf", "ELAN 3.0: a tier per speaker and one for notes"),
     "qdpx": ("qdpx", "render_qdpx", "qdpx", "a REFI-QDA project for QDA software"),
+    "textgrid": (
+        "textgrid",
+        "render_textgrid",
+        "TextGrid",
+        "Praat TextGrid: an interval tier per speaker and a point tier for notes",
+    ),
     "transcript": (
         "transcript",
         "render_transcript",
@@ -28,6 +40,23 @@ FORMATS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def renderer(name: str) -> Callable[[dict[str, Any]], str | bytes]:
+LINKS_MEDIA = frozenset({"eaf", "qdpx"})
+
+
+def renderer(name: str) -> Callable[..., str | bytes]:
     module, function, _ext, _about = FORMATS[name]
     return getattr(importlib.import_module(f"facilitator.exports.{module}"), function)
+
+
+def render(
+    name: str,
+    summary: dict[str, Any],
+    folder: Path | None = None,
+    target: Path | None = None,
+) -> str | bytes:
+    """``summary`` in the format ``name``. ``folder``: the session folder, where the
+    recording a format links is; ``target``: where the file will be written (None: the
+    session's ``exports/`` folder)."""
+    if name in LINKS_MEDIA:
+        return renderer(name)(summary, folder=folder, target=target)
+    return renderer(name)(summary)

@@ -9,12 +9,20 @@ Document. ``ANNOTATION_DOCUMENT`` with ``FORMAT="3.0"`` and ``VERSION="3.0"``; `
 is ``facilitator`` (the summary has no person to name) and ``DATE`` the moment the
 session started (else was created), so the same session always gives the same file.
 
-Header. ``TIME_UNITS="milliseconds"``. A ``MEDIA_DESCRIPTOR`` links the recording only
-when ``summary["session"]["recording"]`` names one (a file path; this project does not
-record yet): ELAN then asks for the media if it is missing. Without it the header holds
-only properties, which the schema allows; ELAN opens such a file and lets one link the
-media later (Edit > Linked Files). Properties: the ``URN`` and ``lastUsedAnnotationId``
-ELAN keeps, and ``facilitator.*`` ones naming the session, study, stage and guide.
+Header. ``TIME_UNITS="milliseconds"``. When the session has a recording
+(``summary["session"]["recording"]``: the session-clock audio export, a WAV file, relative
+to the session folder) a ``MEDIA_DESCRIPTOR`` links it, so that ELAN opens the file and the
+audio together: ``MEDIA_URL`` is the file's absolute ``file://`` URL (the session folder is
+passed to ``render_eaf``), ``RELATIVE_MEDIA_URL`` its path relative to the folder the EAF is
+written to (``../audio/exports/<id>.wav`` from the session's ``exports/``), which ELAN tries
+when the absolute one is not found (the session folder moved or copied whole), and
+``MIME_TYPE`` ``audio/x-wav``. The audio starts with the session clock (silence where
+nothing was recorded), so no ``TIME_ORIGIN`` is needed; only when the times are shifted by
+a ``recording_offset_s`` (below) does ``TIME_ORIGIN`` say where in the audio time 0 is.
+Without a recording the header holds only properties, which the schema allows; ELAN opens
+such a file and lets one link the media later (Edit > Linked Files). Properties: the
+``URN`` and ``lastUsedAnnotationId`` ELAN keeps, and ``facilitator.*`` ones naming the
+session, study, stage and guide.
 
 Times. Time slots are on the session clock in whole milliseconds (seconds × 1000,
 rounded): from the start of the session, breaks not counted. If ``summary["session"]``
@@ -45,10 +53,11 @@ header property ``facilitator.realNames`` says that the file contains real names
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: character data as ElementTree writes it
 
@@ -135,8 +144,9 @@ def document_date(summary: dict[str, Any]) -> str:
     return s.get("started_at") or s.get("created_at") or "1970-01-01T00:00:00+00:00"
 
 
-def media_descriptor(recording: str) -> dict[str, str]:
-    """The ``MEDIA_DESCRIPTOR`` attributes for a recording at the path ``recording``.
+def media_descriptor(recording: str, relative: str | None = None) -> dict[str, str]:
+    """The ``MEDIA_DESCRIPTOR`` attributes for a recording at the path ``recording``;
+    ``relative``: its path relative to the EAF's folder (default: beside it).
 
     The URL is written as ELAN writes it: ``file://`` and the path as it is, spaces and
     letters such as ø included (ELAN does not read percent-encoded paths back)."""
@@ -148,11 +158,31 @@ def media_descriptor(recording: str) -> dict[str, str]:
         path = PurePosixPath(recording)
         url = "file://" + str(path) if path.is_absolute() else str(path)
         name = path.name
+    if relative is None:
+        relative = "./" + name
+    elif not relative.startswith(("./", "../")):
+        relative = "./" + relative
     return {
         "MEDIA_URL": url,
         "MIME_TYPE": MIME_TYPES.get(PurePosixPath(name).suffix.lower(), "unknown"),
-        "RELATIVE_MEDIA_URL": "./" + name,
+        "RELATIVE_MEDIA_URL": relative,
     }
+
+
+def media_paths(
+    summary: dict[str, Any], folder: Path | None, target: Path | None
+) -> tuple[str, str | None] | None:
+    """The recording's path (absolute when ``folder``, the session folder, is known) and its
+    path relative to the folder of ``target`` (default: the session's ``exports/``)."""
+    recording = summary["session"].get("recording")
+    if not recording:
+        return None
+    if folder is None:
+        return str(recording), None
+    media = (Path(folder) / str(recording)).absolute()
+    where = Path(target).absolute().parent if target else Path(folder).absolute() / "exports"
+    relative = Path(os.path.relpath(media, where)).as_posix()
+    return media.as_posix(), relative
 
 
 def _unique(name: str, pid: str, taken: set[str]) -> str:
@@ -198,8 +228,11 @@ def _note_lanes(
     return lanes
 
 
-def render_eaf(summary: dict[str, Any]) -> str:
-    """The session as an ELAN 3.0 document (see the module)."""
+def render_eaf(
+    summary: dict[str, Any], folder: Path | None = None, target: Path | None = None
+) -> str:
+    """The session as an ELAN 3.0 document (see the module). ``folder``: the session folder
+    (where the recording is); ``target``: where the document is written."""
     session = summary["session"]
     with_names = bool(summary.get("with_names"))
     names: dict[str, str] = summary.get("names", {}) if with_names else {}
@@ -251,8 +284,12 @@ def render_eaf(summary: dict[str, Any]) -> str:
         },
     )
     header = ET.SubElement(root, "HEADER", {"MEDIA_FILE": "", "TIME_UNITS": "milliseconds"})
-    if session.get("recording"):
-        ET.SubElement(header, "MEDIA_DESCRIPTOR", media_descriptor(str(session["recording"])))
+    media = media_paths(summary, folder, target)
+    if media:
+        descriptor = media_descriptor(*media)
+        if offset:
+            descriptor["TIME_ORIGIN"] = str(ms(offset))
+        ET.SubElement(header, "MEDIA_DESCRIPTOR", descriptor)
     annotations = sum(len(spans) for *_x, spans in tiers)
     urn = uuid.uuid5(uuid.NAMESPACE_URL, f"facilitator:eaf:{session['id']}")
     properties = [

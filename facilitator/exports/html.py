@@ -206,7 +206,10 @@ footer.report {
     break-inside: avoid; page-break-inside: avoid;
   }
   tr { break-inside: avoid; page-break-inside: avoid; }
-  h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+  /* a heading keeps with what it heads: its lead paragraph too, so neither is left at the
+     foot of a page with the table or list on the next */
+  h2, h3, h4, p.lead { break-after: avoid; page-break-after: avoid; }
+  p.lead { break-before: avoid; page-break-before: avoid; orphans: 3; widows: 3; }
   details { display: none; }
   .scroll { overflow: visible; }
 }

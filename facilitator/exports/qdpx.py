@@ -2,12 +2,19 @@
 
 The file is a zip archive in the REFI-QDA Project exchange format 1.0 (QDA-XML,
 ``urn:QDA-XML:project:1.0``; the schema, ``Project.xsd``, is vendored in
-``tests/schemas/`` and checked by the tests):
+``tests/schemas/`` and checked by the tests), made to import whole: every element that the
+open reference importer (QualCoder's ``RefiImport``) reads is written, in the form it reads
+it, and nothing that the schema or the NVivo, ATLAS.ti and MAXQDA import documentation
+would refuse:
 
 - ``project.qde``: the project as XML;
 - ``Sources/<guid>.txt``: the session as plain text (UTF-8, no byte order mark, ``\\n``
-  line ends), which the project's one ``TextSource`` names as
-  ``plainTextPath="internal://<guid>.txt"``.
+  line ends), which the project's ``TextSource`` names as
+  ``plainTextPath="internal://<guid>.txt"``;
+- ``Sources/<guid>.txt`` again for each note's memo, named by its ``Note``;
+- ``Sources/<guid>.wav``: the recording, when the session has one
+  (``summary["session"]["recording"]``, the session-clock audio export: WAV, which every
+  one of those programs plays), stored as it is (not compressed) so that it streams.
 
 The source text is a transcript skeleton with the notes in it: a header (session, study,
 stage, date, guide, speakers), then in time order each question of the guide as it was
@@ -21,39 +28,62 @@ QualCoder links ``[hh:mm:ss]`` stamps to a recording.
 In the project:
 
 - ``Users``: the moderator and each assistant who wrote a note.
-- ``CodeBook``: one code per note tag (``quote``, ``theme``, ``follow-up``,
-  ``observation``, ``summary``, ``between``), with a description and a colour.
-- ``Sources``: the text source. Each note's text in it is a ``PlainTextSelection``
+- ``CodeBook``: two groups that are not codes themselves (``isCodable="false"``; QualCoder
+  makes them categories): ``Tags``, one code per note tag (``quote``, ``theme``,
+  ``follow-up``, ``observation``, ``summary``, ``between``) with a description and a
+  colour, and ``Speakers``, one code per speaker (the moderator and every participant;
+  MAXQDA's convention for focus groups), named with the pseudonym.
+- ``Variables``: ``Role``, ``Stage`` and (in a study) ``Study``, for the cases.
+- ``Cases``: one per participant, named with the pseudonym, with the role as its
+  description, the variables' values, a ``CodeRef`` to the speaker's code, a
+  ``SourceRef`` to the sources and a ``SelectionRef`` to each of the speaker's turns.
+- ``Sources``: the ``TextSource``. Each note's text in it is a ``PlainTextSelection``
   (``startPosition`` and ``endPosition`` count characters, Unicode code points, from 0,
   the end exclusive: ``text[start:end]`` is the note, on one line and without control
-  characters) coded with the note's tags, written by the note's author, and referring to
-  the note's memo. An untagged note is a selection with its memo and no coding.
-- ``Notes``: a memo per note with its time, author, speaker, tags, phase and question.
+  characters) with the note's memo as its ``Description`` (which QualCoder takes as the
+  coded segment's memo, ATLAS.ti as the quotation's comment), coded with the note's
+  tags and referring to the note's ``Note``; an untagged note is a selection with its
+  description and no coding (an annotation, in QualCoder). Each speaker turn's line is a
+  selection coded with the speaker's code. With a recording, an ``AudioSource`` for it,
+  with an ``AudioSelection`` per turn (``begin`` and ``end`` in milliseconds) coded with
+  the speaker's code.
+- ``Notes``: a memo per note (``plainTextPath`` to its text: its words, then its time,
+  author, speaker, tags, phase and question), named ``[hh:mm:ss] <its first words>``
+  (unique: QualCoder makes journals of them, whose names must differ).
+- ``Description``: the moderator's summary of the session (the Markdown summary), the
+  project memo.
+
+Every element that can carry a creation time does: the session's start (else its
+creation), in UTC; QualCoder stops on a ``Note`` without one.
 
 Identifiers are name-based UUIDs (version 5) of the session's id and each item's, and
 the zip's entries carry a fixed time (the session's start), so the same session always
-gives the same bytes. A code's GUID depends on its tag alone, so that a tag is the same
-code in every session's project.
+gives the same bytes. A tag's code, a speaker's code and case, and the variables depend on
+the tag, the study and the pseudonym id alone, so that they are the same in every session's
+project of a study.
 
 Names: pseudonyms only. With real names asked for (``with_names``), the project's
-description and the source's first line say that the file contains real names, and the
-header's speaker list gives each pseudonym's name.
+description and the source's first line say that the file contains real names, the
+header's speaker list gives each pseudonym's name, and so does each case's description.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
 
 from facilitator.core.notes import TAGS
 from facilitator.exports.csv_matrix import author_name, note_speaker
-from facilitator.exports.eaf import document_date, xml_text
-from facilitator.exports.markdown import wall_s
+from facilitator.exports.eaf import document_date, ms, xml_text
+from facilitator.exports.markdown import render_markdown, wall_s
 from facilitator.exports.subtitles import (
     MODERATOR,
     clock_line,
@@ -62,6 +92,7 @@ from facilitator.exports.subtitles import (
     session_line,
     speaker_label,
     speaker_legend,
+    voices,
 )
 from facilitator.i18n import _
 
@@ -69,6 +100,7 @@ NAMESPACE = "urn:QDA-XML:project:1.0"
 ORIGIN = "facilitator"
 GUID_ROOT = uuid.uuid5(uuid.NAMESPACE_URL, "facilitator:qdpx")
 _GUID_ROOT_BYTES = GUID_ROOT.bytes
+COPY_CHUNK = 1 << 20  # the recording is copied into the archive a megabyte at a time
 
 CODE_COLOURS = {
     "quote": "#4C72B0",
@@ -78,6 +110,11 @@ CODE_COLOURS = {
     "summary": "#CCB974",
     "between": "#64B5CD",
 }
+# the speakers' codes, in roster order (the moderator first)
+SPEAKER_COLOURS = [
+    "#7F7F7F", "#E377C2", "#17BECF", "#BCBD22", "#FF7F0E", "#2CA02C", "#D62728",
+    "#9467BD", "#8C564B", "#1F77B4", "#AEC7E8", "#FFBB78", "#98DF8A",
+]  # fmt: skip
 
 
 def code_description(tag: str) -> str:
@@ -110,6 +147,17 @@ def stamp(seconds: float) -> str:
     return f"[{hours:02d}:{mins:02d}:{secs:02d}]"
 
 
+def utc_time(summary: dict[str, Any]) -> str:
+    """The session's start (else creation) as an ``xsd:dateTime`` in UTC: ``...T...Z``."""
+    try:
+        moment = datetime.fromisoformat(document_date(summary))
+    except ValueError:
+        return "1970-01-01T00:00:00Z"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class _Text:
     """The source text as it is written, with the position (in characters) it has reached."""
 
@@ -132,6 +180,15 @@ class _Text:
         return "".join(self.parts)
 
 
+@dataclass
+class SourceText:
+    """The source's plain text and where things are in it, as (start, end) in characters."""
+
+    text: str
+    notes: dict[str, tuple[int, int]] = field(default_factory=dict)  # note id -> its text
+    turns: dict[int, tuple[int, int]] = field(default_factory=dict)  # turn index -> its line
+
+
 def _note_about(note: dict[str, Any]) -> str:
     about = [author_name(note["author"])]
     speaker = note_speaker(note)
@@ -141,8 +198,13 @@ def _note_about(note: dict[str, Any]) -> str:
     return ", ".join(about)
 
 
-def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]]]:
-    """The source's plain text, and where each note's text is in it: id -> (start, end)."""
+def _turn_line(turn: dict[str, Any], start: float) -> str:
+    """A speaker turn's line: ``[hh:mm:ss] Informant 1:``, for the words said after it."""
+    return f"{stamp(start)} {one_line(speaker_label(turn['who'], turn['label']))}:"
+
+
+def source_text(summary: dict[str, Any]) -> SourceText:
+    """The source's plain text, with where each note's text and each turn's line are."""
     session = summary["session"]
     with_names = bool(summary.get("with_names"))
     names: dict[str, str] = summary.get("names", {}) if with_names else {}
@@ -168,7 +230,7 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
     phases = {p["id"]: p for p in summary["phases"]}
     questions = {q["id"]: q["text"] for p in summary["phases"] for q in p["questions"]}
     # (time, order at the same time, kind, item)
-    items: list[tuple[float, int, str, dict[str, Any]]] = []
+    items: list[tuple[float, int, str, Any]] = []
     for entry in summary["timeline"]:
         if entry["kind"] == "pause":
             items.append((max(0.0, entry["start_s"] - offset), 0, "pause", entry))
@@ -181,11 +243,11 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
             continue
         items.append((max(0.0, entry["start_s"] - offset), 0, "question", entry))
     turn_starts: dict[float, set[str]] = {}
-    for turn in summary["turns"]:
+    for index, turn in enumerate(summary["turns"]):
         start = max(0.0, turn["start_s"] - offset)
         if turn["end_s"] - offset <= start:
             continue
-        items.append((start, 2, "turn", turn))
+        items.append((start, 2, "turn", index))
         turn_starts.setdefault(start, set()).add(turn["who"])
     for note in summary["notes"]:
         start = max(0.0, note["t_s"] - offset)
@@ -194,7 +256,7 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
         items.append((start, order, "note", note))
     items.sort(key=lambda item: (item[0], item[1]))
 
-    spans: dict[str, tuple[int, int]] = {}
+    result = SourceText("")
     phase_now = None
     for start, _order, kind, item in items:
         if kind == "question":
@@ -216,14 +278,18 @@ def source_text(summary: dict[str, Any]) -> tuple[str, dict[str, tuple[int, int]
             )
             out.line(f"{stamp(start)} {what}")
         elif kind == "turn":
-            out.line(f"{stamp(start)} {speaker_label(item['who'], item['label'])}:")
+            line = xml_text(_turn_line(summary["turns"][item], start))
+            begin = out.write(line)
+            result.turns[item] = (begin, begin + len(line))
+            out.line()
         else:
             out.write(f"{stamp(start)} {_('Note')} ({_note_about(item)}): ")
             text = one_line(xml_text(item["text"]))
             begin = out.write(text)
-            spans[item["id"]] = (begin, begin + len(text))
+            result.notes[item["id"]] = (begin, begin + len(text))
             out.line()
-    return out.value(), spans
+    result.text = out.value()
+    return result
 
 
 def _memo_text(note: dict[str, Any], phases: dict[str, str], offset: float) -> str:
@@ -251,26 +317,95 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+_NOT_IN_FILE_NAMES = str.maketrans({c: "-" for c in '<>:"/\\|?*'})
+
+
+def file_name(name: str) -> str:
+    """``name`` as a source's name: QDA programs save a source under its name, so without
+    the characters a file name cannot hold on Windows, macOS or Linux (``<>:"/\\|?*``)."""
+    return " ".join(name.translate(_NOT_IN_FILE_NAMES).split()).strip(". ") or "session"
+
+
 def _element(parent: ET.Element, tag: str, attributes: dict[str, str]) -> ET.Element:
     return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
 
 
-def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[int, int]]) -> str:
-    """``project.qde``: the project as REFI-QDA XML."""
+def _unique_names(wanted: list[str]) -> list[str]:
+    """``wanted`` with a repeated name numbered: ``name (2)``, ``name (3)``..."""
+    taken: set[str] = set()
+    out = []
+    for name in wanted:
+        candidate, number = name, 2
+        while candidate in taken:
+            candidate = f"{name} ({number})"
+            number += 1
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+@dataclass
+class _Media:
+    """The recording as it goes into the archive."""
+
+    path: Path  # where it is on disk
+    guid: str
+    name: str  # the source's name: the file name QDA programs give it (.wav)
+
+
+def _media(summary: dict[str, Any], folder: Path | None) -> _Media | None:
+    recording = summary["session"].get("recording")
+    if not recording or folder is None:
+        return None
+    path = Path(folder) / str(recording)
+    sid = summary["session"]["id"]
+    return _Media(path, guid(sid, "source", "recording"), f"{sid}{path.suffix}")
+
+
+def project_xml(
+    summary: dict[str, Any], text_guid: str, text: SourceText, media: _Media | None = None
+) -> tuple[str, dict[str, str]]:
+    """``project.qde``: the project as REFI-QDA XML; and the memos' texts by their GUID,
+    each to be written to ``Sources/<guid>.txt``."""
     session = summary["session"]
     sid = session["id"]
-    when = document_date(summary)
+    when = utc_time(summary)
     notes = summary["notes"]
     offset = recording_offset(summary)
     phases = {p["id"]: p["title"] for p in summary["phases"]}
+    study = str(session.get("study") or "")
+    with_names = bool(summary.get("with_names"))
+    names: dict[str, str] = summary.get("names", {}) if with_names else {}
     # each note's memo GUID and short name, used by its selection and by its memo
     memo_guids = {n["id"]: guid(sid, "memo", n["id"]) for n in notes}
     short_names = {n["id"]: _short(n["text"]) for n in notes}
+    memo_names = dict(
+        zip(
+            [n["id"] for n in notes],
+            _unique_names([f"{stamp(n['t_s'] - offset)} {short_names[n['id']]}" for n in notes]),
+            strict=True,
+        )
+    )
 
     authors = [MODERATOR] + sorted({n["author"] for n in notes} - {MODERATOR})
     users = {author: guid(sid, "user", author) for author in authors}
     tags = list(TAGS) + sorted({t for n in notes for t in n["tags"]} - set(TAGS))
     codes = {tag: guid("code", tag) for tag in tags}
+    scope = study or sid  # a speaker is the same code and case across a study's sessions
+    speakers = [(pid, label, role) for pid, label, role in voices(summary)]
+    known = {pid for pid, _l, _r in speakers}
+    for turn in summary["turns"]:  # a speaker no longer on the roster keeps a code
+        if turn["who"] not in known:
+            known.add(turn["who"])
+            speakers.append((turn["who"], one_line(turn["label"] or turn["who"]), ""))
+    speaker_codes = {pid: guid("speaker", scope, pid) for pid, _l, _r in speakers}
+    speaker_names = dict(
+        zip(
+            [pid for pid, _l, _r in speakers],
+            _unique_names([xml_text(label) or pid for pid, label, _r in speakers]),
+            strict=True,
+        )
+    )
 
     ET.register_namespace("", NAMESPACE)
     root = ET.Element(
@@ -286,22 +421,113 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
     for author in authors:
         _element(users_element, "User", {"guid": users[author], "name": author_name(author)})
 
+    # --- the code book: the tags, and the speakers ------------------------------------------
     codes_element = _element(_element(root, "CodeBook", {}), "Codes", {})
+    tag_group = _element(
+        codes_element,
+        "Code",
+        {"guid": guid("code-group", "tags"), "name": _("Tags"), "isCodable": "false"},
+    )
+    _element(tag_group, "Description", {}).text = _("The tags of the notes taken in the session")
     for tag in tags:
         attributes = {"guid": codes[tag], "name": tag, "isCodable": "true"}
         if tag in CODE_COLOURS:
             attributes["color"] = CODE_COLOURS[tag]
-        code = _element(codes_element, "Code", attributes)
+        code = _element(tag_group, "Code", attributes)
         if code_description(tag):
             _element(code, "Description", {}).text = code_description(tag)
+    speaker_group = _element(
+        codes_element,
+        "Code",
+        {
+            "guid": guid("code-group", "speakers", scope),
+            "name": _("Speakers"),
+            "isCodable": "false",
+        },
+    )
+    _element(speaker_group, "Description", {}).text = _(
+        "Who held the floor: each speaker turn is coded with its speaker"
+    )
+    for number, (pid, _label, role) in enumerate(speakers):
+        code = _element(
+            speaker_group,
+            "Code",
+            {
+                "guid": speaker_codes[pid],
+                "name": speaker_names[pid],
+                "isCodable": "true",
+                "color": SPEAKER_COLOURS[number % len(SPEAKER_COLOURS)],
+            },
+        )
+        about = _("The moderator's turns") if pid == MODERATOR else _("Turns of {who}", who=pid)
+        if role:
+            about += f" ({xml_text(role)})"
+        _element(code, "Description", {}).text = about
 
+    # --- variables and cases: the participants ----------------------------------------------
+    variables = [("role", _("Role"), "Text"), ("stage", _("Stage"), "Integer")]
+    if study:
+        variables.append(("study", _("Study"), "Text"))
+    variable_guids = {key: guid("variable", key) for key, _n, _t in variables}
+    variables_element = _element(root, "Variables", {})
+    for key, name, kind in variables:
+        variable = _element(
+            variables_element,
+            "Variable",
+            {"guid": variable_guids[key], "name": name, "typeOfVariable": kind},
+        )
+        _element(variable, "Description", {}).text = {
+            "role": _("The participant's role, as on the roster"),
+            "stage": _("The stage of the multi-stage focus group"),
+            "study": _("The study the session belongs to"),
+        }[key]
+    text_selections = {
+        index: guid(sid, "turn", str(index)) for index in text.turns
+    }  # the turns' selections in the text
+    audio_turns = _audio_turns(summary, offset) if media else []
+    audio_selections = {index: guid(sid, "audio-turn", str(index)) for index, *_x in audio_turns}
+    source_guids = [text_guid] + ([media.guid] if media else [])
+    if summary["participants"]:
+        cases = _element(root, "Cases", {})
+        for p in summary["participants"]:
+            case = _element(
+                cases,
+                "Case",
+                {"guid": guid("case", scope, p["id"]), "name": speaker_names[p["id"]]},
+            )
+            description = [one_line(p["role"] or "")] if p["role"] else []
+            if names.get(p["id"]):
+                description.append(_("Real name: {name}", name=one_line(names[p["id"]])))
+            if description:
+                _element(case, "Description", {}).text = xml_text("\n".join(description))
+            _element(case, "CodeRef", {"targetGUID": speaker_codes[p["id"]]})
+            values = {"role": one_line(p["role"] or ""), "stage": str(session["stage"])}
+            if study:
+                values["study"] = study
+            for key, _name, kind in variables:
+                if not values[key]:
+                    continue  # no role: no value, rather than an empty one
+                value = _element(case, "VariableValue", {})
+                _element(value, "VariableRef", {"targetGUID": variable_guids[key]})
+                value_tag = "IntegerValue" if kind == "Integer" else "TextValue"
+                _element(value, value_tag, {}).text = xml_text(values[key])
+            for source_guid in source_guids:
+                _element(case, "SourceRef", {"targetGUID": source_guid})
+            for index, selection_guid in text_selections.items():
+                if summary["turns"][index]["who"] == p["id"]:
+                    _element(case, "SelectionRef", {"targetGUID": selection_guid})
+            for index, selection_guid in audio_selections.items():
+                if summary["turns"][index]["who"] == p["id"]:
+                    _element(case, "SelectionRef", {"targetGUID": selection_guid})
+
+    # --- the sources: the session's text, and the recording ---------------------------------
     sources = _element(root, "Sources", {})
     source = _element(
         sources,
         "TextSource",
         {
             "guid": text_guid,
-            "name": xml_text(f"{one_line(session['title'])} ({sid})"),
+            "name": file_name(xml_text(f"{one_line(session['title'])} ({sid})")),
             "plainTextPath": f"internal://{text_guid}.txt",
             "creatingUser": users[MODERATOR],
             "creationDateTime": when,
@@ -309,23 +535,28 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
     )
     _element(source, "Description", {}).text = xml_text(
         _(
-            "The session as a transcript skeleton: speaker turns to transcribe, and the notes "
-            "taken during the session, coded with their tags."
+            "The session as a transcript skeleton: speaker turns to transcribe, each coded "
+            "with its speaker, and the notes taken during the session, coded with their tags."
         )
     )
+    memo_texts: dict[str, str] = {}
+    selections: list[tuple[int, int, ET.Element]] = []
     for note in notes:
-        start, end = spans[note["id"]]
-        selection = _element(
-            source,
-            "PlainTextSelection",
+        start, end = text.notes[note["id"]]
+        selection = ET.Element(
+            f"{{{NAMESPACE}}}PlainTextSelection",
             {
                 "guid": guid(sid, "selection", note["id"]),
                 "name": short_names[note["id"]],
                 "startPosition": str(start),
                 "endPosition": str(end),
                 "creatingUser": users[note["author"]],
+                "creationDateTime": when,
             },
         )
+        memo = xml_text(_memo_text(note, phases, offset))
+        memo_texts[memo_guids[note["id"]]] = memo
+        _element(selection, "Description", {}).text = memo
         for tag in note["tags"]:
             coding = _element(
                 selection,
@@ -333,32 +564,122 @@ def project_xml(summary: dict[str, Any], text_guid: str, spans: dict[str, tuple[
                 {
                     "guid": guid(sid, "coding", note["id"], tag),
                     "creatingUser": users[note["author"]],
+                    "creationDateTime": when,
                 },
             )
             _element(coding, "CodeRef", {"targetGUID": codes[tag]})
         _element(selection, "NoteRef", {"targetGUID": memo_guids[note["id"]]})
+        selections.append((start, 1, selection))
+    for index, (start, end) in text.turns.items():
+        turn = summary["turns"][index]
+        selection = ET.Element(
+            f"{{{NAMESPACE}}}PlainTextSelection",
+            {
+                "guid": text_selections[index],
+                "name": xml_text(f"{speaker_names[turn['who']]} {stamp(turn['start_s'] - offset)}"),
+                "startPosition": str(start),
+                "endPosition": str(end),
+                "creatingUser": users[MODERATOR],
+                "creationDateTime": when,
+            },
+        )
+        coding = _element(
+            selection,
+            "Coding",
+            {
+                "guid": guid(sid, "turn-coding", str(index)),
+                "creatingUser": users[MODERATOR],
+                "creationDateTime": when,
+            },
+        )
+        _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
+        selections.append((start, 0, selection))
+    for _start, _order, selection in sorted(selections, key=lambda s: (s[0], s[1])):
+        source.append(selection)
 
+    if media:
+        audio = _element(
+            sources,
+            "AudioSource",
+            {
+                "guid": media.guid,
+                "name": xml_text(media.name),
+                "path": f"internal://{media.guid}{media.path.suffix}",
+                "creatingUser": users[MODERATOR],
+                "creationDateTime": when,
+            },
+        )
+        _element(audio, "Description", {}).text = xml_text(
+            _(
+                "The recording on the session clock: a second in it is the same second in the "
+                "text's time stamps. Each speaker turn is coded with its speaker."
+            )
+        )
+        for index, begin, end in audio_turns:
+            turn = summary["turns"][index]
+            selection = _element(
+                audio,
+                "AudioSelection",
+                {
+                    "guid": audio_selections[index],
+                    "name": xml_text(
+                        f"{speaker_names[turn['who']]} {stamp(turn['start_s'] - offset)}"
+                    ),
+                    "begin": str(begin),
+                    "end": str(end),
+                    "creatingUser": users[MODERATOR],
+                    "creationDateTime": when,
+                },
+            )
+            coding = _element(
+                selection,
+                "Coding",
+                {
+                    "guid": guid(sid, "audio-coding", str(index)),
+                    "creatingUser": users[MODERATOR],
+                    "creationDateTime": when,
+                },
+            )
+            _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
+
+    # --- the notes as memos ------------------------------------------------------------------
     if notes:
         memos = _element(root, "Notes", {})
         for note in notes:
-            memo = _element(
+            memo_guid = memo_guids[note["id"]]
+            _element(
                 memos,
                 "Note",
                 {
-                    "guid": memo_guids[note["id"]],
-                    "name": f"{stamp(note['t_s'] - offset)} {short_names[note['id']]}",
+                    "guid": memo_guid,
+                    "name": memo_names[note["id"]],
+                    "plainTextPath": f"internal://{memo_guid}.txt",
                     "creatingUser": users[note["author"]],
+                    "creationDateTime": when,
                 },
             )
-            _element(memo, "PlainTextContent", {}).text = xml_text(_memo_text(note, phases, offset))
 
-    description = [session_line(summary), _("Guide: {guide}", guide=one_line(session["guide"]))]
-    if summary.get("with_names"):
-        description.insert(0, _("This file contains real names. Keep it safe; do not share it."))
+    # --- the project memo: the moderator's summary -------------------------------------------
+    description = []
+    if with_names:
+        description.append(_("This file contains real names. Keep it safe; do not share it."))
+        description.append("")
+    description.append(render_markdown(summary).strip())
     _element(root, "Description", {}).text = xml_text("\n".join(description))
 
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    return xml, memo_texts
+
+
+def _audio_turns(summary: dict[str, Any], offset: float) -> list[tuple[int, int, int]]:
+    """(turn index, begin ms, end ms) of each turn of some length, on the recording's clock."""
+    out = []
+    for index, turn in enumerate(summary["turns"]):
+        begin, end = ms(turn["start_s"] - offset), ms(turn["end_s"] - offset)
+        if end > begin:
+            out.append((index, begin, end))
+    return out
 
 
 def zip_time(summary: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
@@ -372,22 +693,49 @@ def zip_time(summary: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def render_qdpx(summary: dict[str, Any]) -> bytes:
-    """The session as a REFI-QDA project: the bytes of a ``.qdpx`` zip (see the module)."""
-    text_guid = guid(summary["session"]["id"], "source", "session")
-    text, spans = source_text(summary)
-    entries = [
-        ("project.qde", project_xml(summary, text_guid, spans).encode("utf-8")),
-        (f"Sources/{text_guid}.txt", text.encode("utf-8")),
-    ]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+def _entry(summary: dict[str, Any], name: str, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=zip_time(summary))
+    info.compress_type = compress
+    info.create_system = 3  # Unix, whatever system writes it
+    info.external_attr = 0o100644 << 16
+    return info
+
+
+def write_qdpx(
+    summary: dict[str, Any],
+    out: IO[bytes],
+    folder: Path | None = None,
+    target: Path | None = None,
+) -> None:
+    """Write the session as a REFI-QDA project (see the module) to ``out``: the recording
+    (when the session has one; ``folder`` is the session folder it is in) is copied in a
+    megabyte at a time, so that a long session's audio never has to fit in memory.
+    ``target`` (where the file goes) changes nothing: the project links nothing outside it."""
+    del target
+    sid = summary["session"]["id"]
+    text_guid = guid(sid, "source", "session")
+    media = _media(summary, folder)
+    if media is not None and not media.path.is_file():
+        raise FileNotFoundError(media.path)
+    text = source_text(summary)
+    xml, memos = project_xml(summary, text_guid, text, media)
+    entries = [("project.qde", xml), (f"Sources/{text_guid}.txt", text.text)]
+    entries += [(f"Sources/{memo_guid}.txt", memo) for memo_guid, memo in memos.items()]
+    with zipfile.ZipFile(out, "w") as archive:
         for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=zip_time(summary))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, whatever system writes it
-            info.external_attr = 0o100644 << 16
-            # the fastest deflate: a long session's project is megabytes of XML, and level 1
-            # makes it a fifth larger than the default in a third of the time
-            archive.writestr(info, data, compresslevel=1)
+            archive.writestr(
+                _entry(summary, name, zipfile.ZIP_DEFLATED), data.encode("utf-8"), compresslevel=1
+            )
+        if media is not None:
+            info = _entry(summary, f"Sources/{media.guid}{media.path.suffix}", zipfile.ZIP_STORED)
+            with media.path.open("rb") as audio, archive.open(info, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(audio, dst, COPY_CHUNK)
+
+
+def render_qdpx(
+    summary: dict[str, Any], folder: Path | None = None, target: Path | None = None
+) -> bytes:
+    """The session as a REFI-QDA project: the bytes of a ``.qdpx`` zip (see the module)."""
+    buffer = io.BytesIO()
+    write_qdpx(summary, buffer, folder, target)
     return buffer.getvalue()

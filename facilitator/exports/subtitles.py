@@ -13,7 +13,14 @@ the same form as the transcript skeleton: ``<v Informant 1>Informant 1: …`` in
 ``Informant 1: …`` in SubRip. The ellipsis is the placeholder the transcriber replaces
 with the words; the voice span keeps the speaker for software that reads it (ELAN,
 QDA tools, ``webvtt`` parsers). Text is escaped per the WebVTT spec (``&amp;``, ``&lt;``,
-``&gt;``), in the voice's annotation too.
+``&gt;``, which every reader knows, ffmpeg's included). The voice's annotation escapes the
+same characters as numeric references (``&#38;``, ``&#60;``, ``&#62;``), which the spec
+allows there too: ffmpeg's WebVTT reader cuts a voice tag short at a named one and shows
+the rest of the tag as text (``<v Kåre &amp; Tønnesen>`` came out as ``& Tønnesen``).
+SubRip text is escaped the same way as WebVTT text (``&amp;``, ``&lt;``, ``&gt;``): SubRip
+marks up with HTML-like tags (``<i>``), so a raw ``<`` starts a tag that readers drop
+(ffmpeg read ``Kåre & <Tønnesen>`` as ``Kåre & ``), and a converter passes the references
+on into WebVTT, where they are what the spec asks for.
 
 Times. Cue times are on the session clock: from the start of the session, with breaks not
 counted (the clock stands still in a break). If ``summary["session"]`` has a
@@ -212,13 +219,21 @@ def _context(summary: dict[str, Any]) -> list[tuple[float, int, str]]:
     return out
 
 
+_ANNOTATION = {"&": "&#38;", "<": "&#60;", ">": "&#62;"}
+
+
+def voice_annotation(speaker: str) -> str:
+    """``speaker`` for the annotation of a ``<v ...>`` tag: ``&``, ``<`` and ``>`` as
+    numeric character references (see the module)."""
+    return "".join(_ANNOTATION.get(c, c) for c in speaker)
+
+
 def render_vtt(summary: dict[str, Any]) -> str:
     """The turns as WebVTT cues with voice spans, the context as comments (see the module)."""
     blocks = ["WEBVTT"] + _header(summary)
     items = list(_context(summary))
     for number, (start, end, speaker) in enumerate(cues(summary), start=1):
-        voice = escape(speaker)
-        text = f"<v {voice}>{voice}: {PLACEHOLDER}"
+        text = f"<v {voice_annotation(speaker)}>{escape(speaker)}: {PLACEHOLDER}"
         items.append((start, 3, f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{text}"))
     blocks += [block for _t, _order, block in sorted(items, key=lambda i: (i[0], i[1]))]
     return "\n\n".join(blocks) + "\n"
@@ -229,6 +244,7 @@ def render_srt(summary: dict[str, Any]) -> str:
     blocks = []
     for number, (start, end, speaker) in enumerate(cues(summary), start=1):
         blocks.append(
-            f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{speaker}: {PLACEHOLDER}"
+            f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n"
+            f"{escape(speaker)}: {PLACEHOLDER}"
         )
     return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -9,19 +9,34 @@ from typing import TYPE_CHECKING
 from facilitator.core.clock import SystemClock
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.summary import build_summary
-from facilitator.exports import FORMATS, renderer
+from facilitator.exports import FORMATS, LINKS_MEDIA, render
 from facilitator.i18n import _
 from facilitator.store.journal import JournalLocked
-from facilitator.store.session_store import SessionStore, atomic_write, make_private_dir
+from facilitator.store.session_store import (
+    SessionStore,
+    atomic_write,
+    atomic_write_with,
+    make_private_dir,
+)
 
 if TYPE_CHECKING:
     from facilitator.audio.convert import ClipsResult
 
 
 def render_export(
-    info: SessionInfo, state: SessionState, fmt: str, now: float, with_names: bool = False
+    store: SessionStore,
+    info: SessionInfo,
+    state: SessionState,
+    fmt: str,
+    now: float,
+    with_names: bool = False,
 ) -> str | bytes:
-    return renderer(fmt)(build_summary(info, state, now, with_names=with_names))
+    """``fmt`` rendered in memory (for the screen); the recording a format links is made
+    first, as ``write_export`` does."""
+    summary = build_summary(info, state, now, with_names=with_names)
+    if fmt in LINKS_MEDIA:
+        ensure_media(store, info, state, summary)
+    return render(fmt, summary, folder=store.path)
 
 
 def default_export_path(store: SessionStore, info: SessionInfo, fmt: str) -> Path:
@@ -42,16 +57,44 @@ def write_export(
     """Render ``fmt`` and write it whole (temporary file, fsync, rename) with mode 0600.
 
     ``summary``: the summary already built (of ``state`` at ``now``, with ``with_names``),
-    so that writing several formats builds it once."""
+    so that writing several formats builds it once. The formats that link the recording
+    (ELAN, REFI-QDA) find it made first (``ensure_media``); the REFI-QDA project, which
+    holds the recording, is streamed into its file rather than built in memory."""
     if summary is None:
         summary = build_summary(info, state, now, with_names=with_names)
-    rendered = renderer(fmt)(summary)
-    data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
-    target = output or default_export_path(store, info, fmt)
+    target = (output or default_export_path(store, info, fmt)).absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent)
+    if fmt in LINKS_MEDIA:
+        ensure_media(store, info, state, summary)
+    if fmt == "qdpx":
+        from facilitator.exports.qdpx import write_qdpx
+
+        atomic_write_with(target, lambda out: write_qdpx(summary, out, store.path, target))
+        return target
+    rendered = render(fmt, summary, folder=store.path, target=target)
+    data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
     atomic_write(target, data)
     return target
+
+
+def ensure_media(
+    store: SessionStore, info: SessionInfo, state: SessionState, summary: dict
+) -> Path | None:
+    """The session-clock audio that ``summary["session"]["recording"]`` names, made from
+    the recording's segments when it is missing or older than one of them; None without a
+    recording. AudioExportError says why it cannot be made (no ffmpeg, a full disk)."""
+    from facilitator.core.audio import MEDIA_FORMAT
+
+    recording = summary["session"].get("recording")
+    if not recording:
+        return None
+    media = store.path / recording
+    segments = [store.path / s.file for s in state.audio.segments]
+    newest = max((p.stat().st_mtime for p in segments if p.exists()), default=0.0)
+    if media.exists() and media.stat().st_mtime >= newest and state.ended:
+        return media
+    return write_audio(store, info, state, MEDIA_FORMAT, media)
 
 
 # --- audio: the recording as one file, and clips of quotes ------------------------------------
@@ -107,7 +150,7 @@ def write_audio(
     output: Path | None = None,
     progress=None,
 ) -> Path:
-    """The recording as one flac, mp3 or opus file on the session clock (silence where
+    """The recording as one flac, mp3, opus or wav file on the session clock (silence where
     nothing was recorded). Default: the session's ``audio/exports/`` folder."""
     from facilitator.audio.convert import export_recording
     from facilitator.core import events as ev

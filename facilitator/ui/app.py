@@ -39,7 +39,7 @@ class FacilitatorApp(App[int]):
     def __init__(
         self,
         live: LiveSession | None = None,
-        home: tuple[Path, Path] | None = None,
+        home: tuple[Path, list[tuple[str, Path]]] | None = None,
         assist: bool = False,
         device: str | int | None = None,
     ) -> None:
@@ -167,5 +167,8 @@ def make_present_app(recap: dict) -> PresentApp:
     return PresentApp(recap_slides(recap))
 
 
-def make_home_app(sessions_dir: Path, guides_dir: Path) -> FacilitatorApp:
-    return FacilitatorApp(home=(sessions_dir, guides_dir))
+def make_home_app(sessions_dir: Path, guides: Path | list[tuple[str, Path]]) -> FacilitatorApp:
+    """The start screen; ``guides`` is the folders guides come from (see
+    :func:`facilitator.store.guides.guide_folders`), or one folder."""
+    shelf = [("folder", guides)] if isinstance(guides, Path) else guides
+    return FacilitatorApp(home=(sessions_dir, shelf))

@@ -3,7 +3,7 @@
 ``PulseServer`` (plain Python, used by the tests and by ``bench/record.py``) starts its own
 ``pulseaudio`` in a private ``XDG_RUNTIME_DIR`` with a null sink ``vsink``, whose monitor
 ``vsink.monitor`` is the default source: PortAudio's ``default`` (and ``pulse``) device then
-records whatever is played into the sink (shared/TESTING.md). ``speech_wav`` makes speech
+records whatever is played into the sink. ``speech_wav`` makes speech
 with espeak-ng; ``play`` plays a file into the sink. The daemon is stopped by its pid.
 
 A keeper plays digital silence into the sink all the time. Without it the null sink works

@@ -17,6 +17,7 @@ from facilitator.core.guide import Guide, GuideError, load_guide
 from facilitator.core.session import Participant, state_of
 from facilitator.i18n import N_, _
 from facilitator.services.live import LiveSession
+from facilitator.store.guides import list_guides, source_label
 from facilitator.store.journal import JournalLocked, StorageError
 from facilitator.store.session_store import (
     SessionDamaged,
@@ -120,10 +121,10 @@ class HomeScreen(Translated, Screen[None]):
         ),
     ]
 
-    def __init__(self, sessions_dir: Path, guides_dir: Path) -> None:
+    def __init__(self, sessions_dir: Path, guide_shelf: list[tuple[str, Path]]) -> None:
         super().__init__()
         self.sessions_dir = sessions_dir
-        self.guides_dir = guides_dir
+        self.guide_shelf = guide_shelf  # the folders guides come from, first first
         self.guides: dict[str, Path] = {}
 
     def compose(self) -> ComposeResult:
@@ -135,10 +136,7 @@ class HomeScreen(Translated, Screen[None]):
                 )
                 yield OptionList(id="sessions")
             with Vertical():
-                yield Static(
-                    _("Start a new session from a guide in {folder}", folder=str(self.guides_dir)),
-                    classes="home-heading",
-                )
+                yield Static(_("Start a new session from a guide"), classes="home-heading")
                 yield OptionList(id="guides")
         yield Static("", id="home-problems")
         yield Footer(compact=True)
@@ -187,7 +185,8 @@ class HomeScreen(Translated, Screen[None]):
         guides = self.query_one("#guides", OptionList)
         guides.clear_options()
         problems = []
-        for path in sorted(self.guides_dir.glob("*.toml")):
+        for entry in list_guides(self.guide_shelf):
+            path = entry.path
             try:
                 guide = load_guide(path)
             except GuideError as error:
@@ -196,7 +195,7 @@ class HomeScreen(Translated, Screen[None]):
             self.guides[str(path)] = path
             label = Text()
             label.append(guide.title, style="bold")
-            label.append(f"  {path.name}", style="dim")
+            label.append(f"  {entry.name} · {source_label(entry.source)}", style="dim")
             guides.add_option(Option(label, id=str(path)))
         self.query_one("#home-problems", Static).update("\n".join(problems))
 

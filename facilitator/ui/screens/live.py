@@ -1,97 +1,43 @@
-"""The moderator's live view: guide position, clocks, coverage and checklist on one screen."""
+"""The moderator's live view: guide position, clocks, coverage and checklist on one screen.
+
+The panels, speaker keys and notes it shares with the assistant's view are in
+:mod:`.session_view`; this view adds what only the moderator does: move through the guide,
+tick the checklist and the carried follow-ups, record, pause, run the member check and the
+recap, and end the session.
+"""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from collections.abc import Iterator
 
-from facilitator.core.audio import missing_consent, present_ids, voice_nudges
-from facilitator.core.talk import ALL, MODERATOR, phase_scope, question_scope
-from facilitator.core.talk_figures import nudges, talk_figures
+from textual.binding import Binding
+from textual.widget import Widget
+from textual.widgets import Static
+
+from facilitator.core.audio import missing_consent, present_ids
 from facilitator.core.timefmt import clock, minutes
 from facilitator.i18n import N_, _
 from facilitator.services.live import LiveSession
-from facilitator.store.journal import StorageError
 from facilitator.ui.commands import SessionCommands
-from facilitator.ui.translated import Translated
-from facilitator.ui.widgets.clocks import ClockBar
-from facilitator.ui.widgets.guide_panels import (
-    CoveragePanel,
-    GuidanceLine,
-    NextLine,
-    PhaseLine,
-    QuestionPanel,
-    TickList,
+from facilitator.ui.screens.session_view import (
+    SessionView,
+    cancel_binding,
+    help_binding,
+    notes_binding,
+    scope_binding,
+    talk_bindings,
 )
-from facilitator.ui.widgets.notes import NoteBar, NoteInput, RecentNotes
-from facilitator.ui.widgets.quiet import QuietStatic
+from facilitator.ui.widgets.guide_panels import TickList
 from facilitator.ui.widgets.record_line import RecordLine
-from facilitator.ui.widgets.talk_board import TalkBoard, scope_title
 
 AUDIO_TICK_S = 0.1  # the level meter and the voice activity, while recording
 AUDIO_CHECK_AFTER_S = 1.0  # can this machine record? asked once the screen is up
 CONSENT_ROW = "consent:"  # a checklist row for one participant's recording consent
-TICK_S = 0.5  # the clocks show seconds; twice a second keeps them honest without cost
-HEARTBEAT_S = 2.0  # how precisely a crash's gap is dated
 CHECKPOINT_S = 300.0  # how often the TinyDB copy of the events is refreshed (the journals
 # are the record; the copy is for other tools, and a checkpoint costs ~0.1 s at 10,000 events)
 
 
-def talk_bindings(prefix: str) -> list[Binding]:
-    """The speaker keys, shared by the moderator's and the assistant's views."""
-    return [
-        *[
-            Binding(
-                str(n),
-                f"digit({n})",
-                _("Speaker"),
-                id=f"{prefix}.speaker_{n}",
-                tooltip=_(
-                    "Participant 1-9 in roster order starts speaking (ends the current turn)"
-                ),
-                key_display="1-9",
-                show=n == 1,
-            )
-            for n in range(1, 10)
-        ],
-        Binding(
-            "0",
-            "digit(0)",
-            _("Moderator"),
-            id=f"{prefix}.moderator",
-            tooltip=_("The moderator starts speaking"),
-        ),
-        Binding(
-            "space",
-            "nobody",
-            _("Nobody"),
-            id=f"{prefix}.nobody",
-            tooltip=_("Nobody is speaking: ends the current turn"),
-            key_display="space",
-        ),
-        Binding(
-            "u",
-            "undo",
-            _("Undo"),
-            id=f"{prefix}.undo",
-            tooltip=_("Undo the last speaker change (or overlap mark)"),
-        ),
-        Binding(
-            "o",
-            "overlap",
-            _("Overlap"),
-            id=f"{prefix}.overlap",
-            tooltip=_("Someone talks over the current speaker: then press who (1-9, 0)"),
-        ),
-    ]
-
-
-class LiveScreen(Translated, Screen[None]):
-    AUTO_FOCUS = ""  # no widget takes the keys until the moderator asks for it
+class LiveScreen(SessionView):
     COMMANDS = {SessionCommands}
 
     BINDINGS = [
@@ -103,13 +49,7 @@ class LiveScreen(Translated, Screen[None]):
             id="live.turns",
             tooltip=N_("The last turns: give one to the right person"),
         ),
-        Binding(
-            "v",
-            "scope",
-            N_("View"),
-            id="live.scope",
-            tooltip=N_("Talk figures for the whole session, this phase or this question"),
-        ),
+        scope_binding("live"),
         Binding(
             "e",
             "roster",
@@ -132,13 +72,7 @@ class LiveScreen(Translated, Screen[None]):
             id="live.note",
             tooltip=N_("Write a note: enter saves it, escape gives the keys back"),
         ),
-        Binding(
-            "l",
-            "notes",
-            N_("Notes"),
-            id="live.notes",
-            tooltip=N_("All notes: filter, search, edit, delete"),
-        ),
+        notes_binding("live"),
         Binding(
             "w",
             "reflection",
@@ -146,14 +80,7 @@ class LiveScreen(Translated, Screen[None]):
             id="live.reflection",
             tooltip=N_("Your private reflexivity log, kept out of exports"),
         ),
-        Binding(
-            "escape",
-            "cancel",
-            N_("Cancel"),
-            id="live.cancel",
-            tooltip=N_("Cancel an overlap mark in progress"),
-            show=False,
-        ),
+        cancel_binding("live"),
         Binding(
             "right",
             "next_question",
@@ -238,60 +165,25 @@ class LiveScreen(Translated, Screen[None]):
             id="live.end",
             tooltip=N_("End the session (asks to confirm), then show the summary"),
         ),
-        Binding(
-            "question_mark,f1",
-            "help",
-            N_("Help"),
-            id="live.help",
-            tooltip=N_("Show every key"),
-            key_display="?",
-        ),
+        help_binding("live"),
     ]
 
     def __init__(self, live: LiveSession, recording=None) -> None:
-        super().__init__()
-        self.live = live
-        self.recording = recording  # the moderator's Recording; None in the assistant's view
+        super().__init__(live)
+        self.recording = recording  # the moderator's Recording (None: this view cannot record)
         self.audio_problem: str | None = None
-        self.storage_problem: str | None = None
-        self._parts: dict = {}
-        self.scope_mode = "all"  # "all", "phase" or "question": what the talk board counts
-        self.overlap_pending = False
-        self.shown_nudges: list[str] = []
 
     # --- layout ----------------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="top"):
-            yield QuietStatic(id="title-line")
-            yield ClockBar(id="clocks")
-            yield RecordLine(id="record-line")
-        yield QuietStatic(id="banner")
-        with Horizontal(id="body"):
-            with VerticalScroll(id="guide"):
-                yield PhaseLine(id="phase-line")
-                yield QuestionPanel(id="question")
-                yield NextLine(id="next")
-                yield CoveragePanel(id="coverage")
-                yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
-                yield TickList(id="checklist")
-                yield Static(
-                    _("Follow-ups from earlier stages") + "  [dim](f)[/]", id="follow-ups-title"
-                )
-                yield TickList(id="follow-ups")
-                yield GuidanceLine(id="guidance")
-            with VerticalScroll(id="side"):
-                yield TalkBoard(id="board")
-                yield RecentNotes(id="recent-notes")
-        yield NoteBar(id="note-bar")
-        yield Footer(compact=True)
+    def compose_guide_extras(self) -> Iterator[Widget]:
+        yield Static(_("Checklist") + "  [dim](c)[/]", id="checklist-title")
+        yield TickList(id="checklist")
+        yield Static(_("Follow-ups from earlier stages") + "  [dim](f)[/]", id="follow-ups-title")
+        yield TickList(id="follow-ups")
 
     def on_mount(self) -> None:
-        self.refresh_view()
-        self.set_interval(TICK_S, self.tick)
-        self.set_interval(HEARTBEAT_S, self.live.heartbeat)
+        super().on_mount()
         self.set_interval(CHECKPOINT_S, self.checkpoint)
-        self.live.heartbeat()
         if self.recording is not None:
             self.set_interval(AUDIO_TICK_S, self.audio_tick)
             # after the first frames: PortAudio's start (tens of ms, holding the GIL at
@@ -305,19 +197,6 @@ class LiveScreen(Translated, Screen[None]):
                 self.notify(message, severity="warning", timeout=12)
         if self.live.started_now and self.live.info.stage > 1 and self.live.owns_clock:
             self.call_after_refresh(self.action_recap)  # a follow-up stage opens with the recap
-        for problem in self.live.problems:
-            self.notify(problem, severity="warning", timeout=10)
-        downs = self.live.state.downtimes()
-        if downs and downs[-1].wall_end is not None and downs[-1].wall_end >= self.live.now() - 5:
-            gap = downs[-1]
-            self.notify(
-                _(
-                    "Resumed. The app was not running for {duration}; that time counts as "
-                    "session time and is marked in the timeline.",
-                    duration=clock((gap.wall_end or gap.wall_start) - gap.wall_start),
-                ),
-                timeout=8,
-            )
 
     def _check_audio(self) -> None:
         """In a thread, after the first frame: can this machine record? (PortAudio)"""
@@ -342,21 +221,14 @@ class LiveScreen(Translated, Screen[None]):
             self._show_record_line()
 
     def _show_record_line(self) -> None:
+        if self.recording is None:
+            super()._show_record_line()
+            return
         state = self.live.state
         now_s = state.session_s(self.live.now())
         unattributed = state.audio.live_unattributed_s(state.talk, now_s)
-        line = self.part(RecordLine)
-        if self.recording is None:  # the assistant's view: what the moderator's records
-            segment = state.audio.current
-            if segment is not None:
-                from facilitator.services.recording import Meter
-
-                line.show(Meter(True, segment.seconds(now_s), remote=True), None, unattributed)
-            else:
-                line.show(None, _("Not recording"), unattributed)
-            return
         problem = self.audio_problem or self.recording.device_problem
-        line.show(self.recording.meter(), problem, unattributed)
+        self.part(RecordLine).show(self.recording.meter(), problem, unattributed)
 
     def action_record(self) -> None:
         if self.recording is None:
@@ -385,22 +257,6 @@ class LiveScreen(Translated, Screen[None]):
             return
         self.app.push_screen(DevicesScreen(recording.device), chosen)
 
-    def part(self, selector, expect_type=None):
-        """``query_one``, remembered: the live view's widgets never change, and a DOM query on
-        every key press costs more than all the rest of the redraw."""
-        key = (selector, expect_type)
-        found = self._parts.get(key)
-        if found is None:
-            found = (
-                self.query_one(selector, expect_type) if expect_type else self.query_one(selector)
-            )
-            self._parts[key] = found
-        return found
-
-    def on_resize(self) -> None:
-        # the talk board sizes its rows from its width: draw again once the layout is new
-        self.call_after_refresh(self.redraw)
-
     def checkpoint(self) -> None:
         self.run_worker(self._checkpoint, thread=True, exclusive=True, group="checkpoint")
 
@@ -423,27 +279,6 @@ class LiveScreen(Translated, Screen[None]):
 
     # --- showing state ---------------------------------------------------------------------------
 
-    def refresh_view(self) -> None:
-        state = self.live.state
-        info = self.live.info
-        title = Text()
-        title.append(info.title, style="bold")
-        extras = [info.guide.title]
-        if info.study:
-            extras.append(_("study {study}, stage {stage}", study=info.study, stage=info.stage))
-        elif info.guide.stages > 1:
-            extras.append(_("stage {stage}", stage=info.stage))
-        title.append("  " + " · ".join(extras), style="dim")
-        self.part("#title-line", QuietStatic).show_text(title)
-        self.part(PhaseLine).show(state)
-        self.part(QuestionPanel).show(state)
-        self.part(NextLine).show(state)
-        self.part(GuidanceLine).show(state)
-        self._show_checklist()
-        self._show_follow_ups()
-        self.part(RecentNotes).show(state)  # notes change only with events, not with time
-        self.redraw()
-
     def _show_follow_ups(self) -> None:
         state = self.live.state
         carried = self.live.info.carried
@@ -456,200 +291,39 @@ class LiveScreen(Translated, Screen[None]):
         )
         self.part("#follow-ups-title").display = bool(carried)
 
-    def tick(self) -> None:
-        """Twice a second: take in what the other process wrote, then move the clocks."""
-        if self.live.poll():
-            self.refresh_view()
-        else:
-            self.redraw()
+    def show_guide_extras(self) -> None:
+        self._show_checklist()
+        self._show_follow_ups()
 
-    def redraw(self) -> None:
-        """The parts that move with time or with local choices (clocks, board, banner)."""
+    def banner(self, now: float) -> tuple[str, str] | None:
         state = self.live.state
-        now = self.live.now()
-        self.part(ClockBar).show(state, now)
-        self.part(CoveragePanel).show(state, now)
-        self._show_record_line()
-        self._show_board(now)
-        self._show_banner(now)
-
-    @property
-    def scope(self) -> str:
-        state = self.live.state
-        if self.scope_mode == "phase":
-            return phase_scope(state.phase_id)
-        if self.scope_mode == "question" and state.question_id is not None:
-            return question_scope(state.question_id)
-        return ALL
-
-    def _show_board(self, now: float) -> None:
-        state = self.live.state
-        now_s = state.session_s(now)
-        figures = talk_figures(state.talk, state.roster, now_s, self.scope)
-        whole = figures if self.scope == ALL else talk_figures(state.talk, state.roster, now_s)
-        reminders = voice_nudges(state, now_s) + nudges(
-            whole, state.guide.settings, now_s, state.dismissed
-        )
-        self.shown_nudges = [n.key for n in reminders]
-        self.part(TalkBoard).show(
-            figures,
-            reminders,
-            scope_title(self.scope, state),
-            overlap_pending=self.overlap_pending,
-            paused=state.paused,
-        )
-
-    def _show_banner(self, now: float) -> None:
-        state = self.live.state
-        banner = self.part("#banner", QuietStatic)
-        text = Text()
-        if self.storage_problem:
-            text.append(" " + self.storage_problem + " ", style="bold white on #c62828")
-        elif state.paused:
-            text.append(
-                " "
-                + _(
+        if state.paused:
+            return (
+                _(
                     "Break: the clocks are stopped ({duration}). Press p to resume.",
                     duration=clock(state.current_pause_s(now)),
-                )
-                + " ",
-                style="bold black on #90caf9",
+                ),
+                "bold black on #90caf9",
             )
-        else:
-            squeeze = state.closing_squeeze_s(now)
-            if squeeze > 0:
-                later = state.later_phases_planned_s()
-                text.append(
-                    " "
-                    + _(
-                        "The rest of the guide ({later}) no longer fits: {over} over the planned "
-                        "session. Move on to keep time for the closing summary.",
-                        later=minutes(later),
-                        over=clock(squeeze),
-                    )
-                    + " ",
-                    style="bold black on #e0a526",
-                )
-        banner.show_text(text)
-        if banner.display != bool(text.plain):
-            banner.display = bool(text.plain)
+        squeeze = state.closing_squeeze_s(now)
+        if squeeze > 0:
+            return (
+                _(
+                    "The rest of the guide ({later}) no longer fits: {over} over the planned "
+                    "session. Move on to keep time for the closing summary.",
+                    later=minutes(state.later_phases_planned_s()),
+                    over=clock(squeeze),
+                ),
+                "bold black on #e0a526",
+            )
+        return None
 
     # --- acting ----------------------------------------------------------------------------------
-
-    def _act(self, action):
-        """Run one state change; show it only once it is on disk. Returns the saved event
-        (None if nothing was recorded or the write failed)."""
-        try:
-            event = action()
-        except StorageError as error:
-            self.storage_problem = _(
-                "NOT SAVED: {reason}. The last action was not recorded; free disk space and "
-                "press the key again.",
-                reason=error,
-            )
-            self.notify(self.storage_problem, severity="error", timeout=15)
-            self.redraw()
-            return None
-        if self.storage_problem:
-            self.storage_problem = None
-            self.notify(_("Saving works again."), timeout=5)
-        if event is not None:
-            self.refresh_view()
-        return event
-
-    def action_digit(self, number: int) -> None:
-        who: str | None
-        if number == 0:
-            who = MODERATOR
-        elif number <= len(self.live.state.roster):
-            who = self.live.state.roster[number - 1].id
-        else:
-            self.notify(_("No participant {number} in the roster.", number=number), timeout=3)
-            return
-        if self.overlap_pending:
-            self.overlap_pending = False
-            self._act(lambda: self.live.overlap(who))
-            self.redraw()
-            return
-        self.speak(who)
-
-    def speak(self, who: str | None) -> None:
-        if self.live.state.paused:
-            self.notify(_("The session is paused: press p to resume first."), timeout=3)
-            return
-        self._act(lambda: self.live.speak(who))
-
-    # --- notes -------------------------------------------------------------------------------
-
-    KEEP_NOTE_FOCUS = False  # the moderator gets the keys back after each note
-
-    def action_note(self) -> None:
-        self.part(NoteInput).focus()
-
-    def on_input_submitted(self, event: NoteInput.Submitted) -> None:
-        if not isinstance(event.input, NoteInput):
-            return
-        text = event.value
-        if not text.strip():
-            self.set_focus(None)
-            return
-        # saved: clear it (a failed save keeps the text; the other writer's notes, taken in by
-        # the same save, must not count as this one)
-        if self._act(lambda: self.live.add_note(text)) is not None:
-            event.input.value = ""
-            if not self.KEEP_NOTE_FOCUS:
-                self.set_focus(None)
-
-    def on_note_input_leave(self, message: NoteInput.Leave) -> None:
-        self.set_focus(None)
-
-    def _catch_up(self) -> None:
-        """Before a list opens: take in what the other process wrote since the last tick."""
-        if self.live.poll():
-            self.refresh_view()
-
-    def action_notes(self) -> None:
-        from facilitator.ui.screens.notes import NotesScreen
-
-        self._catch_up()
-        self.app.push_screen(NotesScreen(self.live, self._act), lambda _: self.refresh_view())
 
     def action_reflection(self) -> None:
         from facilitator.ui.screens.notes import ReflectionScreen
 
         self.app.push_screen(ReflectionScreen(self.live, self._act))
-
-    def mark_overlap(self, who: str) -> None:
-        self._act(lambda: self.live.overlap(who))
-        self.redraw()
-
-    def action_nobody(self) -> None:
-        if self.overlap_pending:
-            return
-        self.speak(None)
-
-    def action_undo(self) -> None:
-        if self.live.state.paused:
-            self.notify(_("The session is paused: press p to resume first."), timeout=3)
-            return
-        self._act(self.live.undo)
-
-    def action_overlap(self) -> None:
-        if self.live.state.talk.current_speaker is None:
-            self.notify(_("Nobody is speaking: there is nobody to talk over."), timeout=3)
-            return
-        self.overlap_pending = True
-        self.redraw()
-
-    def action_cancel(self) -> None:
-        if self.overlap_pending:
-            self.overlap_pending = False
-            self.redraw()
-
-    def action_scope(self) -> None:
-        order = ["all", "phase", "question"]
-        self.scope_mode = order[(order.index(self.scope_mode) + 1) % len(order)]
-        self.redraw()
 
     def action_dismiss_nudges(self) -> None:
         keys = list(self.shown_nudges)
@@ -664,12 +338,12 @@ class LiveScreen(Translated, Screen[None]):
         if not self.live.state.talk.recent_turns(1):
             self.notify(_("No turns yet."), timeout=3)
             return
-        self.app.push_screen(TurnsScreen(self))
+        self.app.push_screen(TurnsScreen(self.actions))
 
     def action_roster(self) -> None:
         from facilitator.ui.screens.roster import RosterScreen
 
-        self.app.push_screen(RosterScreen(self))
+        self.app.push_screen(RosterScreen(self.actions))
 
     def action_next_question(self) -> None:
         self._act(self.live.next_question)
@@ -776,7 +450,7 @@ class LiveScreen(Translated, Screen[None]):
         from facilitator.ui.screens.member_check import MemberCheckScreen
 
         self._catch_up()
-        self.app.push_screen(MemberCheckScreen(self), lambda _: self.refresh_view())
+        self.app.push_screen(MemberCheckScreen(self.actions), lambda _: self.refresh_view())
 
     def action_recap(self) -> None:
         from facilitator.core.study import build_recap
@@ -786,15 +460,10 @@ class LiveScreen(Translated, Screen[None]):
         if before is None:
             self.notify(_("There is no earlier stage to recap."), timeout=3)
             return
-        self.app.push_screen(RecapScreen(self, build_recap(*before, self.live.now())))
+        self.app.push_screen(RecapScreen(self.actions, build_recap(*before, self.live.now())))
 
     def action_checklist(self) -> None:
         self._focus_list("#checklist", _("This phase has no checklist."))
-
-    def action_help(self) -> None:
-        from facilitator.ui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self))
 
     def _show_summary(self) -> None:
         from facilitator.ui.screens.summary import SummaryScreen

@@ -28,7 +28,7 @@ from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 MARK_STYLE = {
     "confirmed": ("✓", "bold green"),
@@ -44,12 +44,12 @@ def verdict_name(outcome: str | None) -> str:
 class _Marking:
     """What both views share: marking the point in focus, and asking for a nuance."""
 
-    live_screen: LiveScreen
+    actions: SessionActions
     asking: str | None = None  # "nuance" or "edit" while the input line is open
 
     @property
     def live(self):
-        return self.live_screen.live
+        return self.actions.live
 
     def current(self) -> Note | None:  # pragma: no cover - each view says which point
         raise NotImplementedError
@@ -57,7 +57,7 @@ class _Marking:
     def _mark(self, outcome: str | None, nuance: str = "") -> None:
         note = self.current()
         if note is not None:
-            self.live_screen._act(lambda: self.live.check_mark(note.id, outcome, nuance))
+            self.actions.act(lambda: self.live.check_mark(note.id, outcome, nuance))
             self.after_change(advance=outcome is not None)
 
     def after_change(self, advance: bool) -> None:  # pragma: no cover
@@ -103,12 +103,12 @@ class _Marking:
         if note is None or what is None:
             return
         if what == "nuance":
-            self.live_screen._act(lambda: self.live.check_mark(note.id, "nuanced", text))
+            self.actions.act(lambda: self.live.check_mark(note.id, "nuanced", text))
             self.after_change(advance=True)
         elif what == "edit" and text:
             # only the wording is edited: the point keeps its tags, so it stays in the read-back
             tags = " ".join(f"#{t}" for t in note.tags)
-            self.live_screen._act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
+            self.actions.act(lambda: self.live.edit_note(note.id, f"{text} {tags}"))
             self.after_change(advance=False)
 
 
@@ -189,9 +189,9 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         with Vertical(id="check-body"):
@@ -308,7 +308,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
         note = self.current()
         if note is not None:
             skipped = note.id in self.live.state.check.skipped
-            self.live_screen._act(lambda: self.live.check_skip(note.id, not skipped))
+            self.actions.act(lambda: self.live.check_skip(note.id, not skipped))
             self.refill()
 
     def action_move(self, step: int) -> None:
@@ -321,7 +321,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
         if not 0 <= target < len(ids):
             return
         ids[index], ids[target] = ids[target], ids[index]
-        self.live_screen._act(lambda: self.live.check_order(ids))
+        self.actions.act(lambda: self.live.check_order(ids))
         self.refill()
         listing = self.query_one("#check-points", OptionList)
         for position in range(listing.option_count):
@@ -330,7 +330,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
 
     def action_include(self, kind: str) -> None:
         kinds = set(self.live.state.check.include) ^ {kind}
-        self.live_screen._act(lambda: self.live.check_include(sorted(kinds)))
+        self.actions.act(lambda: self.live.check_include(sorted(kinds)))
         self.refill()
 
     def action_read(self) -> None:
@@ -339,7 +339,7 @@ class MemberCheckScreen(_Marking, Translated, Screen[None]):
             self.notify(_("Nothing to read back yet."), timeout=3)
             return
         self.app.push_screen(
-            ReadBackScreen(self.live_screen, [n.id for n in points]), lambda _: self.refill()
+            ReadBackScreen(self.actions, [n.id for n in points]), lambda _: self.refill()
         )
 
     def action_close(self) -> None:
@@ -392,9 +392,9 @@ class ReadBackScreen(_Marking, Translated, Screen[None]):
         Binding("escape", "close", N_("Close"), id="read.close", tooltip=N_("Back to the list")),
     ]
 
-    def __init__(self, live_screen: LiveScreen, note_ids: list[str]) -> None:
+    def __init__(self, actions: SessionActions, note_ids: list[str]) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
         self.note_ids = note_ids
         self.index = 0
 

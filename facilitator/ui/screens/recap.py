@@ -23,7 +23,7 @@ from facilitator.ui.translated import Translated
 from facilitator.ui.widgets.bigtext import BigText
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 
 def recap_slides(recap: dict[str, Any]) -> list[tuple[str, str]]:
@@ -132,9 +132,9 @@ class RecapScreen(Translated, Screen[None]):
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen, recap: dict[str, Any]) -> None:
+    def __init__(self, actions: SessionActions, recap: dict[str, Any]) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
         self.recap = recap
 
     def compose(self) -> ComposeResult:
@@ -156,8 +156,8 @@ class RecapScreen(Translated, Screen[None]):
         text = event.value.strip()
         if not text:
             return
-        live = self.live_screen.live
-        saved = self.live_screen._act(lambda: live.add_note(text + " #between"))
+        live = self.actions.live
+        saved = self.actions.act(lambda: live.add_note(text + " #between"))
         if saved is not None:
             event.input.value = ""
             self.notify(_("Saved as a note tagged #between."), timeout=3)

@@ -18,7 +18,7 @@ from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 
 class RosterScreen(Translated, ModalScreen[None]):
@@ -55,14 +55,14 @@ class RosterScreen(Translated, ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
         self.editing: str | None = None  # "add" or a participant id being renamed
 
     @property
     def live(self):
-        return self.live_screen.live
+        return self.actions.live
 
     def compose(self) -> ComposeResult:
         with Vertical(id="roster-dialog"):
@@ -146,7 +146,7 @@ class RosterScreen(Translated, ModalScreen[None]):
         self._stop_asking()
         if what is not None and what.startswith("name:"):
             pid = what.removeprefix("name:")
-            self.live_screen._act(lambda: self.live.edit_participant(pid, real_name=text))
+            self.actions.act(lambda: self.live.edit_participant(pid, real_name=text))
             self._fill()
             return
         if not text or what is None:
@@ -154,11 +154,9 @@ class RosterScreen(Translated, ModalScreen[None]):
         if what == "add":
             label, _sep, role = text.partition(":")
             pid = self._next_id()
-            self.live_screen._act(
-                lambda: self.live.add_participant(pid, label.strip(), role.strip())
-            )
+            self.actions.act(lambda: self.live.add_participant(pid, label.strip(), role.strip()))
         else:
-            self.live_screen._act(lambda: self.live.edit_participant(what, label=text))
+            self.actions.act(lambda: self.live.edit_participant(what, label=text))
         self._fill()
 
     def _next_id(self) -> str:
@@ -181,7 +179,7 @@ class RosterScreen(Translated, ModalScreen[None]):
         if pid is None:
             return
         here = pid in self.live.state.talk.present
-        self.live_screen._act(lambda: self.live.set_present(pid, not here))
+        self.actions.act(lambda: self.live.set_present(pid, not here))
         self._fill()
 
     def action_move(self, step: int) -> None:
@@ -194,7 +192,7 @@ class RosterScreen(Translated, ModalScreen[None]):
         if not 0 <= target < len(ids):
             return
         ids[index], ids[target] = ids[target], ids[index]
-        self.live_screen._act(lambda: self.live.reorder(ids))
+        self.actions.act(lambda: self.live.reorder(ids))
         self._fill()
         self.query_one(OptionList).highlighted = target
 

@@ -18,7 +18,7 @@ from facilitator.i18n import N_, _
 from facilitator.ui.translated import Translated
 
 if TYPE_CHECKING:
-    from facilitator.ui.screens.live import LiveScreen
+    from facilitator.ui.screens.session_view import SessionActions
 
 RECENT = 8
 
@@ -41,9 +41,9 @@ class TurnsScreen(Translated, ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, live_screen: LiveScreen) -> None:
+    def __init__(self, actions: SessionActions) -> None:
         super().__init__()
-        self.live_screen = live_screen
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         with Vertical(id="turns-dialog"):
@@ -58,8 +58,8 @@ class TurnsScreen(Translated, ModalScreen[None]):
         self.query_one(OptionList).focus()
 
     def _fill(self) -> None:
-        state = self.live_screen.live.state
-        now_s = state.session_s(self.live_screen.live.now())
+        state = self.actions.live.state
+        now_s = state.session_s(self.actions.live.now())
         turns = self.query_one(OptionList)
         highlighted = turns.highlighted or 0
         turns.clear_options()
@@ -77,7 +77,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
             turns.highlighted = min(highlighted, turns.option_count - 1)
 
     def action_give(self, number: int) -> None:
-        state = self.live_screen.live.state
+        state = self.actions.live.state
         turns = self.query_one(OptionList)
         if turns.highlighted is None:
             return
@@ -90,7 +90,7 @@ class TurnsScreen(Translated, ModalScreen[None]):
             self.notify(_("No participant {number} in the roster.", number=number), timeout=3)
             return
         if key is not None:
-            self.live_screen._act(lambda: self.live_screen.live.reassign(key, who))
+            self.actions.act(lambda: self.actions.live.reassign(key, who))
             self._fill()
 
     def action_close(self) -> None:

@@ -1,0 +1,175 @@
+"""Praat TextGrid (``.TextGrid``): an interval tier per speaker and a point tier for notes.
+
+For conversation analysts who work in Praat: open the file with the session's recording
+(Praat: Open > Read from file, both; select the Sound and the TextGrid, View & Edit) to see
+who held the floor when, as the talk tracking recorded it, and transcribe each turn in its
+interval.
+
+Format. Praat's long text format (``File type = "ooTextFile"``, ``Object class =
+"TextGrid"``), UTF-8 without a byte order mark (Praat reads UTF-8), ``\\n`` line ends. A
+text is in double quotes, a double quote in it doubled (``""``); every text is one line.
+
+Times. Seconds on the session clock, to the millisecond: from the start of the session,
+breaks not counted, so the file lines up with the session-clock audio export
+(``facilitator export SESSION --format wav``). If ``summary["session"]`` has a
+``recording_offset_s``, it is subtracted, as in the subtitles. The grid runs from 0 to the
+end of the session (at least a second, for a session of no length: Praat needs a span).
+
+Tiers. One ``IntervalTier`` per speaker, the moderator first (``Moderator``), then every
+participant in roster order, named with the pseudonym (made unique: Praat finds tiers by
+name); a speaker no longer on the roster who had turns gets a tier after them. An interval
+tier covers the whole grid without gaps: each turn is an interval whose text is ``…``
+(the placeholder the transcriber replaces with the words), and the time between turns is
+an interval with empty text. Then a ``TextTier`` named ``Notes`` with a point per note at
+its time, marked ``[speaker] text #tag``; Praat allows one point per moment, so a note
+taken in the same millisecond as the one before is put a millisecond later.
+
+Names: pseudonyms only, even when the summary was built with real names: a TextGrid has no
+place to say that it contains them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from facilitator.exports.eaf import note_value, xml_text
+from facilitator.exports.subtitles import (
+    PLACEHOLDER,
+    one_line,
+    recording_offset,
+    speaker_label,
+    voices,
+)
+from facilitator.i18n import _
+
+MIN_SPAN_S = 1.0  # the grid of a session of no length
+POINT_STEP_S = 0.001  # between two notes at the same moment
+
+
+def _seconds(value: float) -> str:
+    """A time as Praat writes it: seconds, to the millisecond, without trailing zeros."""
+    text = f"{max(0.0, value):.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _text(value: str) -> str:
+    """A TextGrid string: one line, in double quotes, with ``"`` doubled."""
+    return '"' + one_line(xml_text(value)).replace('"', '""') + '"'
+
+
+def _unique(name: str, pid: str, taken: set[str]) -> str:
+    candidate = name or pid
+    if candidate in taken:
+        candidate = f"{name} ({pid})"
+    number = 2
+    while candidate in taken:
+        candidate = f"{name} ({pid}) {number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def speaker_tiers(
+    summary: dict[str, Any], end: float
+) -> list[tuple[str, list[tuple[float, float]]]]:
+    """(tier name, [(start, end)] of each turn) per speaker, on the recording's clock."""
+    offset = recording_offset(summary)
+    taken = {_("Notes")}
+    tiers: dict[str, tuple[str, list[tuple[float, float]]]] = {}
+    for pid, label, _role in voices(summary):
+        tiers[pid] = (_unique(label, pid, taken), [])
+    for turn in summary["turns"]:
+        start = max(0.0, round(turn["start_s"] - offset, 3))
+        stop = min(end, round(turn["end_s"] - offset, 3))
+        if stop <= start:
+            continue
+        who = turn["who"]
+        if who not in tiers:  # a speaker no longer on the roster
+            label = one_line(speaker_label(who, turn["label"]))
+            tiers[who] = (_unique(label, who, taken), [])
+        spans = tiers[who][1]
+        if spans and start < spans[-1][1]:  # never overlapping on one tier
+            start = spans[-1][1]
+            if stop <= start:
+                continue
+        spans.append((start, stop))
+    return list(tiers.values())
+
+
+def note_points(summary: dict[str, Any], end: float) -> list[tuple[float, str]]:
+    """(time, mark) per note, in time order, each moment once (see the module)."""
+    offset = recording_offset(summary)
+    points: list[tuple[float, str]] = []
+    for note in sorted(summary["notes"], key=lambda n: n["t_s"]):
+        at = min(end, max(0.0, round(note["t_s"] - offset, 3)))
+        if points and at <= points[-1][0]:
+            at = round(points[-1][0] + POINT_STEP_S, 3)
+        points.append((at, note_value(note)))
+    return points
+
+
+def _interval_tier(name: str, spans: list[tuple[float, float]], end: float) -> list[str]:
+    """An interval tier's lines: the turns, with empty intervals between them."""
+    intervals: list[tuple[float, float, str]] = []
+    at = 0.0
+    for start, stop in spans:
+        if start > at:
+            intervals.append((at, start, ""))
+        intervals.append((start, stop, PLACEHOLDER))
+        at = stop
+    if at < end or not intervals:
+        intervals.append((at, end, ""))
+    lines = [
+        '        class = "IntervalTier"',
+        f"        name = {_text(name)}",
+        "        xmin = 0",
+        f"        xmax = {_seconds(end)}",
+        f"        intervals: size = {len(intervals)}",
+    ]
+    for number, (start, stop, text) in enumerate(intervals, start=1):
+        lines += [
+            f"        intervals [{number}]:",
+            f"            xmin = {_seconds(start)}",
+            f"            xmax = {_seconds(stop)}",
+            f"            text = {_text(text)}",
+        ]
+    return lines
+
+
+def render_textgrid(summary: dict[str, Any]) -> str:
+    """The session as a Praat TextGrid (see the module)."""
+    offset = recording_offset(summary)
+    end = round(max(summary["session"]["duration_s"] - offset, 0.0), 3)
+    points = note_points(summary, end)
+    end = max(end, points[-1][0] if points else 0.0)
+    if end <= 0:
+        end = MIN_SPAN_S
+    tiers = speaker_tiers(summary, end)
+    lines = [
+        'File type = "ooTextFile"',
+        'Object class = "TextGrid"',
+        "",
+        "xmin = 0",
+        f"xmax = {_seconds(end)}",
+        "tiers? <exists>",
+        f"size = {len(tiers) + 1}",
+        "item []:",
+    ]
+    for number, (name, spans) in enumerate(tiers, start=1):
+        lines.append(f"    item [{number}]:")
+        lines += _interval_tier(name, spans, end)
+    lines += [
+        f"    item [{len(tiers) + 1}]:",
+        '        class = "TextTier"',
+        f"        name = {_text(_('Notes'))}",
+        "        xmin = 0",
+        f"        xmax = {_seconds(end)}",
+        f"        points: size = {len(points)}",
+    ]
+    for number, (at, mark) in enumerate(points, start=1):
+        lines += [
+            f"        points [{number}]:",
+            f"            number = {_seconds(at)}",
+            f"            mark = {_text(mark)}",
+        ]
+    return "\n".join(lines) + "\n"
