@@ -53,6 +53,7 @@ from facilitator.store.journal import (
     JournalWriter,
     StorageError,
     atomic_write,
+    atomic_write_with,  # noqa: F401 (the services find it here)
     read_journal,
 )
 from facilitator.store.snapshot import Resumed, load_snapshot, write_snapshot
