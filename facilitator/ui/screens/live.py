@@ -408,7 +408,9 @@ class LiveScreen(SessionView):
                     )
         per_person = {row[0] for row in rows if row[0].startswith(CONSENT_ROW)}
         self.part("#checklist", TickList).show_items(rows, remark, while_focused=per_person)
-        self.part("#checklist-title").display = bool(items)
+        title = self.part("#checklist-title")
+        if title.display != bool(items):  # setting it, even unchanged, asks for a layout pass
+            title.display = bool(items)
 
     def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
         if message.list_id == "follow-ups":
