@@ -113,8 +113,7 @@ class LiveSession:
             self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
             return
         if not self.state.started:
-            self.record(ev.STARTED)
-            self.record(ev.OPENED)
+            self.record_all([ev.STARTED, ev.OPENED])  # one write, one fsync: the first frame
             self.started_now = True
             return
         assert self.journal is not None
@@ -137,6 +136,20 @@ class LiveSession:
         event = self.journal.append(at, kind, data, lc=self.state.max_lc + 1)
         self.state.apply(event)
         return event
+
+    def record_all(self, kinds: list[str]) -> list[Event]:
+        """Events without data, made durable together (one write and one fsync), then
+        applied in order: as ``record`` of each, at one instant. Raises ``StorageError``."""
+        if self.journal is None:
+            raise RuntimeError("this session is open read-only")
+        at = max(self.now(), self.state.last_at)
+        first = self.state.max_lc + 1
+        events = self.journal.append_all(
+            [(at, kind, None, first + n) for n, kind in enumerate(kinds)]
+        )
+        for event in events:
+            self.state.apply(event)
+        return events
 
     # --- other processes ----------------------------------------------------------------------
 

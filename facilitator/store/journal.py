@@ -152,11 +152,18 @@ class JournalWriter:
 
     def append(self, at: float, kind: str, data: dict | None = None, lc: int = 0) -> Event:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
-        event = Event(
-            writer=self.writer, seq=self.seq + 1, at=at, kind=kind, data=data or {}, lc=lc
-        )
-        line = (
+        return self.append_all([(at, kind, data, lc)])[0]
+
+    def append_all(self, items: list[tuple[float, str, dict | None, int]]) -> list[Event]:
+        """Write events (at, kind, data, Lamport clock) durably with one write and one fsync:
+        all or none (a failed write leaves none of them behind). Raises ``StorageError``."""
+        events = [
+            Event(writer=self.writer, seq=self.seq + n, at=at, kind=kind, data=data or {}, lc=lc)
+            for n, (at, kind, data, lc) in enumerate(items, start=1)
+        ]
+        line = "".join(
             json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
+            for event in events
         ).encode()
         try:
             written = os.write(self._fd, line)
@@ -171,8 +178,8 @@ class JournalWriter:
                 pass
             raise StorageError(error.strerror or str(error)) from error
         self.size += len(line)
-        self.seq = event.seq
-        return event
+        self.seq = events[-1].seq
+        return events
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -32,5 +32,5 @@ class QuietStatic(Static):
             return
         shown_height = self.content_size.height
         self.update(text, layout=False)
-        if self._render().get_height(self.styles, width) != shown_height:
+        if self._render().get_height(self.styles, width) != shown_height:  # type: ignore[arg-type]
             self.refresh(layout=True)
