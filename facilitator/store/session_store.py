@@ -854,11 +854,11 @@ class SessionStore:
         can be started (or it gives no answer), the checkpoint runs here instead."""
         from facilitator.i18n import language
 
-        root = str(Path(__file__).resolve().parents[2])  # the folder holding facilitator/
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [root, *filter(None, [os.environ.get("PYTHONPATH")])]
-        )}  # fmt: skip
-        command = [sys.executable, "-m", "facilitator.store.checkpointer", str(self.path)]
+        # This process's module path as it is (the folder holding facilitator/ first), and
+        # -S: the child skips the site set-up (the .pth files), which is most of its start
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, sys.path)])}
+        command = [sys.executable, "-S", "-m", "facilitator.store.checkpointer", str(self.path)]
         with self._apart_lock:
             try:
                 self._apart = subprocess.Popen(
