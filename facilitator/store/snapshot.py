@@ -30,6 +30,7 @@ and written anew at the next checkpoint):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -182,7 +183,15 @@ def load_snapshot(
                 return None  # the full read says which lines, and keeps a copy aside
             tails.extend(tail.events)
             journals[path.name] = data[: length + len(tail.data)]
-        state = _CoreUnpickler(io.BytesIO(body)).load()
+        # a hundred thousand objects, none of them garbage: the collector's passes over the
+        # growing heap would take longer than the unpickling (they are run after, once)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            state = _CoreUnpickler(io.BytesIO(body)).load()
+        finally:
+            if collecting:
+                gc.enable()
     except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, ImportError,
             IndexError, pickle.UnpicklingError, RecursionError, MemoryError):  # fmt: skip
         return None
