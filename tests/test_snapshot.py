@@ -23,7 +23,7 @@ from facilitator.core import events as ev
 from facilitator.core.clock import FakeClock
 from facilitator.core.session import SessionState, state_of
 from facilitator.services.live import ASSISTANT, LiveSession
-from facilitator.store import snapshot
+from facilitator.store import session_store, snapshot
 from facilitator.store.session_store import SessionStore
 
 
@@ -274,3 +274,38 @@ def test_the_checkpointer_says_what_it_could_not_write(
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["events"] == -1 and answer["problem"]
     assert "Traceback" not in done.stderr
+
+
+def test_details_from_the_snapshot_only_for_the_session_json_it_was_made_with(
+    checkpointed: SessionStore, clock: FakeClock
+) -> None:
+    """The snapshot keeps the details of the session.json its checkpoint wrote, by that
+    file's digest: used while session.json is those very bytes, never once it changed, and
+    not if the copy in the snapshot is damaged."""
+    info = checkpointed.info()
+    parsed = json.loads(checkpointed.db_path.read_text(encoding="utf-8"))
+    parsed.pop("events")
+    fresh = SessionStore(checkpointed.path)
+    assert snapshot.snapshot_details(
+        fresh.path, session_store._digest(fresh.db_path.read_bytes()).hex()
+    )
+    assert fresh.details() == parsed
+    # a participant renamed in session.json by hand: its bytes changed, so it is read
+    document = json.loads(checkpointed.db_path.read_text(encoding="utf-8"))
+    document["participants"]["1"]["label"] = "Renamed by hand"
+    checkpointed.db_path.write_text(json.dumps(document), encoding="utf-8")
+    assert SessionStore(checkpointed.path).info().participants[0].label == "Renamed by hand"
+    assert info.participants[0].label != "Renamed by hand"
+
+
+def test_damaged_details_in_the_snapshot_are_not_used(
+    checkpointed: SessionStore, clock: FakeClock
+) -> None:
+    path = checkpointed.path / snapshot.SNAPSHOT_NAME
+    raw = path.read_bytes()
+    label = json.loads(checkpointed.db_path.read_text(encoding="utf-8"))["participants"]["1"][
+        "label"
+    ].encode()
+    assert raw.count(label) >= 1
+    path.write_bytes(raw.replace(label, b"X" * len(label), 1))  # same length, still JSON
+    assert SessionStore(checkpointed.path).info().participants[0].label == label.decode()

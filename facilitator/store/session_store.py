@@ -56,7 +56,7 @@ from facilitator.store.journal import (
     atomic_write_with,  # noqa: F401 (the services find it here)
     read_journal,
 )
-from facilitator.store.snapshot import Resumed, load_snapshot, write_snapshot
+from facilitator.store.snapshot import Resumed, load_snapshot, snapshot_details, write_snapshot
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -98,11 +98,17 @@ class AtomicJSONStorage(Storage):
             raise SessionDamaged(f"{self.path}: {error}") from error
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.write_bytes(data)
+
+    def write_bytes(self, data: dict[str, dict[str, Any]]) -> bytes:
+        """Write ``data``; return the bytes written (for their digest)."""
         try:
             # no indent: the C encoder is 3-4 times faster, and this runs beside the live view
-            atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode())
+            raw = json.dumps(data, ensure_ascii=False).encode()
+            atomic_write(self.path, raw)
         except OSError as error:
             raise StorageError(error.strerror or str(error)) from error
+        return raw
 
     def close(self) -> None:
         pass
@@ -358,6 +364,10 @@ def salvage_events(line: bytes) -> list[Event]:
     return found
 
 
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 def _events_table(events: list[Event]) -> dict[str, dict[str, Any]]:
     return {str(i + 1): {"id": e.id, **e.to_record()} for i, e in enumerate(events)}
 
@@ -540,9 +550,15 @@ class SessionStore:
         raw, reason = _read_bytes(self.db_path)
         document: dict[str, Any] | None = None
         if raw is not None:
-            digest = hashlib.blake2b(raw, digest_size=16).digest()
+            digest = _digest(raw)
             if self._clean_details is not None and self._clean_details[0] == digest:
                 return dict(self._clean_details[1])
+            # the very bytes the last checkpoint wrote, without damage: its snapshot holds
+            # their details, as read and checked then (a long session's file is megabytes)
+            cached = snapshot_details(self.path, digest.hex())
+            if cached is not None:
+                self._clean_details = (digest, cached)
+                return dict(cached)
             document, reason = _json_object(raw)
         broken: dict[str, str] = {}
         if document is not None:
@@ -597,15 +613,16 @@ class SessionStore:
         self.damage = Damage(reason, tuple(wanted))
         return document
 
-    def _write(self, document: dict[str, Any], events: list[Event]) -> None:
+    def _write(self, document: dict[str, Any], events: list[Event]) -> bytes:
         """session.json from the details (``details``, just called) and the events, and its
-        copy of the details; a damaged session.json is copied aside first. Raises
-        ``StorageError`` or ``OSError``."""
+        copy of the details; a damaged session.json is copied aside first. Returns the digest
+        of the session.json written. Raises ``StorageError`` or ``OSError``."""
         if self.damage is not None:
             self._keep_copy_of_damaged_db()
         document = {**document, "events": _events_table(events)}
-        AtomicJSONStorage(self.db_path).write(document)
+        raw = AtomicJSONStorage(self.db_path).write_bytes(document)
         self._save_details_copy(document)
+        return _digest(raw)
 
     def _keep_copy_of_damaged_db(self) -> Path | None:
         try:
@@ -837,14 +854,14 @@ class SessionStore:
             loaded = self.read_events()
             with self._lock:
                 document = self.details()
-                self._write(document, loaded.events)
+                written = self._write(document, loaded.events)
                 info = self._info_of(document)
         except (StorageError, SessionDamaged, OSError) as error:
             self.checkpoint_problem = str(error)
             return -1
         self.checkpoint_problem = None
         if not loaded.problems and self.damage is None:
-            self._save_snapshot(info, loaded, state)
+            self._save_snapshot(info, loaded, state, (written, document))
         return len(loaded.events)
 
     def checkpoint_apart(self) -> int:
@@ -896,9 +913,15 @@ class SessionStore:
                 child.wait()
 
     def _save_snapshot(
-        self, info: SessionInfo, loaded: LoadedEvents, state: SessionState | None
+        self,
+        info: SessionInfo,
+        loaded: LoadedEvents,
+        state: SessionState | None,
+        details: tuple[bytes, dict[str, Any]],
     ) -> None:
-        """The snapshot of the state folded from ``loaded`` (the journals as just read)."""
+        """The snapshot of the state folded from ``loaded`` (the journals as just read), with
+        ``details``: the digest of the session.json just written and its details (then the
+        next start need not parse megabytes of session.json to find them: ``details``)."""
         journals = loaded.journals
         if state is None or state.event_count != len(loaded.events):
             resumed = load_snapshot(self.path, info, self.journal_paths())
@@ -907,7 +930,7 @@ class SessionStore:
             else:
                 state = state_of(info, loaded.events)
         try:
-            write_snapshot(self.path, info, state, journals)
+            write_snapshot(self.path, info, state, journals, details=(details[0].hex(), details[1]))
         except OSError:
             pass  # only a cache: the next start folds every event, the next checkpoint retries
 

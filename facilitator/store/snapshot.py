@@ -113,23 +113,57 @@ def parse_lines(data: bytes) -> JournalBytes:
 
 
 def write_snapshot(
-    session_dir: Path, info: SessionInfo, state: SessionState, journals: dict[str, bytes]
+    session_dir: Path,
+    info: SessionInfo,
+    state: SessionState,
+    journals: dict[str, bytes],
+    details: tuple[str, dict[str, Any]] | None = None,
 ) -> None:
     """Save ``state``, folded from exactly ``journals`` (file name -> the bytes read of it,
-    complete lines). Raises ``OSError`` if it cannot be written (nothing is lost: the
-    journals hold every event; the old snapshot stays, or none)."""
+    complete lines). ``details``: the digest of session.json as just written and the
+    details it holds (its tables but the events; see ``snapshot_details``). Raises
+    ``OSError`` if it cannot be written (nothing is lost: the journals hold every event; the
+    old snapshot stays, or none)."""
     body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    header = {
+    header: dict[str, Any] = {
         "fold": fold_digest(),
         "info": info_digest(info),
         "events": state.event_count,
         "journals": {name: [len(data), _hash(data)] for name, data in sorted(journals.items())},
         "body": _hash(body),
     }
+    if details is not None:
+        header["db"], header["details"] = details
+        header["details_hash"] = _hash(_canonical(details[1]))
     atomic_write(
         session_dir / SNAPSHOT_NAME,
         MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + body,
     )
+
+
+def snapshot_details(session_dir: Path, db_digest: str) -> dict[str, Any] | None:
+    """The details (session.json's tables but the events) the last checkpoint wrote, if
+    session.json is still byte for byte what it wrote (``db_digest``: the digest of its bytes
+    now). They were read and checked before that checkpoint wrote them; a long session's
+    session.json is megabytes (its copy of the events) that need not be parsed to find them.
+    None if the snapshot is missing, damaged or from another session.json."""
+    try:
+        with (session_dir / SNAPSHOT_NAME).open("rb") as handle:
+            if handle.read(len(MAGIC)) != MAGIC:
+                return None
+            header = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("db") != db_digest:
+        return None
+    details = header.get("details")
+    if not isinstance(details, dict) or header.get("details_hash") != _hash(_canonical(details)):
+        return None  # damaged in the file: session.json is parsed instead
+    return details
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass
