@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 GUIDE ?= guides/seed-en.toml
 SESSIONS ?= sessions
 
-.PHONY: run test lint bench env system-run system-test clean-env
+.PHONY: run test lint bench env system-run system-test node-test clean-env
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh "$(PYTHON)" "$(VENV)"
@@ -26,6 +26,9 @@ system-run:
 
 system-test:
 	@scripts/ensure-system.sh test
+
+node-test: system-test
+	@scripts/ensure-node.sh
 
 run: system-run $(STAMP)
 	@id=$$($(BIN)/facilitator --sessions "$(SESSIONS)" new "$(GUIDE)" --title "Demo session" \
@@ -43,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: system-test $(STAMP) lint
+test: system-test node-test $(STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # make bench STRICT=1: exit non-zero when a goal is missed (not part of make test: timing

@@ -3,13 +3,17 @@
 #   ensure-system.sh run    what the app itself needs: PortAudio to record, ffmpeg to convert audio
 #   ensure-system.sh test   what the test suite needs besides: a real terminal (tmux), a real
 #                           browser (chromium), real audio without a sound card (a PulseAudio
-#                           null sink fed with speech from espeak-ng)
+#                           null sink fed with speech from espeak-ng), and the independent
+#                           readers of the exports: node and npm (for the npm webvtt-parser,
+#                           which scripts/ensure-node.sh installs), LibreOffice's Calc (the
+#                           CSV), poppler-utils (the printed report's pages)
 set -euo pipefail
 target=${1:-run}
 
 case "$target" in
   run)  packages=(libportaudio2 ffmpeg) ;;
-  test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng) ;;
+  test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
+                  nodejs libreoffice-calc-nogui poppler-utils) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 
@@ -19,6 +23,11 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+# npm: Debian packages it apart from nodejs; NodeSource's nodejs carries it (and conflicts
+# with Debian's npm package), so it is asked for only when there is no npm command
+if [ "$target" = test ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import wave
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,39 @@ def test_export_flac_lines_up_with_the_session_clock(recorded: LiveSession) -> N
     assert rms(10.1, 15.9) > 5000 and rms(30.1, 33.9) > 5000
 
 
+def test_elan_and_refi_qda_make_the_wav_they_link_and_say_when_they_cannot(
+    recorded: LiveSession, tmp_path: Path
+) -> None:
+    sessions = sessions_of(recorded)
+    wav = recorded.store.path / "audio" / "exports" / f"{recorded.info.id}.wav"
+    # without ffmpeg the recording cannot be made: one line that says so, no file
+    no_ffmpeg = subprocess.run(
+        [venv_bin("facilitator"), "--sessions", str(sessions), "export", recorded.info.id,
+         "--format", "eaf", "-o", str(tmp_path / "x.eaf")],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": str(tmp_path / "nothing"), "FACILITATOR_LANG": "en", "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    assert no_ffmpeg.returncode == 1
+    assert no_ffmpeg.stderr.count("\n") == 1 and "ffmpeg is not installed" in no_ffmpeg.stderr
+    assert "Traceback" not in no_ffmpeg.stderr and not (tmp_path / "x.eaf").exists()
+    assert not wav.exists()
+    # with it: the session-clock WAV, made once and linked by both
+    result = run(
+        sessions, "export", recorded.info.id, "--format", "eaf", "-o", str(tmp_path / "a.eaf")
+    )
+    assert result.returncode == 0, result.stderr
+    assert wav.stat().st_mode & 0o777 == 0o600
+    with wave.open(str(wav)) as audio:
+        assert audio.getnframes() == 40 * RATE  # the whole session on its clock
+    made = wav.stat().st_mtime_ns
+    result = run(sessions, "export", recorded.info.id, "--format", "qdpx")
+    assert result.returncode == 0, result.stderr
+    assert wav.stat().st_mtime_ns == made  # an ended session's WAV is not made again
+    summary = json.loads(run(sessions, "summary", recorded.info.id, "--format", "json").stdout)
+    assert summary["session"]["recording"] == f"audio/exports/{recorded.info.id}.wav"
+    assert str(wav) in summary["audio"]["exports"]  # and purge --audio deletes it
+
+
 def test_clips_of_quotes_are_named_for_the_transcriber(recorded: LiveSession) -> None:
     result = run(sessions_of(recorded), "export", recorded.info.id, "--format", "clips",
                  "--before", "3", "--after", "1")  # fmt: skip
@@ -129,8 +163,14 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
     assert cli("export", recorded.info.id, "--format", "clips", "-o", str(clips)).returncode == 0
     (elsewhere / ".session.mp3.part").write_bytes(b"ID3 left by a killed export")
     (elsewhere / "unrelated.txt").write_text("not audio, not ours")
+    # the REFI-QDA project holds the recording (and makes the session-clock WAV first)
+    project = elsewhere / "project.qdpx"
+    assert cli("export", recorded.info.id, "--format", "qdpx", "-o", str(project)).returncode == 0
+    with zipfile.ZipFile(project) as archive:
+        assert any(name.endswith(".wav") for name in archive.namelist())
+    (elsewhere / ".project.qdpx.k1ll3d.tmp").write_bytes(b"PK a write cut short")
     before = json.loads(cli("summary", recorded.info.id, "--format", "json").stdout)
-    assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 3
+    assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 5
 
     result = cli("purge", recorded.info.id, "--audio")
     assert result.returncode == 0, result.stderr
@@ -146,7 +186,13 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
             if head.startswith(AUDIO_MAGIC) or path.suffix in (".wav", ".flac", ".opus", ".mp3"):
                 found.append(path)
     assert found == []
+    assert not project.exists() and not (elsewhere / ".project.qdpx.k1ll3d.tmp").exists()
     assert (elsewhere / "unrelated.txt").exists()  # only audio is deleted
+    # made again, the project holds no recording, and the ELAN file links none
+    assert cli("export", recorded.info.id, "--format", "qdpx", "-o", str(project)).returncode == 0
+    with zipfile.ZipFile(project) as archive:
+        assert not any(name.endswith(".wav") for name in archive.namelist())
+    assert "MEDIA_DESCRIPTOR" not in cli("export", recorded.info.id, "--format", "eaf").stdout
     after = json.loads(run(sessions, "summary", recorded.info.id, "--format", "json").stdout)
     assert after["audio"]["recorded"] and not after["audio"]["exists"]
     assert after["audio"]["purged"]["files"] >= 7

@@ -45,8 +45,8 @@ from facilitator.audio.convert import (
 
 RATE = 48_000
 AMPLITUDE = 0.5  # of full scale: -6 dBFS peak, about -9 dBFS RMS
-LENGTH_TOLERANCE_S = {"flac": 0.0, "mp3": 0.005, "opus": 0.005}
-EDGE_S = {"flac": 0.0, "mp3": 0.05, "opus": 0.05}  # lossy ringing around a tone's edges
+LENGTH_TOLERANCE_S = {"flac": 0.0, "mp3": 0.005, "opus": 0.005, "wav": 0.0}
+EDGE_S = {"flac": 0.0, "mp3": 0.05, "opus": 0.05, "wav": 0.0}  # lossy ringing around a tone's edges
 
 # No skipping: make test installs ffmpeg, and test_ffmpeg_is_found_here fails without it.
 

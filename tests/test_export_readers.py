@@ -331,6 +331,7 @@ def read_as_qualcoder(qdpx: Path) -> dict[str, Any]:
                 sources.append({"kind": "audio", "name": name, "memo": memo, "file": wav})
                 for selection in source.findall(f"{QDA}AudioSelection"):
                     _date(selection)
+                    assert selection.get("creatingUser") in users
                     for coding in selection.findall(f"{QDA}Coding"):
                         code_ref = list(coding)[0]
                         assert code_ref.get("targetGUID") in codes
@@ -395,9 +396,18 @@ def read_as_qualcoder(qdpx: Path) -> dict[str, Any]:
     }
 
 
+SCHEMAS = ROOT / "tests" / "schemas"
+
+
 def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
+    import xmlschema
+
     summary = summary_of(made)
     qdpx = export(made, "qdpx", tmp_path / "project.qdpx")
+    with zipfile.ZipFile(qdpx) as archive:  # what the importer reads is valid REFI-QDA too
+        xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd")).validate(
+            archive.read("project.qde").decode("utf-8")
+        )
     got = read_as_qualcoder(qdpx)
 
     # the project's parts in the schema's order
@@ -418,6 +428,8 @@ def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
     # the session's text, with one coded segment per tag of each note, with its text
     (text,) = [s for s in got["sources"] if s["kind"] == "text"]
     assert summary["session"]["id"] in text["name"]
+    if made.recorded:  # the title, with look-alikes for what a file name cannot hold
+        assert text["name"].startswith("Samling 1 «tillit» & ‹tid› 'nå' (")
     assert len(got["journals"]) == len(summary["notes"])
     for note, journal in zip(summary["notes"], got["journals"], strict=True):
         coded = [s for s in got["segments"] if s.get("note") == journal["guid"]]
@@ -493,12 +505,15 @@ def test_qdpx_imports_whole(made: Made, tmp_path: Path) -> None:
 
 def test_eaf_opens_with_its_recording_in_pympi(made: Made, tmp_path: Path) -> None:
     import pympi
+    import xmlschema
 
+    eaf_schema = xmlschema.XMLSchema(str(SCHEMAS / "EAFv3.0.xsd"))
     summary = summary_of(made)
     # where the summary screen writes it (the session's exports/), and somewhere else
     for where in (made.path / "exports" / f"{made.id}.eaf", tmp_path / "elsewhere" / "s.eaf"):
         where.parent.mkdir(exist_ok=True)
         path = export(made, "eaf", where)
+        eaf_schema.validate(path.read_text(encoding="utf-8"))
         eaf = pympi.Elan.Eaf(str(path))
         tiers = eaf.get_tier_names()
         assert "Moderator" in tiers and "Notes" in tiers

@@ -23,6 +23,7 @@ from facilitator.core.summary import build_summary
 from facilitator.exports import renderer
 from facilitator.exports.csv_matrix import render_csv
 from facilitator.exports.subtitles import render_srt, render_vtt
+from facilitator.exports.textgrid import render_textgrid
 from facilitator.exports.transcript import render_transcript
 from facilitator.services.live import ASSISTANT, LiveSession
 from tests.conftest import venv_bin
@@ -100,9 +101,21 @@ def check_golden(name: str, text: str) -> None:
     assert text == path.read_bytes().decode("utf-8")
 
 
-RENDER = {"csv": render_csv, "vtt": render_vtt, "srt": render_srt, "transcript": render_transcript}
-SUFFIX = {"csv": "csv", "vtt": "vtt", "srt": "srt", "transcript": "txt"}
-PREFIX = {"csv": "csv", "vtt": "vtt", "srt": "srt", "transcript": "transcript"}
+RENDER = {
+    "csv": render_csv,
+    "vtt": render_vtt,
+    "srt": render_srt,
+    "transcript": render_transcript,
+    "textgrid": render_textgrid,
+}
+SUFFIX = {"csv": "csv", "vtt": "vtt", "srt": "srt", "transcript": "txt", "textgrid": "TextGrid"}
+PREFIX = {
+    "csv": "csv",
+    "vtt": "vtt",
+    "srt": "srt",
+    "transcript": "transcript",
+    "textgrid": "textgrid",
+}
 
 
 @pytest.mark.parametrize("fmt", list(RENDER))
@@ -348,3 +361,25 @@ def test_cli_exports(session: LiveSession, clock: FakeClock, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode("utf-8") == render_vtt(summary)
     parse_vtt(done.stdout.decode("utf-8"))
+
+
+def test_textgrid_of_an_empty_session_and_notes_at_one_moment(
+    live: LiveSession, tmp_path: Path
+) -> None:
+    """A session of no length still has a span Praat accepts; notes in the same
+    millisecond become points a millisecond apart (Praat allows one point per moment);
+    control characters, line breaks and quotes stay readable."""
+    from praatio import textgrid as praat
+
+    live.add_note('først \x07 "sitat"\nny linje #q')
+    live.add_note("samme øyeblikk")
+    text = render_textgrid(build_summary(live.info, live.state, live.now()))
+    assert "\x07" not in text and text.count("\n\n") == 1  # only after the header
+    path = tmp_path / "empty.TextGrid"
+    path.write_text(text, encoding="utf-8")
+    grid = praat.openTextgrid(str(path), includeEmptyIntervals=True)
+    assert grid.minTimestamp == 0 and grid.maxTimestamp == 1.0
+    assert [e.label for e in grid.getTier("Moderator").entries] == [""]
+    notes = grid.getTier("Notes").entries
+    assert [p.time for p in notes] == [0.0, 0.001]
+    assert notes[0].label == 'først ""sitat"" ny linje #quote'  # Praat's doubled quotes

@@ -196,11 +196,38 @@ def test_eaf_recording_and_offset(session: LiveSession, clock: FakeClock, eaf_sc
     assert media.get("MEDIA_URL") == "file:///data/opptak/økt 1.wav"  # as ELAN writes it
     assert media.get("RELATIVE_MEDIA_URL") == "./økt 1.wav"
     assert media.get("MIME_TYPE") == "audio/x-wav"
+    # the times start 20 s into the audio: ELAN's TIME_ORIGIN says where
+    assert media.get("TIME_ORIGIN") == "20000"
     tiers = {t.get("TIER_ID"): t for t in root.iter("TIER")}
     # times are positions in the recording: the moderator's opening (before it) is left out,
     # the turn going on when it started is cut to start at 0
     assert spans(root, tiers["Informant 1"]) == [(0, 27500, "")]
     assert spans(root, tiers["Moderator"]) == [(80000, 100000, "")]
+
+
+def test_eaf_links_the_session_recording_from_where_it_is_written(
+    session: LiveSession, clock: FakeClock, eaf_schema, tmp_path: Path
+) -> None:
+    summary = summary_of(session, clock)
+    summary["session"]["recording"] = "audio/exports/s.wav"
+    folder = tmp_path / "økt 1"
+    for target, relative in (
+        (None, "../audio/exports/s.wav"),  # the session's exports/ folder
+        (folder / "exports" / "s.eaf", "../audio/exports/s.wav"),
+        (tmp_path / "a" / "b" / "s.eaf", "../../økt 1/audio/exports/s.wav"),
+        (folder / "audio" / "exports" / "s.eaf", "./s.wav"),
+    ):
+        text = render_eaf(summary, folder=folder, target=target)
+        eaf_schema.validate(text)
+        media = ET.fromstring(text).find("HEADER/MEDIA_DESCRIPTOR")
+        assert media is not None
+        assert media.get("MEDIA_URL") == f"file://{folder}/audio/exports/s.wav"
+        assert media.get("RELATIVE_MEDIA_URL") == relative
+        assert media.get("TIME_ORIGIN") is None  # the audio starts with the session clock
+    assert (
+        ET.fromstring(render_eaf(summary_of(session, clock))).find("HEADER/MEDIA_DESCRIPTOR")
+        is None
+    )
 
 
 def test_eaf_tier_names_stay_unique(session: LiveSession, clock: FakeClock, eaf_schema) -> None:

@@ -187,3 +187,42 @@ def test_lang_nb_after_an_english_import_shows_norwegian_keys(tmp_path: Path) ->
     footer = next(line for line in out.splitlines() if line.startswith("FOOTER"))
     assert "Next question" not in footer and "Undo" not in footer
     assert "Angre" in footer
+
+
+IMPORT_PROBE = textwrap.dedent(
+    """
+    import importlib, pkgutil, sys
+    import facilitator, facilitator.i18n as i18n
+
+    calls = []
+    original = i18n._
+
+    def recording(message, /, **values):
+        calls.append(message)
+        return original(message, **values)
+
+    i18n._ = recording  # every module imported from here on binds this one
+    for module in pkgutil.walk_packages(facilitator.__path__, "facilitator."):
+        if module.name.endswith("__main__"):
+            continue
+        importlib.import_module(module.name)
+    print(len(calls))
+    for message in calls:
+        print(repr(message))
+    """
+)
+
+
+def test_no_module_translates_a_string_when_it_is_imported() -> None:
+    """A label translated at import keeps the language of that moment: declare it with N_()
+    and translate it where it is shown."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FACILITATOR_LANG": "nb"},
+    )
+    assert result.returncode == 0, result.stderr
+    count, *messages = result.stdout.splitlines()
+    assert count == "0", messages

@@ -590,12 +590,12 @@ async def test_the_end_screen_shows_the_summary_and_writes_every_export(
         folder = live.store.path / "exports"
         expected = {f"{live.info.id}.{FORMATS[name][2]}" for name in FORMATS}
         assert {p.name for p in folder.iterdir()} == expected
-        assert len(expected) == 8  # md html csv vtt srt eaf qdpx txt
+        assert len(expected) == 9  # md html csv vtt srt eaf qdpx TextGrid txt
         assert mode(folder) == 0o700
         assert {p.name: mode(p) for p in folder.iterdir()} == dict.fromkeys(expected, 0o600)
         messages = [n.message for n in app._notifications]
         assert any(m.startswith("Writing ") for m in messages)
-        assert any(f"Saved 8 file(s) in {folder}" in m for m in messages)
+        assert any(f"Saved 9 file(s) in {folder}" in m for m in messages)
         markdown = (folder / f"{live.info.id}.md").read_text(encoding="utf-8")
         assert f"- {S_MEET_1} — **nuanced**: bare delvis" in markdown
 

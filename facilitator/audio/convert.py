@@ -48,6 +48,7 @@ import re
 import subprocess
 import tempfile
 import time
+import warnings
 import wave
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -55,11 +56,15 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
-from pydub.utils import get_encoder_name, which
-
 from facilitator.core.audio import AUDIO_FORMATS
 from facilitator.core.spreadsheet import BOM, DELIMITER
 from facilitator.i18n import _
+
+with warnings.catch_warnings():
+    # pydub warns on import when ffmpeg is missing, on stderr before any message of ours:
+    # ffmpeg_problem says it in one line, with what to install
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub.utils import get_encoder_name, which
 
 RATE = 48_000
 CHANNELS = 1

@@ -213,6 +213,8 @@ def _purge_audio(store) -> int:
             continue
         remove(path)
         remove(path.with_name(f".{path.name}.part"))
+        for left in sorted(path.parent.glob(f".{path.name}.*.tmp")):  # a write cut short
+            remove(left)
     record_admin(
         store,
         state,

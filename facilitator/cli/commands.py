@@ -638,10 +638,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         required=True,
         choices=[name for name in FORMATS if name != "md"] + list(EXPORT_FORMATS),
-        help=", ".join(f"{name}: {about}" for name, (*_x, about) in FORMATS.items() if name != "md")
+        help=", ".join(
+            f"{name}: {_(about)}" for name, (*_x, about) in FORMATS.items() if name != "md"
+        )
         + ", "
         + _(
-            "flac, mp3, opus: the recording as one file on the session clock; clips: an audio "
+            "flac, mp3, opus, wav: the recording as one file on the session clock; clips: an audio "
             "clip around each #quote note"
         ),
     )

@@ -1,8 +1,9 @@
 """Renderings of the summary for analysis and transcription. Each is a pure function of the
 summary object (``core.summary.build_summary``), so every export agrees with the live view.
 
-``FORMATS`` maps a format name to (module, function, file extension, description); the
-module is imported only when that format is asked for.
+``FORMATS`` maps a format name to (module, function, file extension, description, to be
+translated with ``_()`` where it is shown); the module is imported only when that format
+is asked for.
 
 The formats in ``LINKS_MEDIA`` (ELAN, REFI-QDA) link the session's recording when
 ``summary["session"]["recording"]`` names one (a path relative to the session folder):
@@ -17,25 +18,47 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from facilitator.i18n import N_
+
 FORMATS: dict[str, tuple[str, str, str, str]] = {
-    "md": ("markdown", "render_markdown", "md", "the summary as Markdown"),
-    "html": ("html", "render_html", "html", "the report: one self-contained, printable page"),
-    "csv": ("csv_matrix", "render_csv", "csv", "the coding matrix, one row per note"),
-    "vtt": ("subtitles", "render_vtt", "vtt", "speaker turns as WebVTT cues, notes as comments"),
-    "srt": ("subtitles", "render_srt", "srt", "speaker turns as SubRip cues"),
-    "eaf": ("eaf", "render_eaf", "eaf", "ELAN 3.0: a tier per speaker and one for notes"),
-    "qdpx": ("qdpx", "render_qdpx", "qdpx", "a REFI-QDA project for QDA software"),
+    "md": ("markdown", "render_markdown", "md", N_("the summary as Markdown")),
+    "html": (
+        "html",
+        "render_html",
+        "html",
+        N_("the report: one self-contained, printable page"),
+    ),
+    "csv": ("csv_matrix", "render_csv", "csv", N_("the coding matrix, one row per note")),
+    "vtt": (
+        "subtitles",
+        "render_vtt",
+        "vtt",
+        N_("speaker turns as WebVTT cues, notes as comments"),
+    ),
+    "srt": ("subtitles", "render_srt", "srt", N_("speaker turns as SubRip cues")),
+    "eaf": (
+        "eaf",
+        "render_eaf",
+        "eaf",
+        N_("ELAN 3.0: a tier per speaker and one for notes, linked to the recording"),
+    ),
+    "qdpx": (
+        "qdpx",
+        "render_qdpx",
+        "qdpx",
+        N_("a REFI-QDA project for QDA software, with the recording"),
+    ),
     "textgrid": (
         "textgrid",
         "render_textgrid",
         "TextGrid",
-        "Praat TextGrid: an interval tier per speaker and a point tier for notes",
+        N_("Praat TextGrid: an interval tier per speaker and a point tier for notes"),
     ),
     "transcript": (
         "transcript",
         "render_transcript",
         "txt",
-        "a speaker-prefixed skeleton per turn, for a transcriber",
+        N_("a speaker-prefixed skeleton per turn, for a transcriber"),
     ),
 }
 

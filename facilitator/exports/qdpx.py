@@ -99,7 +99,6 @@ from facilitator.i18n import _
 NAMESPACE = "urn:QDA-XML:project:1.0"
 ORIGIN = "facilitator"
 GUID_ROOT = uuid.uuid5(uuid.NAMESPACE_URL, "facilitator:qdpx")
-_GUID_ROOT_BYTES = GUID_ROOT.bytes
 COPY_CHUNK = 1 << 20  # the recording is copied into the archive a megabyte at a time
 
 CODE_COLOURS = {
@@ -129,13 +128,17 @@ def code_description(tag: str) -> str:
     return descriptions.get(tag, "")
 
 
+_ROOT_BYTES = GUID_ROOT.bytes
+
+
 def guid(*parts: str) -> str:
-    """A name-based UUID (version 5) for the item named by ``parts``: ``uuid.uuid5``'s value,
-    made without its ``UUID`` object (a long session's project names thousands of items)."""
-    digest = bytearray(hashlib.sha1(_GUID_ROOT_BYTES + "/".join(parts).encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = digest.hex()
+    """A name-based UUID (version 5) for the item named by ``parts``: ``uuid.uuid5`` of
+    ``GUID_ROOT`` and ``"/".join(parts)``, made without building UUID objects (a long
+    session has tens of thousands)."""
+    raw = bytearray(hashlib.sha1(_ROOT_BYTES + "/".join(parts).encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -317,17 +320,79 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-_NOT_IN_FILE_NAMES = str.maketrans({c: "-" for c in '<>:"/\\|?*'})
+# what a file name cannot hold on Windows, macOS or Linux, and what stands in for it
+_NOT_IN_FILE_NAMES = str.maketrans(
+    {":": " ", '"': "'", "<": "‹", ">": "›", "/": "-", "\\": "-", "|": "-", "?": "", "*": ""}
+)
 
 
 def file_name(name: str) -> str:
-    """``name`` as a source's name: QDA programs save a source under its name, so without
-    the characters a file name cannot hold on Windows, macOS or Linux (``<>:"/\\|?*``)."""
+    """``name`` as a source's name: QDA programs save a source as a file of that name, so
+    without the characters a file name cannot hold (``<>:"/\\|?*``, each replaced by a
+    look-alike or left out), nor leading or trailing dots and spaces."""
     return " ".join(name.translate(_NOT_IN_FILE_NAMES).split()).strip(". ") or "session"
 
 
 def _element(parent: ET.Element, tag: str, attributes: dict[str, str]) -> ET.Element:
-    return ET.SubElement(parent, tag, attributes)
+    return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
+
+
+_ATTRIBUTE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\r": "&#13;",
+        "\n": "&#10;",
+        "\t": "&#09;",
+    }
+)
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    """Attributes as ElementTree writes them: in order, escaped the same way."""
+    return "".join(
+        [f' {name}="{value.translate(_ATTRIBUTE)}"' for name, value in attributes.items()]
+    )
+
+
+class _Bulk:
+    """The many small elements of a long session (a selection per speaker turn, a case's
+    reference to each of them) written as text in exactly the form ElementTree gives them,
+    and put in place after the rest is serialized: ElementTree's per-element serialization
+    was most of a long session's export time (as in eaf.py)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[list[str]] = []
+
+    def at_end_of(self, parent: ET.Element) -> list[str]:
+        """The lines to come after ``parent``'s children, indented as one of them."""
+        ET.SubElement(parent, f"{{{NAMESPACE}}}Bulk{len(self.blocks)}")
+        self.blocks.append([])
+        return self.blocks[-1]
+
+    def fill(self, document: str) -> str:
+        for number, lines in enumerate(self.blocks):
+            marker = f"<Bulk{number} />"
+            at = document.index(marker)
+            indent = document[document.rindex("\n", 0, at) + 1 : at]
+            text = ("\n" + indent).join(lines)
+            document = document[:at] + text + document[at + len(marker) :]
+        return document
+
+
+def _coded_selection(
+    tag: str, attributes: dict[str, str], coding: dict[str, str], code: str
+) -> list[str]:
+    """A selection with one coding, as ElementTree indents it (two spaces a level)."""
+    return [
+        f"<{tag}{_attributes(attributes)}>",
+        f"  <Coding{_attributes(coding)}>",
+        f'    <CodeRef targetGUID="{code}" />',
+        "  </Coding>",
+        f"</{tag}>",
+    ]
 
 
 def _unique_names(wanted: list[str]) -> list[str]:
@@ -407,13 +472,10 @@ def project_xml(
         )
     )
 
-    # Plain tag names under a default namespace declared on the root: the same document as
-    # namespaced tags give, and ElementTree serializes tens of thousands of elements without
-    # resolving a namespace for each (most of a long session's export time).
+    ET.register_namespace("", NAMESPACE)
     root = ET.Element(
-        "Project",
+        f"{{{NAMESPACE}}}Project",
         {
-            "xmlns": NAMESPACE,
             "name": xml_text(one_line(session["title"]) or sid),
             "origin": ORIGIN,
             "creatingUserGUID": users[MODERATOR],
@@ -490,13 +552,8 @@ def project_xml(
     audio_turns = _audio_turns(summary, offset) if media else []
     audio_selections = {index: guid(sid, "audio-turn", str(index)) for index, *_x in audio_turns}
     source_guids = [text_guid] + ([media.guid] if media else [])
-    # each participant's turns, in order (one pass over the turns, not one per participant)
-    text_by_who: dict[str, list[str]] = {}
-    for index, selection_guid in text_selections.items():
-        text_by_who.setdefault(summary["turns"][index]["who"], []).append(selection_guid)
-    audio_by_who: dict[str, list[str]] = {}
-    for index, selection_guid in audio_selections.items():
-        audio_by_who.setdefault(summary["turns"][index]["who"], []).append(selection_guid)
+    turn_who = [turn["who"] for turn in summary["turns"]]
+    bulk = _Bulk()
     if summary["participants"]:
         cases = _element(root, "Cases", {})
         for p in summary["participants"]:
@@ -523,10 +580,10 @@ def project_xml(
                 _element(value, value_tag, {}).text = xml_text(values[key])
             for source_guid in source_guids:
                 _element(case, "SourceRef", {"targetGUID": source_guid})
-            for selection_guid in text_by_who.get(p["id"], ()):
-                _element(case, "SelectionRef", {"targetGUID": selection_guid})
-            for selection_guid in audio_by_who.get(p["id"], ()):
-                _element(case, "SelectionRef", {"targetGUID": selection_guid})
+            refs = [g for i, g in text_selections.items() if turn_who[i] == p["id"]]
+            refs += [g for i, g in audio_selections.items() if turn_who[i] == p["id"]]
+            if refs:
+                bulk.at_end_of(case).extend(f'<SelectionRef targetGUID="{g}" />' for g in refs)
 
     # --- the sources: the session's text, and the recording ---------------------------------
     sources = _element(root, "Sources", {})
@@ -548,10 +605,10 @@ def project_xml(
         )
     )
     memo_texts: dict[str, str] = {}
-    selections: list[tuple[int, int, ET.Element]] = []
     for note in notes:
         start, end = text.notes[note["id"]]
-        selection = ET.Element(
+        selection = _element(
+            source,
             "PlainTextSelection",
             {
                 "guid": guid(sid, "selection", note["id"]),
@@ -577,10 +634,11 @@ def project_xml(
             )
             _element(coding, "CodeRef", {"targetGUID": codes[tag]})
         _element(selection, "NoteRef", {"targetGUID": memo_guids[note["id"]]})
-        selections.append((start, 1, selection))
+    # the turns' selections after the notes' (the order of selections means nothing)
+    lines = bulk.at_end_of(source) if text.turns else []
     for index, (start, end) in text.turns.items():
         turn = summary["turns"][index]
-        selection = ET.Element(
+        lines += _coded_selection(
             "PlainTextSelection",
             {
                 "guid": text_selections[index],
@@ -590,20 +648,13 @@ def project_xml(
                 "creatingUser": users[MODERATOR],
                 "creationDateTime": when,
             },
-        )
-        coding = _element(
-            selection,
-            "Coding",
             {
                 "guid": guid(sid, "turn-coding", str(index)),
                 "creatingUser": users[MODERATOR],
                 "creationDateTime": when,
             },
+            speaker_codes[turn["who"]],
         )
-        _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
-        selections.append((start, 0, selection))
-    for _start, _order, selection in sorted(selections, key=lambda s: (s[0], s[1])):
-        source.append(selection)
 
     if media:
         audio = _element(
@@ -623,10 +674,10 @@ def project_xml(
                 "text's time stamps. Each speaker turn is coded with its speaker."
             )
         )
+        lines = bulk.at_end_of(audio) if audio_turns else []
         for index, begin, end in audio_turns:
             turn = summary["turns"][index]
-            selection = _element(
-                audio,
+            lines += _coded_selection(
                 "AudioSelection",
                 {
                     "guid": audio_selections[index],
@@ -638,17 +689,13 @@ def project_xml(
                     "creatingUser": users[MODERATOR],
                     "creationDateTime": when,
                 },
-            )
-            coding = _element(
-                selection,
-                "Coding",
                 {
                     "guid": guid(sid, "audio-coding", str(index)),
                     "creatingUser": users[MODERATOR],
                     "creationDateTime": when,
                 },
+                speaker_codes[turn["who"]],
             )
-            _element(coding, "CodeRef", {"targetGUID": speaker_codes[turn["who"]]})
 
     # --- the notes as memos ------------------------------------------------------------------
     if notes:
@@ -676,7 +723,8 @@ def project_xml(
     _element(root, "Description", {}).text = xml_text("\n".join(description))
 
     ET.indent(root, space="  ")
-    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+    document = bulk.fill(ET.tostring(root, "unicode"))
+    xml = '<?xml version="1.0" encoding="utf-8"?>\n' + document + "\n"
     return xml, memo_texts
 
 
@@ -730,10 +778,14 @@ def write_qdpx(
     entries = [("project.qde", xml), (f"Sources/{text_guid}.txt", text.text)]
     entries += [(f"Sources/{memo_guid}.txt", memo) for memo_guid, memo in memos.items()]
     with zipfile.ZipFile(out, "w") as archive:
-        for name, data in entries:
-            archive.writestr(
-                _entry(summary, name, zipfile.ZIP_DEFLATED), data.encode("utf-8"), compresslevel=1
-            )
+        for number, (name, data) in enumerate(entries):
+            # the project and the text deflated (at the fastest level: a long session's
+            # project is megabytes of XML, and level 1 makes it a fifth larger than the
+            # default in a third of the time); the memos, small and many, stored: a
+            # compressor set up per memo was half the time of a long session's export
+            compress = zipfile.ZIP_DEFLATED if number < 2 else zipfile.ZIP_STORED
+            entry = _entry(summary, name, compress)
+            archive.writestr(entry, data.encode("utf-8"), compresslevel=1)
         if media is not None:
             info = _entry(summary, f"Sources/{media.guid}{media.path.suffix}", zipfile.ZIP_STORED)
             with media.path.open("rb") as audio, archive.open(info, "w", force_zip64=True) as dst:

@@ -139,11 +139,9 @@ def _interval_tier(name: str, spans: list[tuple[float, float]], end: float) -> l
 def render_textgrid(summary: dict[str, Any]) -> str:
     """The session as a Praat TextGrid (see the module)."""
     offset = recording_offset(summary)
-    end = round(max(summary["session"]["duration_s"] - offset, 0.0), 3)
+    end = round(max(summary["session"]["duration_s"] - offset, 0.0), 3) or MIN_SPAN_S
     points = note_points(summary, end)
-    end = max(end, points[-1][0] if points else 0.0)
-    if end <= 0:
-        end = MIN_SPAN_S
+    end = max(end, points[-1][0] if points else 0.0)  # notes moved past the end
     tiers = speaker_tiers(summary, end)
     lines = [
         'File type = "ooTextFile"',

@@ -59,7 +59,8 @@ def write_export(
     ``summary``: the summary already built (of ``state`` at ``now``, with ``with_names``),
     so that writing several formats builds it once. The formats that link the recording
     (ELAN, REFI-QDA) find it made first (``ensure_media``); the REFI-QDA project, which
-    holds the recording, is streamed into its file rather than built in memory."""
+    holds the recording, is streamed into its file rather than built in memory, and is
+    recorded as an audio file of the session, so that ``purge --audio`` deletes it too."""
     if summary is None:
         summary = build_summary(info, state, now, with_names=with_names)
     target = (output or default_export_path(store, info, fmt)).absolute()
@@ -70,6 +71,10 @@ def write_export(
     if fmt == "qdpx":
         from facilitator.exports.qdpx import write_qdpx
 
+        if summary["session"].get("recording"):  # it holds the recording: purge finds it
+            from facilitator.core import events as ev
+
+            record_admin(store, state, ev.AUDIO_FILE, {"path": str(target)})
         atomic_write_with(target, lambda out: write_qdpx(summary, out, store.path, target))
         return target
     rendered = render(fmt, summary, folder=store.path, target=target)
