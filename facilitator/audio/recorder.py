@@ -162,9 +162,19 @@ class _Analyser:
         buffered = np.concatenate((self._pending, samples)) if self._pending.size else samples
         whole = buffered.size - buffered.size % size
         self._pending = buffered[whole:].copy()
-        if not whole:
-            return []
-        frames = buffered[:whole].astype(np.float32).reshape(-1, size)
+        # in pieces of at most VAD_BATCH_S: the arrays stay small (a second at a time would
+        # grow the heap for good, by the size of its float copies)
+        step = max(size, (self._batch_bytes // 2) // size * size)
+        transitions: list[tuple[float, bool]] = []
+        for begin in range(0, whole, step):
+            transitions += self._vad_frames(buffered[begin : min(begin + step, whole)])
+        return transitions
+
+    def _vad_frames(self, samples: Any) -> list[tuple[float, bool]]:
+        """Voice activity of whole frames of ``samples``: the transitions they complete."""
+        np = self._np
+        size = self.frame_samples
+        frames = samples.astype(np.float32).reshape(-1, size)
         loud = np.einsum("ij,ij->i", frames, frames) / size >= self._floor_energy
         # only the loud frames go to the VAD (a quiet one is not speech, whatever it says)
         frames = frames[loud]

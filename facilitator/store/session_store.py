@@ -391,6 +391,7 @@ class SessionStore:
         self._resumed = False
         self._apart: subprocess.Popen[bytes] | None = None  # ``checkpoint_apart``'s child
         self._apart_lock = threading.Lock()
+        self._apart_count = 0  # what the last checkpoint apart copied
         self._read_clean: set[Path] = set()  # journals just read whole, without damage
 
     # --- creating and finding -------------------------------------------------------------------
@@ -877,6 +878,8 @@ class SessionStore:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, sys.path)])}
         command = [sys.executable, "-S", "-m", "facilitator.store.checkpointer", str(self.path)]
         with self._apart_lock:
+            if self._apart is not None:  # the last one is still at work: it will do
+                return self._apart_count
             try:
                 self._apart = subprocess.Popen(
                     [*command, "--lang", language()],
@@ -899,6 +902,7 @@ class SessionStore:
         except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
             return self.checkpoint()  # the child died (killed, out of memory ...)
         self.checkpoint_problem = problem if isinstance(problem, str) else None
+        self._apart_count = count
         return count
 
     def wait_for_checkpoint(self) -> None:
