@@ -16,7 +16,7 @@ SESSIONS ?= sessions
 
 $(STAMP): pyproject.toml
 	@scripts/ensure-python.sh "$(PYTHON)" "$(VENV)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,transcribe]'
 	@touch $(STAMP)
 
 env: $(STAMP)

@@ -3,17 +3,18 @@
 #   ensure-system.sh run    what the app itself needs: PortAudio to record, ffmpeg to convert audio
 #   ensure-system.sh test   what the test suite needs besides: a real terminal (tmux), a real
 #                           browser (chromium), real audio without a sound card (a PulseAudio
-#                           null sink fed with speech from espeak-ng), and the independent
-#                           readers of the exports: node and npm (for the npm webvtt-parser,
-#                           which scripts/ensure-node.sh installs), LibreOffice's Calc (the
-#                           CSV), poppler-utils (the printed report's pages)
+#                           null sink fed with speech from espeak-ng), a wall clock that
+#                           jumps (faketime), and the independent readers of the exports:
+#                           node and npm (for the npm webvtt-parser, which
+#                           scripts/ensure-node.sh installs), LibreOffice's Calc (the CSV),
+#                           poppler-utils (the printed report's pages)
 set -euo pipefail
 target=${1:-run}
 
 case "$target" in
   run)  packages=(libportaudio2 ffmpeg) ;;
   test) packages=(libportaudio2 ffmpeg tmux chromium pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
-                  nodejs libreoffice-calc-nogui poppler-utils) ;;
+                  nodejs libreoffice-calc-nogui poppler-utils faketime) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 

@@ -172,7 +172,7 @@ def test_purge_deletes_every_audio_file_and_says_so(recorded: LiveSession, tmp_p
     before = json.loads(cli("summary", recorded.info.id, "--format", "json").stdout)
     assert before["audio"]["exists"] and len(before["audio"]["exports"]) == 5
 
-    result = cli("purge", recorded.info.id, "--audio")
+    result = cli("purge", recorded.info.id, "--audio", "--yes")
     assert result.returncode == 0, result.stderr
     assert "deleted" in result.stdout
 

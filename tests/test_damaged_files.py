@@ -255,7 +255,7 @@ async def through_run(recorded: Recorded, capsys, clock) -> Outcome:
     made: list = []
     patch = pytest.MonkeyPatch()
     patch.setattr(cli, "_run_app", lambda app: made.append((app, app.live)) or 0)
-    patch.setattr("facilitator.services.live.SystemClock", lambda: clock)
+    patch.setattr("facilitator.services.live.SteadyClock", lambda: clock)
     try:
         code, _out, err = in_process(recorded.sessions, "run", recorded.info.id, capsys=capsys)
     finally:
@@ -272,7 +272,7 @@ async def through_start_screen(recorded: Recorded, capsys, clock) -> Outcome:
     found and done."""
     app = make_home_app(recorded.sessions, GUIDES)
     patch = pytest.MonkeyPatch()
-    patch.setattr("facilitator.services.live.SystemClock", lambda: clock)
+    patch.setattr("facilitator.services.live.SteadyClock", lambda: clock)
     try:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             assert isinstance(app.screen, HomeScreen)

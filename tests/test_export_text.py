@@ -382,4 +382,5 @@ def test_textgrid_of_an_empty_session_and_notes_at_one_moment(
     assert [e.label for e in grid.getTier("Moderator").entries] == [""]
     notes = grid.getTier("Notes").entries
     assert [p.time for p in notes] == [0.0, 0.001]
-    assert notes[0].label == 'først ""sitat"" ny linje #quote'  # Praat's doubled quotes
+    # Praat's doubled quotes; the bell made visible when typed (core.text.visible)
+    assert notes[0].label == 'først ␇ ""sitat"" ny linje #quote'

@@ -250,7 +250,8 @@ def test_empty_and_odd_sessions(live: LiveSession, eaf_schema, qde_schema) -> No
     root = ET.fromstring(text)
     tier = root.find("TIER[@TIER_ID='Notes']")
     assert tier is not None
-    assert spans(root, tier) == [(0, 1000, "ring og vertikal tab #observation")]
+    # control characters are made visible when the note is typed (core.text.visible)
+    assert spans(root, tier) == [(0, 1000, "ring ␇ og ␋ vertikal tab #observation")]
     files = unzip(render_qdpx(summary))
     root = ET.fromstring(files["project.qde"])
     qde_schema.validate(files["project.qde"].decode("utf-8"))
@@ -259,8 +260,8 @@ def test_empty_and_odd_sessions(live: LiveSession, eaf_schema, qde_schema) -> No
         s for s in source.findall(f"{QDA}PlainTextSelection") if s.find(f"{QDA}NoteRef") is not None
     ]
     start, end = int(selection.get("startPosition", "")), int(selection.get("endPosition", ""))
-    assert "\x07" in summary["notes"][0]["text"]
-    assert source_text[start:end] == "ring og vertikal tab"  # on one line, no control characters
+    assert "\x07" not in summary["notes"][0]["text"]
+    assert source_text[start:end] == "ring ␇ og ␋ vertikal tab"  # no control characters
     assert "\x07" not in source_text
 
 

@@ -545,9 +545,13 @@ def test_served_on_loopback_by_default_and_its_log_holds_no_session_content(
     server = Served(sessions, session_id)
     try:
         assert listening_addresses(server.port) == {"127.0.0.1"}
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as page:
+        # the link printed, with its token (required on loopback too: see SECURITY.md)
+        link = f"http://127.0.0.1:{server.port}/?token={server.token}"
+        with urllib.request.urlopen(link, timeout=10) as page:
             assert page.status == 200
-        type_a_note_through_the_websocket(server.port, "the waiting lists are long #quote")
+        type_a_note_through_the_websocket(
+            server.port, "the waiting lists are long #quote", f"&token={server.token}"
+        )
         deadline = time.monotonic() + 30  # a served view starts a process: slow under load
         while "the waiting lists are long" not in notes_of(sessions, session_id):
             assert time.monotonic() < deadline, "the note typed through the websocket was lost"
@@ -635,7 +639,9 @@ def test_a_crash_of_the_served_view_does_not_spill_the_session_into_the_log(
     monkeypatch.setenv("PYTHONPATH", str(hooks))
     server = Served(sessions, session_id)
     try:
-        type_a_note_through_the_websocket(server.port, "the waiting lists are long #quote")
+        type_a_note_through_the_websocket(
+            server.port, "the waiting lists are long #quote", f"&token={server.token}"
+        )
         # wait for the crash to be reported, however loaded the machine (a fixed sleep of
         # 2 s failed once in a CI run): its report in the file, its mention in the output
         errors = sessions / session_id / "serve-errors.log"

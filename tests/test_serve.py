@@ -1,6 +1,7 @@
 """The served assistant's view in a real headless Chromium (Playwright), and its guards.
 
-- on loopback: the page loads, a note typed in the browser lands in the session;
+- on loopback (with the token the server prints): the page loads, a note typed in the
+  browser lands in the session;
 - closing the tab, or killing the browser outright, leaves no app process running;
 - bound beyond loopback: requests without the token are refused (page and websocket).
 """
@@ -110,6 +111,11 @@ class Served:
                 return match.group(1)
         return None
 
+    @property
+    def link(self) -> str:
+        """The link the server printed for this computer (loopback), token included."""
+        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
@@ -176,7 +182,7 @@ def test_a_note_typed_in_the_browser_lands_in_the_session(served: Served, sessio
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = open_view(browser, f"http://127.0.0.1:{served.port}/")
+            page = open_view(browser, served.link)
             wait_until(lambda: assist_processes(session_id), 15, "no assist process started")
             page.keyboard.type("Served from the browser #q")
             page.keyboard.press("Enter")
@@ -201,7 +207,7 @@ def test_a_killed_browser_leaves_no_app_running(served: Served, session) -> None
     _sessions, session_id = session
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        open_view(browser, f"http://127.0.0.1:{served.port}/")
+        open_view(browser, served.link)
         wait_until(lambda: assist_processes(session_id), 15, "no assist process started")
         # kill every chromium process of this browser outright, as a crash would
         for pid in chromium_pids():

@@ -474,8 +474,8 @@ def test_next_in_process_and_the_roster_as_it_stood_at_the_end(
     assert info.newcomers == ("P6",)
     assert info.created_at == STAGE_2_AT - DAY
     code, out, err = in_process(
-        "next", store.path.name, "--title", "Samling 2", "--newcomer", "P8:Informant 8"
-    )
+        "next", store.path.name, "--title", "Samling 2", "--newcomer", "P8:Informant 8", "--again"
+    )  # a second next stage of the same session is made only when asked for
     assert code == 0, err
     assert SessionStore.open(sessions, out.strip()).info().title == "Samling 2"
 

@@ -310,7 +310,7 @@ def recorded(sessions: Path) -> dict:
     before_export = summary(sessions, ref)
     cli(sessions, "export", ref, "--format", "flac")
     exported = summary(sessions, ref, "--with-names", "--with-reflections")
-    cli(sessions, "purge", ref, "--audio")
+    cli(sessions, "purge", ref, "--audio", "--yes")
     purged = summary(sessions, ref)
     points = {"confirmed": confirmed, "nuanced": nuanced, "refuted": refuted}
     points |= {"skipped": skipped, "unmarked": unmarked}

@@ -39,9 +39,7 @@ libmp3lame at 128 kb/s (libshine if lame is missing); Opus with libopus at 32 kb
 
 from __future__ import annotations
 
-import csv
 import errno
-import io
 import math
 import os
 import re
@@ -57,7 +55,7 @@ from pathlib import Path
 from typing import IO
 
 from facilitator.core.audio import AUDIO_FORMATS
-from facilitator.core.spreadsheet import BOM, DELIMITER
+from facilitator.core.spreadsheet import csv_text
 from facilitator.i18n import _
 
 with warnings.catch_warnings():
@@ -574,9 +572,7 @@ def _speaker_text(speaker: str) -> str:
 
 
 def _write_csv(path: Path, clips: Sequence[Clip]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow(
+    rows: list[list[str]] = [
         [
             _("File"),
             _("Time"),
@@ -587,10 +583,10 @@ def _write_csv(path: Path, clips: Sequence[Clip]) -> None:
             _("Question"),
             _("Note"),
         ]
-    )
+    ]
     for clip in clips:
         quote = clip.quote
-        writer.writerow(
+        rows.append(
             [
                 clip.path.name,
                 clock_text(quote.t_s),
@@ -606,7 +602,7 @@ def _write_csv(path: Path, clips: Sequence[Clip]) -> None:
     fd = _open_part(part, path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(BOM + buffer.getvalue())
+            handle.write(csv_text(rows))  # every cell safe from formula injection
         os.replace(part, path)
     except BaseException:
         part.unlink(missing_ok=True)

@@ -72,6 +72,11 @@ def add_arguments(sub, export: argparse.ArgumentParser, new, run, next_) -> None
         required=True,
         help=_("delete every recording, segment, clip and audio export of the session"),
     )
+    purge.add_argument(
+        "--yes",
+        action="store_true",
+        help=_("delete without asking (for scripts); without it, purge lists the files and asks"),
+    )
     purge.set_defaults(func=cmd_purge)
 
 
@@ -172,49 +177,108 @@ def cmd_purge(args: argparse.Namespace) -> int:
             )
         )
     with moderator:
-        return _purge_audio(store)
+        return _purge_audio(store, assume_yes=args.yes)
 
 
-def _purge_audio(store) -> int:
+def _purge_plan(store, state) -> list[Path]:
+    """Every audio file of the session that is on disk, in the order they are deleted."""
+    found: list[Path] = []
+    audio_dir = store.path / AUDIO_DIR
+    if audio_dir.exists():
+        found += [p for p in sorted(audio_dir.rglob("*")) if p.is_file() or p.is_symlink()]
+    for written in state.audio.exported:
+        path = Path(written)
+        if path.is_dir():  # a clip folder outside the session: its clips and its list
+            found += [
+                inner
+                for inner in sorted(path.iterdir())
+                if inner.is_file() and (is_audio_file(inner) or inner.name == "clips.csv")
+            ]
+            continue
+        for candidate in (path, path.with_name(f".{path.name}.part")):
+            if candidate.is_file() or candidate.is_symlink():
+                found.append(candidate)
+        found += sorted(path.parent.glob(f".{path.name}.*.tmp"))  # a write cut short
+    unique: dict[Path, None] = dict.fromkeys(found)
+    return list(unique)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def _confirmed(assume_yes: bool) -> bool | None:
+    """True to go on; False if the user said no; None if nobody can be asked."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        return None
+    try:
+        answer = input(_("Delete them? [y/N] "))
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes", "j", "ja")
+
+
+def _purge_audio(store, assume_yes: bool = False) -> int:
     from facilitator.cli.common import load_session
     from facilitator.services.exporting import record_admin
 
     info, state = load_session(store)
+    plan = _purge_plan(store, state)
+    if not plan:
+        print(_("session {id} has no audio files on disk: nothing to delete", id=info.id))
+        return EXIT_OK
+    sizes = {path: _size(path) for path in plan}
+    print(
+        _(
+            "{title} (stage {stage}, session {id}): these {count} audio file(s), "
+            "{size} in all, will be deleted:",
+            title=info.title,
+            stage=info.stage,
+            id=info.id,
+            count=len(plan),
+            size=human_size(sum(sizes.values())),
+        )
+    )
+    for path in plan:
+        print(f"  {path}  {human_size(sizes[path])}")
+    sys.stdout.flush()
+    answer = _confirmed(assume_yes)
+    if answer is None:
+        return fail(_("nothing deleted: run it in a terminal to be asked, or add --yes"))
+    if not answer:
+        return fail(_("nothing deleted"))
     files = 0
     size = 0
-    removed: list[str] = []
-
-    def remove(path: Path) -> None:
-        nonlocal files, size
+    for path in plan:
         try:
-            size += path.stat().st_size
+            size += path.lstat().st_size
             path.unlink()
             files += 1
-            removed.append(str(path))
         except FileNotFoundError:
             pass
-
     audio_dir = store.path / AUDIO_DIR
     if audio_dir.exists():
-        for path in sorted(audio_dir.rglob("*")):
-            if path.is_file() or path.is_symlink():
-                remove(path)
         shutil.rmtree(audio_dir, ignore_errors=True)
     for written in state.audio.exported:
         path = Path(written)
-        if path.is_dir():  # a clip folder outside the session: its clips and its list
-            for inner in sorted(path.iterdir()):
-                if inner.is_file() and (is_audio_file(inner) or inner.name == "clips.csv"):
-                    remove(inner)
+        if path.is_dir():
             try:
                 path.rmdir()
             except OSError:
                 pass  # something else lives there: left alone
-            continue
-        remove(path)
-        remove(path.with_name(f".{path.name}.part"))
-        for left in sorted(path.parent.glob(f".{path.name}.*.tmp")):  # a write cut short
-            remove(left)
     record_admin(
         store,
         state,

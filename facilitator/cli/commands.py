@@ -153,9 +153,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from facilitator.store.session_store import atomic_write
+        from facilitator.store.output import OutputError, write_output
 
-        atomic_write(Path(output), text.encode("utf-8"))  # owner-only, never half written
+        try:  # a file whole and owner-only; a device, a FIFO or '-' written into
+            write_output(Path(output), text.encode("utf-8"))
+        except OutputError as error:
+            raise CliError(str(error)) from None
     else:
         sys.stdout.write(text)
 
@@ -174,9 +177,24 @@ def _study(args: argparse.Namespace, study: str, up_to_stage: int | None = None)
     return [s for s in loaded if up_to_stage is None or s[0].stage <= up_to_stage]
 
 
+def _talk_from_transcript(store, state) -> dict:
+    """Talk time from the corrected transcript (``summary --talk-from transcript``)."""
+    from facilitator.core.transcript_edits import talk_from_statements
+    from facilitator.store.transcript_store import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state)
+    if transcript is None:
+        raise CliError(
+            _(
+                "this session has no transcript yet: make one with 'facilitator transcribe {id}'",
+                id=store.path.name,
+            )
+        )
+    return talk_from_statements(transcript.statements, [p.id for p in state.roster])
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from facilitator.core.study import build_study
-    from facilitator.core.summary import build_summary
     from facilitator.exports.markdown import render_markdown
     from facilitator.exports.study import render_study_markdown
 
@@ -197,12 +215,23 @@ def cmd_summary(args: argparse.Namespace) -> int:
         else:
             _emit(render_study_markdown(study), args.output)
         return EXIT_OK
-    if not args.session:
+    if args.session is None:
         return fail(_("name a session, or a study with --study"))
-    info, state = load_session(open_store(args))
-    summary = build_summary(
-        info, state, now, with_reflections=args.with_reflections, with_names=args.with_names
+    from facilitator.services.exporting import session_summary
+
+    store = open_store(args)
+    info, state = load_session(store)
+    now = state.timeline_now(now)  # the session's own time line (see core.clock)
+    summary = session_summary(
+        store,
+        info,
+        state,
+        now,
+        with_names=args.with_names,
+        with_reflections=args.with_reflections,
     )
+    if args.talk_from == "transcript":
+        summary["talk_from_transcript"] = _talk_from_transcript(store, state)
     if info.study and info.stage > 1:
         summary["study"] = build_study(_study(args, info.study, info.stage), now)
     if args.format == "json":
@@ -237,10 +266,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in EXPORT_FORMATS:
         return cmd_export_audio(args, store, info, state)
     from facilitator.audio.convert import AudioExportError
+    from facilitator.store.output import STDOUT, OutputError
 
-    now = SystemClock().now()
+    now = state.timeline_now(SystemClock().now())
     try:
-        if args.output is None and args.format != "qdpx":  # text to the screen
+        if args.output in (None, "-") and args.format != "qdpx":  # text to the screen
             text = render_export(store, info, state, args.format, now, args.with_names)
             sys.stdout.write(str(text))
             return EXIT_OK
@@ -254,15 +284,17 @@ def cmd_export(args: argparse.Namespace) -> int:
                 problem=error,
             )
         )
-    print(str(target))
+    except OutputError as error:
+        return fail(str(error))
+    if str(target) != STDOUT:
+        print(str(target))
     return EXIT_OK
 
 
 def cmd_next(args: argparse.Namespace) -> int:
     from facilitator.core.guide import GuideError, load_guide
     from facilitator.core.study import plan_next_stage
-    from facilitator.store.journal import StorageError
-    from facilitator.store.session_store import SessionStore, parse_participant, slugify
+    from facilitator.store.session_store import parse_participant, slugify
 
     store = open_store(args)
     info, state = load_session(store)
@@ -291,6 +323,69 @@ def cmd_next(args: argparse.Namespace) -> int:
 
     try:
         consent = consent_ids(args.consent, [p.id for p in roster])
+    except ValueError as error:
+        return fail(str(error))
+    with _held(store.path):  # two `next` at once: the second waits, then sees the first's
+        made = _next_stages(store, info, study, plan.stage)
+        if made and not args.again:
+            return fail(
+                _(
+                    "stage {stage} of {id} exists already ({made}); add --again to make another",
+                    stage=plan.stage,
+                    id=info.id,
+                    made=", ".join(made),
+                )
+            )
+        return _create_next(args, store, info, plan, roster, newcomers, study, consent)
+
+
+def _held(path: Path):
+    """An exclusive lock on the folder ``path`` for as long as the block runs."""
+    import contextlib
+    import fcntl
+
+    @contextlib.contextmanager
+    def lock():
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    return lock()
+
+
+def _next_stages(store, info, study: str, stage: int) -> list[str]:
+    """The sessions already made as the next stage of ``info``."""
+    from facilitator.store.session_store import SessionDamaged, SessionStore, list_session_dirs
+
+    found = []
+    for path in list_session_dirs(store.path.parent):
+        if path == store.path:
+            continue
+        try:
+            other = SessionStore(path).info()
+        except SessionDamaged:
+            continue
+        if other.previous == info.id or (
+            info.study and other.study == study and other.stage == stage
+        ):
+            found.append(other.id)
+    return found
+
+
+def _create_next(args, store, info, plan, roster, newcomers, study, consent) -> int:
+    from facilitator.store.journal import StorageError
+    from facilitator.store.session_store import SessionStore
+
+    def tag_the_stage_before() -> None:
+        # just before the next stage appears, so that a refused or killed one changes
+        # nothing that a study report would show
+        if not info.study:
+            store.set_study(study)
+
+    try:
         created = SessionStore.create(
             sessions_dir(args),
             plan.guide,
@@ -305,13 +400,12 @@ def cmd_next(args: argparse.Namespace) -> int:
             previous=info.id,
             carried=plan.carried,
             consent=consent,
+            before_publish=tag_the_stage_before,
         )
     except ValueError as error:
         return fail(str(error))
     except (OSError, StorageError) as error:  # a full disk: nothing is left half made
         return fail(_("cannot create the session: {reason}", reason=error))
-    if not info.study:  # only once the next stage exists: a refused one changes nothing
-        store.set_study(study)
     print(created.path.name)
     return EXIT_OK
 
@@ -332,7 +426,7 @@ def cmd_recap(args: argparse.Namespace) -> int:
             )
         )
     before_info, before_state = before
-    recap = build_recap(before_info, before_state, SystemClock().now())
+    recap = build_recap(before_info, before_state, before_state.timeline_now(SystemClock().now()))
     if args.present:
         from facilitator.ui.app import make_present_app
 
@@ -411,10 +505,33 @@ def cmd_assist(args: argparse.Namespace) -> int:
     return _run_app(make_assist_app(live))
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from facilitator.ui.serve import serve
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from facilitator.services.transcript_review import NoTranscript, TranscriptReview
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
 
     store = open_store(args)
+    try:
+        review = TranscriptReview(store, role=args.by, opening=True)
+    except NoTranscript as error:
+        return fail(str(error))
+    except SessionDamaged as error:
+        return fail(_("the session cannot be read: {reason}", reason=error))
+    except (JournalLocked, StorageError) as error:
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    from facilitator.ui.app import make_transcript_app
+
+    return _run_app(make_transcript_app(review))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from facilitator.ui.serve import ERRORS_NAME, serve
+
+    store = open_store(args)
+    try:  # each tab's view writes to the session: a folder that cannot be written is said now
+        os.close(os.open(store.path / ERRORS_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError as error:
+        return fail(_("cannot write to the session: {reason}", reason=error.strerror or error))
     try:
         return serve(store.path, store.path.name, args.host, args.port)
     except OSError as error:
@@ -593,6 +710,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assist.set_defaults(func=cmd_assist)
 
+    transcript = sub.add_parser(
+        "transcript",
+        help=_("listen to the transcript and correct it: words, speakers, splits, tags"),
+    )
+    transcript.add_argument(
+        "session", metavar="SESSION", help=_("session id, unique id prefix, or folder")
+    )
+    transcript.add_argument(
+        "--by",
+        choices=["moderator", "assistant"],
+        default="moderator",
+        help=_("who reviews: the notes made by tagging are theirs (default moderator)"),
+    )
+    transcript.set_defaults(func=cmd_transcript)
+
     serve = sub.add_parser(
         "serve", help=_("the assistant's view in a web browser (loopback unless --host)")
     )
@@ -627,6 +759,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("a participant who will not come this time; repeat for each"),
     )
     next_.add_argument("--study", help=_("the study's name, if the session has none yet"))
+    next_.add_argument(
+        "--again",
+        action="store_true",
+        help=_("make another next stage although one was made from this session already"),
+    )
     next_.set_defaults(func=cmd_next)
 
     from facilitator.cli.audio import EXPORT_FORMATS
@@ -698,6 +835,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=_("include the moderator's private reflexivity log (left out by default)"),
     )
+    summary.add_argument(
+        "--talk-from",
+        choices=["keyed", "transcript"],
+        default="keyed",
+        help=_(
+            "transcript: the talk time also from the corrected transcript's statements, "
+            "beside the keyed turns' figures"
+        ),
+    )
     summary.set_defaults(func=cmd_summary)
 
     # --- simulate (issue 8) ---
@@ -766,6 +912,9 @@ def build_parser() -> argparse.ArgumentParser:
     from facilitator.cli.audio import add_arguments as add_audio_arguments
 
     add_audio_arguments(sub, export, new, run, next_)
+    from facilitator.cli.transcribe import add_arguments as add_transcribe_arguments
+
+    add_transcribe_arguments(sub)
     return parser
 
 
@@ -785,12 +934,19 @@ def main(argv: list[str] | None = None) -> int:
     set_language(args.lang)
     if args.command is None:
         return cmd_home(args)
+    from facilitator.store.journal import StorageError
+
     try:
         return args.func(args)
     except CliError as error:
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except StorageError as error:  # the last guard: a storage error is one line, never a trace
+        return fail(_("cannot write to the session: {reason}", reason=error))
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        return fail(where + (error.strerror or str(error)))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ ROSTER_ORDER = "roster_order"  # {ids: [...]}
 NUDGE_DISMISSED = "nudge_dismissed"  # {key}
 # Notes. The assistant's process owns notes it writes, the moderator's its own; an edit or a
 # delete names the note and is kept beside it, never written over it.
-NOTE = "note"  # {t_s, phase, question, speaker, tags, text}
+NOTE = "note"  # {t_s, phase, question, speaker, tags, text, statement?: a transcript statement}
 NOTE_EDIT = "note_edit"  # {note: id, text, tags, speaker}
 NOTE_DELETE = "note_delete"  # {note: id}
 REFLECTION = "reflection"  # {t_s, phase, question, text}: the moderator's private log
@@ -51,6 +51,17 @@ RECORDING = "recording"  # {action: start, file, start_s, device} | {action: sto
 VOICE = "voice"  # {on: bool, t_s}: speech heard or ended (voice activity, never who)
 AUDIO_FILE = "audio_file"  # {path}: an audio export or clip folder written (for the purge)
 AUDIO_PURGED = "audio_purged"  # {files, bytes, wall}: every recording, clip and export deleted
+# The computer's clock. Events are stamped on the session's own time line (a steady clock,
+# see core.clock); these say where the wall clock left it, for the record.
+CLOCK_STEP = "clock_step"  # {step_s, wall}: the wall clock jumped by step_s (not counted)
+SUSPENDED = "suspended"  # {slept_s}: the computer slept (counted like time the app was down)
+# The transcript. The machine transcript lives in the session's transcript/ folder, never in
+# events (see core.transcript); a run and the researcher's corrections are events, by word id.
+TRANSCRIBED = "transcribed"  # {model, language, words, complete, elapsed_s}: a run ended
+TRANSCRIPT_SPEAKER = "transcript_speaker"  # {words: [id], who}: these words were said by who
+TRANSCRIPT_TEXT = "transcript_text"  # {word: id, text}: the word reads text ("" removes it)
+TRANSCRIPT_SPLIT = "transcript_split"  # {word: id, split: bool}: a statement starts here or not
+TRANSCRIPT_TAG = "transcript_tag"  # {word: id, tags}: tags of the statement starting here
 
 KINDS = frozenset(
     {
@@ -58,7 +69,8 @@ KINDS = frozenset(
         SPEAKER, UNDO, REASSIGN, OVERLAP, PRESENCE, ROSTER_ADD, ROSTER_EDIT, ROSTER_ORDER,
         NUDGE_DISMISSED, NOTE, NOTE_EDIT, NOTE_DELETE, REFLECTION,
         FOLLOW_UP_TAKEN, CHECK_ORDER, CHECK_SKIP, CHECK_INCLUDE, CHECK_MARK,
-        CONSENT, RECORDING, VOICE, AUDIO_FILE, AUDIO_PURGED,
+        CONSENT, RECORDING, VOICE, AUDIO_FILE, AUDIO_PURGED, CLOCK_STEP, SUSPENDED,
+        TRANSCRIBED, TRANSCRIPT_SPEAKER, TRANSCRIPT_TEXT, TRANSCRIPT_SPLIT, TRANSCRIPT_TAG,
     }
 )  # fmt: skip
 

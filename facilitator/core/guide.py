@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from facilitator.core.text import visible_tree
 from facilitator.i18n import _
 
 PHASE_KINDS = ("introduction", "main", "closing")
@@ -39,7 +40,9 @@ SETTINGS_RANGES: dict[str, tuple[float, float, float]] = {
     "clip_before_s": (20.0, 0.0, 600.0),  # a quote's audio clip starts this long before the note
     "clip_after_s": (5.0, 0.0, 600.0),  # ... and ends this long after it
 }
-SETTINGS_KEYS = set(SETTINGS_RANGES)
+# [settings] that are text: the transcript's model and language (see core.transcript)
+SETTINGS_TEXT = ("transcribe_model", "transcribe_language")
+SETTINGS_KEYS = set(SETTINGS_RANGES) | set(SETTINGS_TEXT)
 PHASE_KEYS = {"id", "title", "kind", "minutes", "stages", "guidance", "checklist", "questions"}
 QUESTION_KEYS = {"id", "text", "probes", "minutes", "stages"}
 CHECKLIST_KEYS = {"id", "text", "audience", "stages", "consent"}
@@ -60,13 +63,19 @@ class Settings:
     voice_assist: float = 1.0
     clip_before_s: float = 20.0
     clip_after_s: float = 5.0
+    transcribe_model: str = ""  # "": chosen from the guide's language
+    transcribe_language: str = ""  # "": the guide's language
 
-    def to_dict(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in SETTINGS_RANGES}
+    def to_dict(self) -> dict[str, float | str]:
+        found: dict[str, float | str] = {name: getattr(self, name) for name in SETTINGS_RANGES}
+        found.update({name: getattr(self, name) for name in SETTINGS_TEXT if getattr(self, name)})
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
-        return cls(**{k: float(v) for k, v in data.items() if k in SETTINGS_RANGES})
+        values: dict[str, Any] = {k: float(v) for k, v in data.items() if k in SETTINGS_RANGES}
+        values.update({k: v for k, v in data.items() if k in SETTINGS_TEXT and isinstance(v, str)})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -227,6 +236,7 @@ class Guide:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Guide:
+        data = visible_tree(data)  # a copy stored before control characters were shown
         return cls(
             title=data["title"],
             language=data.get("language", ""),
@@ -353,50 +363,59 @@ class _LineFinder:
             if match:
                 name = re.sub(r"\s+", "", match.group(1)).replace('"', "").replace("'", "")
                 self.headers.append((number, name))
-
-    def _section_end(self, start: int) -> int:
-        for number, _name in self.headers:
-            if number > start:
-                return number
-        return len(self.lines) + 1
+        # Indexes built once, so that each lookup costs the same in a guide of 10,000
+        # questions as in one of 10 (a search per lookup made ``check`` quadratic).
+        self._header_lines = [number for number, _name in self.headers]
+        self._phase_headers = [n for n, name in self.headers if name == "phases"]
+        self._children: dict[tuple[int, str], list[int]] = {}
+        phase_index = -1
+        for number, name in self.headers:
+            if name == "phases":
+                phase_index += 1
+            elif name.startswith("phases.") and phase_index >= 0:
+                self._children.setdefault((phase_index, name[len("phases.") :]), []).append(number)
+        # every key line by section start: {section start: {key: first line}}
+        self._keys: dict[int, dict[str, int]] = {}
+        section = 0
+        keys: dict[str, int] = {}
+        self._keys[0] = keys
+        header_at = set(self._header_lines)
+        for number, line in enumerate(self.lines, start=1):
+            if number in header_at:
+                section = number
+                keys = self._keys.setdefault(section, {})
+                continue
+            match = _KEY.match(line)
+            if match:
+                keys.setdefault(_key_name(match.group(1)), number)
 
     def _key_line(self, start: int, key: str) -> int | None:
-        end = self._section_end(start)
-        for number in range(start + 1 if start else 1, end):
-            match = _KEY.match(self.lines[number - 1])
-            if match and _key_name(match.group(1)) == key:
-                return number
-        return None
+        return self._keys.get(start, {}).get(key)
 
     def top(self, key: str | None = None) -> int:
         if key is None:
             return 1
-        first_header = self.headers[0][0] if self.headers else len(self.lines) + 1
-        for number in range(1, first_header):
-            match = _KEY.match(self.lines[number - 1])
-            if match and _key_name(match.group(1)) == key:
-                return number
+        found = self._key_line(0, key)
+        if found is not None:
+            return found
         for number, name in self.headers:
             if name == key:
                 return number
         return 1
 
     def phase(self, index: int, key: str | None = None) -> int:
-        phase_headers = [n for n, name in self.headers if name == "phases"]
-        if index >= len(phase_headers):
+        if index >= len(self._phase_headers):
             return self.top("phases")
-        start = phase_headers[index]
+        start = self._phase_headers[index]
         if key is None:
             return start
         return self._key_line(start, key) or start
 
     def child(self, phase_index: int, table: str, index: int, key: str | None = None) -> int:
-        phase_headers = [n for n, name in self.headers if name == "phases"]
-        if phase_index >= len(phase_headers):
+        if phase_index >= len(self._phase_headers):
             return self.top("phases")
-        start = phase_headers[phase_index]
-        end = next((n for n in phase_headers if n > start), len(self.lines) + 1)
-        children = [n for n, name in self.headers if name == f"phases.{table}" and start < n < end]
+        start = self._phase_headers[phase_index]
+        children = self._children.get((phase_index, table), [])
         if index >= len(children):
             # an inline array (questions = [...]) or a plain list of strings
             return self._key_line(start, table) or start
@@ -526,6 +545,7 @@ def parse_guide(text: str, file: str = "<guide>") -> Guide:
         raise GuideError(
             [GuideProblem(file, line, _("not valid TOML: {detail}", detail=detail))]
         ) from None
+    data = visible_tree(data)  # control characters in a guide's text are shown, not obeyed
     try:
         return _validate(data, file, text)
     except GuideError:
@@ -560,7 +580,7 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
         else:
             v.problem(lines.top("stages"), _("stages must be a whole number from 1 to 20"))
 
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     settings = data.get("settings")
     if settings is not None:
         if not isinstance(settings, dict):
@@ -586,6 +606,18 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
                             highest=highest,
                         ),
                     )
+            for name in SETTINGS_TEXT:
+                raw = settings.get(name)
+                if raw is None:
+                    continue
+                line = lines._key_line(start, name) or start
+                text = v.text(raw, line, name, required=False)
+                if len(text) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+                    v.problem(
+                        line, _("{what} must be one line of at most 200 characters", what=name)
+                    )
+                elif text:
+                    values[name] = text
 
     raw_phases = data.get("phases")
     phases: list[Phase] = []

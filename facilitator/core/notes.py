@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from facilitator.core.text import visible
+
 TAGS = ("quote", "theme", "follow-up", "observation", "summary", "between")
 TAG_ALIASES = {
     "quote": "quote",
@@ -89,7 +91,7 @@ def parse_note(raw: str, roster_ids: list[str]) -> ParsedNote:
                 return ""
         return match.group(0)  # not a speaker: an e-mail address or a handle, keep it
 
-    text = _TAG.sub(tag, raw)
+    text = _TAG.sub(tag, visible(raw))
     text = _SPEAKER.sub(who, text)
     text = re.sub(r"\s+", " ", text).strip()
     ordered = tuple(t for t in TAGS if t in tags)
@@ -108,6 +110,7 @@ class Note:
     text: str
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, kept
     deleted: bool = False
+    statement: str | None = None  # the transcript statement it was tagged on (its first word)
 
     @property
     def edited(self) -> bool:

@@ -21,6 +21,8 @@ from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
+from facilitator.core.text import visible
+from facilitator.core.transcript import Corrections
 
 MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber
@@ -40,10 +42,10 @@ class Participant:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Participant:
         return cls(
-            id=str(data["id"]),
-            label=str(data.get("label") or data["id"]),
-            role=str(data.get("role", "")),
-            real_name=str(data.get("real_name", "")),
+            id=visible(str(data["id"])),
+            label=visible(str(data.get("label") or data["id"])),
+            role=visible(str(data.get("role", ""))),
+            real_name=visible(str(data.get("real_name", ""))),
         )
 
 
@@ -84,16 +86,19 @@ class MemberCheck:
 class TimelineEntry:
     """A stretch of the session: on a question, in a pause, or with the app not running."""
 
-    kind: str  # "question", "pause" or "down"
+    kind: str  # "question", "pause", "down" or "clock_step" (an instant: the step in data)
     start_s: float  # session clock
     end_s: float | None
     phase: str = ""
     question: str | None = None
     wall_start: float = 0.0
     wall_end: float | None = None
+    step_s: float = 0.0  # a clock step: how far the wall clock jumped
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"step_s": round(self.step_s, 3)} if self.kind == "clock_step" else {}
         return {
+            **extra,
             "kind": self.kind,
             "start_s": round(self.start_s, 3),
             "end_s": None if self.end_s is None else round(self.end_s, 3),
@@ -144,6 +149,10 @@ class SessionState:
     check: MemberCheck = field(default_factory=lambda: MemberCheck())
     reflections: list[Reflection] = field(default_factory=list)
     audio: AudioLedger = field(default_factory=AudioLedger)
+    # wall clock minus the session's time line, from the clock steps recorded (0 without)
+    clock_offset_s: float = 0.0
+    transcript_edits: Corrections = field(default_factory=Corrections)
+    transcript_runs: list[dict[str, Any]] = field(default_factory=list)  # TRANSCRIBED data
 
     def __post_init__(self) -> None:
         self.roster = list(self.roster)
@@ -274,7 +283,11 @@ class SessionState:
             self.checklist[item] = bool(event.data.get("done", True))
 
     def _opened(self, event: Event, at: float) -> None:
-        down_since = event.data.get("down_since")
+        self._down(event.data.get("down_since"), at)
+        self.open_writers[event.writer] = at
+
+    def _down(self, down_since: object, at: float) -> None:
+        """The app was not running (or the computer slept) from ``down_since`` to ``at``."""
         if (
             isinstance(down_since, int | float)
             and self.started_at is not None
@@ -294,7 +307,39 @@ class SessionState:
                         wall_end=at,
                     )
                 )
-        self.open_writers[event.writer] = at
+
+    def _clock_step(self, event: Event, at: float) -> None:
+        step = event.data.get("step_s")
+        if not isinstance(step, int | float) or isinstance(step, bool) or step != step:
+            return
+        self.clock_offset_s += float(step)
+        wall = event.data.get("wall")
+        self.timeline.append(
+            TimelineEntry(
+                kind="clock_step",
+                start_s=self.session_s(at),
+                end_s=self.session_s(at),
+                phase=self.phase_id,
+                question=self.question_id,
+                wall_start=float(wall) if isinstance(wall, int | float) else at + step,
+                wall_end=float(wall) if isinstance(wall, int | float) else at + step,
+                step_s=float(step),
+            )
+        )
+
+    def _suspended(self, event: Event, at: float) -> None:
+        slept = event.data.get("slept_s")
+        if not isinstance(slept, int | float) or isinstance(slept, bool) or not slept > 0:
+            return
+        self._down(at - float(slept), at)  # like a time the app was not running
+
+    def timeline_now(self, wall: float) -> float:
+        """Wall-clock time ``wall`` on the session's time line (what ``now`` means to every
+        other method): the wall clock less the steps recorded while the session ran."""
+        return wall - self.clock_offset_s
+
+    def clock_steps(self) -> list[TimelineEntry]:
+        return [entry for entry in self.timeline if entry.kind == "clock_step"]
 
     def _closed(self, event: Event, at: float) -> None:
         self.open_writers.pop(event.writer, None)
@@ -374,9 +419,9 @@ class SessionState:
             return
         changed = Participant(
             id=person.id,
-            label=str(event.data.get("label") or person.label),
-            role=str(event.data.get("role", person.role)),
-            real_name=str(event.data.get("real_name", person.real_name)),
+            label=visible(str(event.data.get("label") or person.label)),
+            role=visible(str(event.data.get("role", person.role))),
+            real_name=visible(str(event.data.get("real_name", person.real_name))),
         )
         self.roster = [changed if p.id == person.id else p for p in self.roster]
 
@@ -432,7 +477,8 @@ class SessionState:
             question=question,
             speaker=self._speaker_of(event.data.get("speaker")),
             tags=self._tags(event.data.get("tags")),
-            text=text,
+            text=visible(text),
+            statement=_text_or_none(event.data.get("statement")),
         )
 
     def _note_edit(self, event: Event, at: float) -> None:
@@ -443,7 +489,7 @@ class SessionState:
             {"text": note.text, "tags": list(note.tags), "speaker": note.speaker, "by": event.id}
         )
         if isinstance(event.data.get("text"), str):
-            note.text = event.data["text"]
+            note.text = visible(event.data["text"])
         if "tags" in event.data:
             note.tags = self._tags(event.data.get("tags"))
         if "speaker" in event.data:
@@ -460,7 +506,7 @@ class SessionState:
         if not isinstance(text, str):
             return
         phase, question, t_s = self._note_fields(event)
-        self.reflections.append(Reflection(event.id, t_s, phase, question, text))
+        self.reflections.append(Reflection(event.id, t_s, phase, question, visible(text)))
 
     def _taken_up(self, event: Event, at: float) -> None:
         item = event.data.get("id")
@@ -492,7 +538,7 @@ class SessionState:
             return
         if outcome in OUTCOMES:
             nuance = event.data.get("nuance")
-            self.check.marks[note] = (str(outcome), str(nuance) if nuance else "")
+            self.check.marks[note] = (str(outcome), visible(str(nuance)) if nuance else "")
         elif outcome is None:
             self.check.marks.pop(note, None)
 
@@ -525,6 +571,23 @@ class SessionState:
 
     def _audio_purged(self, event: Event, at: float) -> None:
         self.audio.purge(event.data, self.session_s(at) if self.started_at is not None else 0.0)
+
+    # --- transcript -----------------------------------------------------------------------------
+
+    def _transcribed(self, event: Event, at: float) -> None:
+        self.transcript_runs.append(dict(event.data))
+
+    def _transcript_speaker(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_speaker(event.data)
+
+    def _transcript_text(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_text(event.data)
+
+    def _transcript_split(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_split(event.data)
+
+    def _transcript_tag(self, event: Event, at: float) -> None:
+        self.transcript_edits.set_tags(event.data)
 
     def check_points(self) -> list[Note]:
         """The read-back, in the order it is read: summary points (and the kinds the
@@ -697,6 +760,13 @@ _HANDLERS = {
     ev.VOICE: SessionState._voice,
     ev.AUDIO_FILE: SessionState._audio_file,
     ev.AUDIO_PURGED: SessionState._audio_purged,
+    ev.CLOCK_STEP: SessionState._clock_step,
+    ev.SUSPENDED: SessionState._suspended,
+    ev.TRANSCRIBED: SessionState._transcribed,
+    ev.TRANSCRIPT_SPEAKER: SessionState._transcript_speaker,
+    ev.TRANSCRIPT_TEXT: SessionState._transcript_text,
+    ev.TRANSCRIPT_SPLIT: SessionState._transcript_split,
+    ev.TRANSCRIPT_TAG: SessionState._transcript_tag,
 }
 
 
@@ -756,3 +826,7 @@ def previous_phase_target(state: SessionState) -> tuple[str, str | None] | None:
         return None
     before = state.guide.phases[state.phase_index - 1]
     return before.id, _entry_question(state, before)
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

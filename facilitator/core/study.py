@@ -17,6 +17,7 @@ from facilitator.core.session import Participant, SessionInfo, SessionState
 from facilitator.core.summary import check_verdict, question_texts
 from facilitator.core.talk import ALL
 from facilitator.core.talk_figures import talk_figures
+from facilitator.core.text import visible_tree
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str,
         }
 
     figures = talk_figures(state.talk, state.roster, state.session_s(now), ALL)
-    return {
+    recap = {
         "session": info.id,
         "title": info.title,
         "study": info.study,
@@ -106,6 +107,7 @@ def build_recap(info: SessionInfo, state: SessionState, now: float) -> dict[str,
             "moderator_share_of_all_talk": round(figures.moderator_share_of_all, 3),
         },
     }
+    return visible_tree(recap)  # controls made visible: the boundary of every output
 
 
 def build_study(sessions: list[tuple[SessionInfo, SessionState]], now: float) -> dict[str, Any]:
@@ -167,10 +169,11 @@ def build_study(sessions: list[tuple[SessionInfo, SessionState]], now: float) ->
                     "taken_up": state.taken_up.get(carried.id, False),
                 }
             )
-    return {
+    study = {
         "study": sessions[0][0].study if sessions else "",
         "stages": stages,
         "talk_by_stage": list(people.values()),
         "coverage_by_stage": list(questions.values()),
         "follow_ups": follow_ups,
     }
+    return visible_tree(study)  # controls made visible: the boundary of every output

@@ -15,6 +15,8 @@ from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
 from facilitator.core.talk_figures import TalkFigures, talk_figures
+from facilitator.core.text import visible_tree
+from facilitator.core.transcript import Transcript, transcript_summary
 
 SCHEMA = "facilitator.summary/1"
 
@@ -80,6 +82,7 @@ def build_summary(
     now: float,
     with_reflections: bool = False,
     with_names: bool = False,
+    transcript: Transcript | None = None,
 ) -> dict[str, Any]:
     """The summary of a session at ``now``: the one object every output is made from.
 
@@ -138,7 +141,7 @@ def build_summary(
         )
     asked = sum(1 for p in guide.phases for q in p.questions if state.asked(now, q.id))
     total_questions = sum(len(p.questions) for p in guide.phases)
-    return {
+    summary = {
         "schema": SCHEMA,
         "session": {
             "id": info.id,
@@ -157,6 +160,11 @@ def build_summary(
             "paused_s": _r(state.paused_s(now)),
             "pauses": state.pause_count,
             "down_s": _r(sum((d.end_s or d.start_s) - d.start_s for d in state.downtimes())),
+            # the computer's clock jumped (never counted as session or talk time)
+            "clock_steps": [
+                {"t_s": _r(e.start_s), "step_s": _r(e.step_s), "wall": iso(e.wall_start)}
+                for e in state.clock_steps()
+            ],
             # the session-clock audio (relative to the session folder) the exports link
             "recording": session_recording(info.id, state),
         },
@@ -228,6 +236,15 @@ def build_summary(
             if turn.who is not None
         ],
         "audio": audio_summary(state, duration),
+        "transcript": None
+        if transcript is None
+        else transcript_summary(
+            transcript,
+            labels,
+            ()
+            if with_names
+            else [(p.real_name, p.label) for p in state.roster if p.real_name.strip()],
+        ),
         **(
             {
                 "names": {p.id: p.real_name for p in state.roster if p.real_name},
@@ -247,3 +264,4 @@ def build_summary(
             else {}
         ),
     }
+    return visible_tree(summary)  # controls made visible: the boundary of every output

@@ -36,6 +36,9 @@ Tiers. One per speaker: the moderator first (``Moderator``), then every particip
 roster order, each with ``TIER_ID`` and ``PARTICIPANT`` set to the pseudonym; a speaker
 with no turns keeps an empty tier for the transcriber. Each turn is an alignable
 annotation with an empty value, for the transcription; a turn of no length is left out.
+When the session has a transcript (``facilitator transcribe``), each speaker's tier holds
+their statements instead, each an annotation with its words, and words spoken while nobody
+was marked are on a tier of their own, ``Unattributed`` (no ``PARTICIPANT``).
 The notes are annotations on the ``Notes`` tier, each starting at the note's time and
 lasting a second (cut short at the end of the session); the value is the note with its
 speaker and tags, ``[Informant 1] Vi møter familiene på kontoret #quote``. ELAN does not
@@ -228,6 +231,15 @@ def _note_lanes(
     return lanes
 
 
+def _spans(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the speakers' tiers hold: the statements with their words when the summary has
+    a transcript, else the turns (empty, for the transcriber)."""
+    section = summary.get("transcript")
+    if section and section.get("statements"):
+        return [s for s in section["statements"] if s["text"]]
+    return summary["turns"]
+
+
 def render_eaf(
     summary: dict[str, Any], folder: Path | None = None, target: Path | None = None
 ) -> str:
@@ -243,22 +255,25 @@ def render_eaf(
     taken: set[str] = set()
     notes_name = _("Notes")
     taken.add(notes_name)
-    speaker_tiers: dict[str, tuple[str, str, list[tuple[int, int, str]]]] = {}
+    speaker_tiers: dict[str | None, tuple[str, str, list[tuple[int, int, str]]]] = {}
     for pid, label, _role in voices(summary):
         tier_id = _unique(label, pid, taken)
         participant = one_line(names[pid]) if names.get(pid) else tier_id
         speaker_tiers[pid] = (tier_id, participant, [])
-    for turn in summary["turns"]:
+    for turn in _spans(summary):
         start = ms(turn["start_s"] - offset)
         end = ms(turn["end_s"] - offset)
+        spans_of = speaker_tiers.get(turn["who"])
+        if spans_of is not None and spans_of[2]:
+            start = max(start, spans_of[2][-1][1])  # ELAN: no overlap within a tier
         if end <= start:
             continue
         who = turn["who"]
-        if who not in speaker_tiers:  # a speaker no longer on the roster
-            label = one_line(turn["label"] or who)
-            tier_id = _unique(label, who, taken)
-            speaker_tiers[who] = (tier_id, tier_id, [])
-        speaker_tiers[who][2].append((start, end, ""))
+        if who not in speaker_tiers:  # a speaker no longer on the roster, or nobody marked
+            label = one_line(turn["label"] or who or _("Unattributed"))
+            tier_id = _unique(label, who or "", taken)
+            speaker_tiers[who] = (tier_id, "" if who is None else tier_id, [])
+        speaker_tiers[who][2].append((start, end, turn.get("text", "")))
     tiers = [(tid, part, UTTERANCE, spans) for tid, part, spans in speaker_tiers.values()]
     for number, lane in enumerate(_note_lanes(summary, offset, end_ms), start=1):
         name = notes_name if number == 1 else _unique(f"{notes_name} {number}", "", taken)

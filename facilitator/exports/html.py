@@ -16,11 +16,13 @@ from html import escape
 from typing import Any
 
 from facilitator.core.timefmt import clock
+from facilitator.core.transcript import statements_near
 from facilitator.exports.markdown import (
     note_speaker,
     notes_by_question,
     outcome_text,
     session_facts,
+    spoken_line,
     wall_s,
 )
 from facilitator.i18n import _, language
@@ -166,6 +168,7 @@ blockquote {
   background: var(--soft); font-size: 15px;
 }
 blockquote p { margin: 0; font-style: italic; }
+blockquote p.spoken { font-style: normal; color: var(--muted); margin-top: 2px; }
 blockquote footer { font-size: 12px; color: var(--muted); margin-top: 2px; }
 .verdict {
   display: inline-block; font-size: 12px; font-weight: 600; border-radius: 999px;
@@ -1107,8 +1110,14 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
                 source.insert(0, note_speaker(n))
             if n.get("question_text"):
                 source.append(n["question_text"])
+            spoken = "".join(
+                f'<p class="spoken">{_e(spoken_line(statement))}</p>'
+                for statement in statements_near(
+                    summary.get("transcript"), n["t_s"], n["speaker_id"]
+                )
+            )
             out.append(
-                f"<blockquote><p>“{_e(n['text'])}”</p>"
+                f"<blockquote><p>“{_e(n['text'])}”</p>{spoken}"
                 f"<footer>{_e(' · '.join(source))}</footer></blockquote>"
             )
     follow = summary["follow_ups"]

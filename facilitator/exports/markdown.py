@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitator.core.timefmt import clock
+from facilitator.core.transcript import statements_near, transcript_figures
 from facilitator.i18n import _
 
 
@@ -67,6 +68,7 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
         out.append(
             f"- **{_('Did not speak')}:** " + ", ".join(labels.get(i, i) for i in b["silent"])
         )
+    out += _talk_from_transcript_section(summary)
     follows = summary["turn_taking"]["follows"]
     if follows:
         labels = summary["turn_taking"]["labels"]
@@ -91,6 +93,61 @@ def _talk_section(summary: dict[str, Any]) -> list[str]:
                     count=o["count"],
                 )
             )
+    return out
+
+
+def _talk_from_transcript_section(summary: dict[str, Any]) -> list[str]:
+    """The talk time from the corrected transcript's statements beside the keyed turns'
+    (``summary --talk-from transcript``): a researcher can report both."""
+    figures = summary.get("talk_from_transcript")
+    if not figures:
+        return []
+    keyed = {p["id"]: p for p in summary["participants"]}
+    out = ["", f"### {_('Talk time: keyed turns and the corrected transcript')}", ""]
+    rows = []
+    for p in figures["participants"]:
+        k = keyed.get(p["id"], {})
+        rows.append(
+            [
+                f"{k.get('label', p['id'])} ({p['id']})",
+                clock(k.get("talk_s", 0.0)),
+                _percent(k.get("share", 0.0)),
+                clock(p["talk_s"]),
+                _percent(p["share"]),
+                str(p["statements"]),
+                str(p["words"]),
+            ]
+        )
+    out += _table(
+        [
+            _("Participant"),
+            _("Keyed"),
+            _("Keyed share"),
+            _("Transcript"),
+            _("Transcript share"),
+            _("Statements"),
+            _("Words"),
+        ],
+        rows,
+    )
+    out += [
+        "",
+        f"- **{_('Moderator')}:** "
+        + _(
+            "{talk} in {count} statements, {share} of all talk (keyed: {keyed})",
+            talk=clock(figures["moderator_talk_s"]),
+            count=figures["moderator_statements"],
+            share=_percent(figures["moderator_share_of_all"]),
+            keyed=_percent(summary["moderator"]["share_of_all_talk"]),
+        ),
+        f"- **{_('Unattributed')}:** "
+        + _(
+            "{talk} in {count} statements ({words} words)",
+            talk=clock(figures["unattributed_s"]),
+            count=figures["unattributed_statements"],
+            words=figures["unattributed_words"],
+        ),
+    ]
     return out
 
 
@@ -164,7 +221,13 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
             out += [note_line(n) for n in group]
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
-        out += ["", f"## {_('Quotes')}", ""] + [note_line(n) for n in quotes]
+        out += ["", f"## {_('Quotes')}", ""]
+        for note in quotes:
+            out.append(note_line(note))
+            for statement in statements_near(
+                summary.get("transcript"), note["t_s"], note["speaker_id"]
+            ):
+                out.append(f"  > {spoken_line(statement)}")
     follow = summary["follow_ups"]
     if follow:
         out += ["", f"## {_('Follow-ups')}", ""] + [note_line(n) for n in follow]
@@ -231,6 +294,8 @@ def session_facts(
             )
         )
     facts.append((_("Audio"), audio_fact(summary.get("audio"))))
+    if summary.get("transcript"):
+        facts.append((_("Transcript"), transcript_fact(summary["transcript"])))
     audio = summary.get("audio") or {}
     if audio.get("voice_s"):
         facts.append(
@@ -243,6 +308,40 @@ def session_facts(
             )
         )
     return facts
+
+
+def transcript_fact(section: dict[str, Any]) -> str:
+    """The transcript in one line: model and language, how much is done, the words, the time
+    it took against the audio's length."""
+    f = transcript_figures(section)
+    text = _(
+        "{model} ({language}): {words} words in {statements} statements, {unattributed} "
+        "unattributed ({unattributed_share}); {done} of the recording transcribed",
+        model=f["model"],
+        language=f["language"] or "?",
+        words=f["words"],
+        statements=f["statements"],
+        unattributed=f["unattributed"],
+        unattributed_share=_percent(f["unattributed_share"]),
+        done=_percent(f["transcribed_share"]),
+    )
+    if f["speech_share"] is not None:
+        text += _(", words for {share} of the speech heard", share=_percent(f["speech_share"]))
+    if f["elapsed_s"]:
+        text += _(
+            "; it took {took} for {audio} of audio",
+            took=clock(f["elapsed_s"]),
+            audio=clock(f["audio_s"]),
+        )
+    if not f["complete"]:
+        text += " " + _("(not finished: facilitator transcribe goes on where it stopped)")
+    return text
+
+
+def spoken_line(statement: dict[str, Any]) -> str:
+    """A statement as the reports quote it: ``12:34 Informant 1: the words``."""
+    who = speaker_name(statement["who"], statement["label"]) or _("unattributed")
+    return f"{clock(statement['start_s'])} {who}: {statement['text']}"
 
 
 def audio_fact(audio: dict[str, Any] | None) -> str:
@@ -313,10 +412,23 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out += _member_check_section(summary)
     out += _reflections_section(summary)
 
-    gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down")]
+    gaps = [t for t in summary["timeline"] if t["kind"] in ("pause", "down", "clock_step")]
     if gaps:
         out += ["", f"## {_('Breaks and gaps')}", ""]
         for gap in gaps:
+            if gap["kind"] == "clock_step":
+                step = _("forward") if gap["step_s"] > 0 else _("back")
+                out.append(
+                    "- "
+                    + _(
+                        "{at}: the computer's clock was set {direction} by {step} (not "
+                        "counted as session or talk time)",
+                        at=clock(gap["start_s"]),
+                        direction=step,
+                        step=clock(abs(gap["step_s"])),
+                    )
+                )
+                continue
             wall = wall_s(gap)
             what = (
                 _("Break")

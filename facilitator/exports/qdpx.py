@@ -62,6 +62,14 @@ gives the same bytes. A tag's code, a speaker's code and case, and the variables
 the tag, the study and the pseudonym id alone, so that they are the same in every session's
 project of a study.
 
+With a transcript (``facilitator transcribe``), each speaker line holds a statement and its
+words, ``[hh:mm:ss] Informant 1: We meet the families where they are.``, coded with its
+speaker (words spoken while nobody was marked with the code ``Unattributed``), and the
+``AudioSource`` carries the same text as a ``Transcript`` (``Sources/<guid>.txt``) with a
+``SyncPoint`` at the start of each statement's line (``position``, in characters) at the
+moment its first word begins (``timeStamp``, in milliseconds), so that the text plays in
+step with the recording; the audio's selections are then the statements.
+
 Names: pseudonyms only. With real names asked for (``with_names``), the project's
 description and the source's first line say that the file contains real names, the
 header's speaker list gives each pseudonym's name, and so does each case's description.
@@ -201,9 +209,33 @@ def _note_about(note: dict[str, Any]) -> str:
     return ", ".join(about)
 
 
+UNATTRIBUTED = "unattributed"  # the speaker code of words spoken while nobody was marked
+
+
+def spoken_turns(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the source's speaker lines are: the transcript's statements with their words
+    (``text``) when the summary has a transcript, else the keyed turns (no words yet)."""
+    section = summary.get("transcript")
+    if not (section and section.get("statements")):
+        return summary["turns"]
+    return [
+        {
+            "start_s": s["start_s"],
+            "end_s": s["end_s"],
+            "who": s["who"] or UNATTRIBUTED,
+            "label": s["label"] if s["who"] else _("Unattributed"),
+            "text": s["text"],
+        }
+        for s in section["statements"]
+        if s["text"]
+    ]
+
+
 def _turn_line(turn: dict[str, Any], start: float) -> str:
-    """A speaker turn's line: ``[hh:mm:ss] Informant 1:``, for the words said after it."""
-    return f"{stamp(start)} {one_line(speaker_label(turn['who'], turn['label']))}:"
+    """A speaker turn's line: ``[hh:mm:ss] Informant 1:``, for the words said after it (or
+    with the words, from the transcript)."""
+    line = f"{stamp(start)} {one_line(speaker_label(turn['who'], turn['label']))}:"
+    return line + (f" {one_line(turn['text'])}" if turn.get("text") else "")
 
 
 def source_text(summary: dict[str, Any]) -> SourceText:
@@ -219,8 +251,15 @@ def source_text(summary: dict[str, Any]) -> SourceText:
     out.line(session_line(summary))
     out.line(_("Guide: {guide}", guide=one_line(session["guide"])))
     out.line(clock_line(summary))
+    turns = spoken_turns(summary)
     out.line(
         _(
+            "One line per statement, with the words {model} heard, under the speaker keyed; "
+            "the notes taken during the session are lines of their own.",
+            model=one_line(summary["transcript"]["model"]),
+        )
+        if turns is not summary["turns"]
+        else _(
             "One line per speaker turn, for the words said; the notes taken during the "
             "session are lines of their own."
         )
@@ -246,7 +285,7 @@ def source_text(summary: dict[str, Any]) -> SourceText:
             continue
         items.append((max(0.0, entry["start_s"] - offset), 0, "question", entry))
     turn_starts: dict[float, set[str]] = {}
-    for index, turn in enumerate(summary["turns"]):
+    for index, turn in enumerate(turns):
         start = max(0.0, turn["start_s"] - offset)
         if turn["end_s"] - offset <= start:
             continue
@@ -281,7 +320,7 @@ def source_text(summary: dict[str, Any]) -> SourceText:
             )
             out.line(f"{stamp(start)} {what}")
         elif kind == "turn":
-            line = xml_text(_turn_line(summary["turns"][item], start))
+            line = xml_text(_turn_line(turns[item], start))
             begin = out.write(line)
             result.turns[item] = (begin, begin + len(line))
             out.line()
@@ -459,7 +498,8 @@ def project_xml(
     scope = study or sid  # a speaker is the same code and case across a study's sessions
     speakers = [(pid, label, role) for pid, label, role in voices(summary)]
     known = {pid for pid, _l, _r in speakers}
-    for turn in summary["turns"]:  # a speaker no longer on the roster keeps a code
+    turns = spoken_turns(summary)
+    for turn in turns:  # a speaker no longer on the roster (or nobody marked) keeps a code
         if turn["who"] not in known:
             known.add(turn["who"])
             speakers.append((turn["who"], one_line(turn["label"] or turn["who"]), ""))
@@ -549,10 +589,10 @@ def project_xml(
     text_selections = {
         index: guid(sid, "turn", str(index)) for index in text.turns
     }  # the turns' selections in the text
-    audio_turns = _audio_turns(summary, offset) if media else []
+    audio_turns = _audio_turns(turns, offset) if media else []
     audio_selections = {index: guid(sid, "audio-turn", str(index)) for index, *_x in audio_turns}
     source_guids = [text_guid] + ([media.guid] if media else [])
-    turn_who = [turn["who"] for turn in summary["turns"]]
+    turn_who = [turn["who"] for turn in turns]
     bulk = _Bulk()
     if summary["participants"]:
         cases = _element(root, "Cases", {})
@@ -600,6 +640,11 @@ def project_xml(
     )
     _element(source, "Description", {}).text = xml_text(
         _(
+            "The session's transcript: each statement with its words, coded with its "
+            "speaker, and the notes taken during the session, coded with their tags."
+        )
+        if turns is not summary["turns"]
+        else _(
             "The session as a transcript skeleton: speaker turns to transcribe, each coded "
             "with its speaker, and the notes taken during the session, coded with their tags."
         )
@@ -637,7 +682,7 @@ def project_xml(
     # the turns' selections after the notes' (the order of selections means nothing)
     lines = bulk.at_end_of(source) if text.turns else []
     for index, (start, end) in text.turns.items():
-        turn = summary["turns"][index]
+        turn = turns[index]
         lines += _coded_selection(
             "PlainTextSelection",
             {
@@ -674,9 +719,35 @@ def project_xml(
                 "text's time stamps. Each speaker turn is coded with its speaker."
             )
         )
+        if turns is not summary["turns"]:
+            # the transcript again, synchronised with the audio: a sync point at the start
+            # of each statement's line, at the moment its first word begins
+            transcript_guid = guid(sid, "source", "transcript")
+            transcript = _element(
+                audio,
+                "Transcript",
+                {
+                    "guid": transcript_guid,
+                    "name": xml_text(f"{one_line(session['title'])} ({sid})"),
+                    "plainTextPath": f"internal://{transcript_guid}.txt",
+                    "creatingUser": users[MODERATOR],
+                    "creationDateTime": when,
+                },
+            )
+            memo_texts[transcript_guid] = text.text
+            for index, (start, _end) in sorted(text.turns.items(), key=lambda i: i[1][0]):
+                _element(
+                    transcript,
+                    "SyncPoint",
+                    {
+                        "guid": guid(sid, "sync", str(index)),
+                        "timeStamp": str(max(0, ms(turns[index]["start_s"] - offset))),
+                        "position": str(start),
+                    },
+                )
         lines = bulk.at_end_of(audio) if audio_turns else []
         for index, begin, end in audio_turns:
-            turn = summary["turns"][index]
+            turn = turns[index]
             lines += _coded_selection(
                 "AudioSelection",
                 {
@@ -728,10 +799,10 @@ def project_xml(
     return xml, memo_texts
 
 
-def _audio_turns(summary: dict[str, Any], offset: float) -> list[tuple[int, int, int]]:
+def _audio_turns(turns: list[dict[str, Any]], offset: float) -> list[tuple[int, int, int]]:
     """(turn index, begin ms, end ms) of each turn of some length, on the recording's clock."""
     out = []
-    for index, turn in enumerate(summary["turns"]):
+    for index, turn in enumerate(turns):
         begin, end = ms(turn["start_s"] - offset), ms(turn["end_s"] - offset)
         if end > begin:
             out.append((index, begin, end))

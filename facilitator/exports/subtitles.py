@@ -4,7 +4,10 @@ Open the file beside the session's recording (in VLC: Subtitle > Add Subtitle Fi
 who held the floor when, as the talk tracking recorded it; a transcriber then fills each
 cue with what was said.
 
-Cues. One cue per speaker turn, the moderator's included (as the voice "Moderator").
+Cues. One cue per speaker turn, the moderator's included (as the voice "Moderator"). When
+the session has a transcript (``facilitator transcribe``), one cue per statement instead,
+holding its words, with the voice of the speaker whose turn holds them ("Unattributed" for
+words spoken while nobody was marked).
 Silences (nobody holding the floor) and breaks are gaps between cues; a turn of no
 length is left out. Cues are numbered from 1, in time order.
 
@@ -87,6 +90,38 @@ def cues(summary: dict[str, Any]) -> list[tuple[float, float, str]]:
     return out
 
 
+def has_words(summary: dict[str, Any]) -> bool:
+    """The summary carries a transcript with words (``facilitator transcribe``)."""
+    section = summary.get("transcript")
+    return bool(section and section.get("statements"))
+
+
+def spoken_cues(summary: dict[str, Any]) -> list[tuple[float, float, str, str]]:
+    """(start, end, speaker, words) per cue, in seconds from the start of the recording: a
+    statement each when the summary has a transcript, else a turn each with the
+    placeholder for the words."""
+    if not has_words(summary):
+        return [(start, end, who, PLACEHOLDER) for start, end, who in cues(summary)]
+    offset = recording_offset(summary)
+    out = []
+    for statement in summary["transcript"]["statements"]:
+        start = max(0.0, statement["start_s"] - offset)
+        end = max(start + 0.001, statement["end_s"] - offset)
+        if statement["end_s"] - offset <= 0 or not statement["text"]:
+            continue
+        who = speaker_label(statement["who"], statement["label"]) or _("Unattributed")
+        out.append((start, end, who, one_line(statement["text"])))
+    return out
+
+
+def cue_words(text: str) -> str:
+    """Words for a cue: escaped, and never ``-->`` (which would end the cue's timing line)."""
+    text = escape(text)
+    while "--&gt;" in text:
+        text = text.replace("--&gt;", "-&gt;")
+    return text
+
+
 def timestamp(seconds: float, separator: str = ".") -> str:
     """``HH:MM:SS.mmm`` (WebVTT) or, with ``separator=","``, ``HH:MM:SS,mmm`` (SubRip)."""
     millis = round(seconds * 1000)
@@ -154,6 +189,12 @@ def _header(summary: dict[str, Any]) -> list[str]:
                 session_line(summary),
                 summary["session"]["guide"],
                 _(
+                    "One cue per statement, with the words {model} heard; each speaker's by "
+                    "the turns keyed.",
+                    model=summary["transcript"]["model"],
+                )
+                if has_words(summary)
+                else _(
                     "One cue per speaker turn; a transcriber replaces {placeholder} with the "
                     "words.",
                     placeholder=PLACEHOLDER,
@@ -232,8 +273,8 @@ def render_vtt(summary: dict[str, Any]) -> str:
     """The turns as WebVTT cues with voice spans, the context as comments (see the module)."""
     blocks = ["WEBVTT"] + _header(summary)
     items = list(_context(summary))
-    for number, (start, end, speaker) in enumerate(cues(summary), start=1):
-        text = f"<v {voice_annotation(speaker)}>{escape(speaker)}: {PLACEHOLDER}"
+    for number, (start, end, speaker, words) in enumerate(spoken_cues(summary), start=1):
+        text = f"<v {voice_annotation(speaker)}>{escape(speaker)}: {cue_words(words)}"
         items.append((start, 3, f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{text}"))
     blocks += [block for _t, _order, block in sorted(items, key=lambda i: (i[0], i[1]))]
     return "\n\n".join(blocks) + "\n"
@@ -242,9 +283,9 @@ def render_vtt(summary: dict[str, Any]) -> str:
 def render_srt(summary: dict[str, Any]) -> str:
     """The turns as SubRip cues: pseudonyms only, no comments (see the module)."""
     blocks = []
-    for number, (start, end, speaker) in enumerate(cues(summary), start=1):
+    for number, (start, end, speaker, words) in enumerate(spoken_cues(summary), start=1):
         blocks.append(
             f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n"
-            f"{escape(speaker)}: {PLACEHOLDER}"
+            f"{escape(speaker)}: {cue_words(words)}"
         )
     return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -7,7 +7,9 @@ recognition reads the same way:
   colon, ``Informant 1: `` (the moderator is ``Moderator: ``);
 - right after it, the time the turn began as an f4/f5 time stamp, ``#hh:mm:ss-d#`` (tenths
   of a second after the dash), which MAXQDA and ATLAS.ti link to the recording;
-- the transcriber writes the words after the time stamp.
+- the transcriber writes the words after the time stamp; when the session has a transcript
+  (``facilitator transcribe``), each paragraph is a statement and holds its words already,
+  ``Informant 1: #00:01:12-4# We meet the families where they are.``
 
 Paragraphs are separated by a blank line. Times follow the subtitles' rule
 (``exports.subtitles``): the session clock from the start of the session, breaks not
@@ -33,7 +35,15 @@ from __future__ import annotations
 from typing import Any
 
 from facilitator.core.spreadsheet import BOM
-from facilitator.exports.subtitles import clock_line, cues, session_line, speaker_legend
+from facilitator.exports.subtitles import (
+    PLACEHOLDER,
+    clock_line,
+    has_words,
+    one_line,
+    session_line,
+    speaker_legend,
+    spoken_cues,
+)
 from facilitator.i18n import _
 
 
@@ -61,13 +71,19 @@ def render_transcript(summary: dict[str, Any]) -> str:
     lines += [
         session_line(summary),
         _("Guide – {guide}", guide=summary["session"]["guide"]),
-        _("Transcript, one paragraph per speaker turn, each with the time it began."),
+        _(
+            "Transcript by {model}, one paragraph per statement, each with the time it began.",
+            model=summary["transcript"]["model"],
+        )
+        if has_words(summary)
+        else _("Transcript, one paragraph per speaker turn, each with the time it began."),
         clock_line(summary),
         "",
         _("Speakers"),
     ]
     lines += speaker_legend(summary, names)
     out = [no_colon(line) for line in lines]
-    for start, _end, speaker in cues(summary):
-        out += ["", f"{no_colon(speaker)}: {f4_time(start)}"]
+    for start, _end, speaker, words in spoken_cues(summary):
+        said = "" if words == PLACEHOLDER else " " + one_line(words)
+        out += ["", f"{no_colon(speaker)}: {f4_time(start)}{said}"]
     return BOM + "\n".join(out) + "\n"

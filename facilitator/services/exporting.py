@@ -12,15 +12,34 @@ from facilitator.core.summary import build_summary
 from facilitator.exports import FORMATS, LINKS_MEDIA, render
 from facilitator.i18n import _
 from facilitator.store.journal import JournalLocked
-from facilitator.store.session_store import (
-    SessionStore,
-    atomic_write,
-    atomic_write_with,
-    make_private_dir,
-)
+from facilitator.store.output import STDOUT, OutputError, write_output
+from facilitator.store.session_store import SessionStore, make_private_dir
 
 if TYPE_CHECKING:
     from facilitator.audio.convert import ClipsResult
+
+
+def session_summary(
+    store: SessionStore | None,
+    info: SessionInfo,
+    state: SessionState,
+    now: float,
+    with_names: bool = False,
+    with_reflections: bool = False,
+) -> dict:
+    """The summary every output is made from, with the session's transcript when it has one
+    (read from ``store``'s folder)."""
+    from facilitator.store.transcript_store import attributed_transcript
+
+    transcript = attributed_transcript(store.path, state) if store is not None else None
+    return build_summary(
+        info,
+        state,
+        now,
+        with_reflections=with_reflections,
+        with_names=with_names,
+        transcript=transcript,
+    )
 
 
 def render_export(
@@ -33,7 +52,7 @@ def render_export(
 ) -> str | bytes:
     """``fmt`` rendered in memory (for the screen); the recording a format links is made
     first, as ``write_export`` does."""
-    summary = build_summary(info, state, now, with_names=with_names)
+    summary = session_summary(store, info, state, now, with_names=with_names)
     if fmt in LINKS_MEDIA:
         ensure_media(store, info, state, summary)
     return render(fmt, summary, folder=store.path)
@@ -62,25 +81,32 @@ def write_export(
     holds the recording, is streamed into its file rather than built in memory, and is
     recorded as an audio file of the session, so that ``purge --audio`` deletes it too."""
     if summary is None:
-        summary = build_summary(info, state, now, with_names=with_names)
-    target = (output or default_export_path(store, info, fmt)).absolute()
-    if target.parent.resolve().is_relative_to(store.path.resolve()):
-        make_private_dir(target.parent)
+        summary = session_summary(store, info, state, now, with_names=with_names)
+    target = output or default_export_path(store, info, fmt)
+    if str(target) != STDOUT:
+        target = target.absolute()
+        if output is None or target.parent.resolve().is_relative_to(store.path.resolve()):
+            try:
+                make_private_dir(target.parent)
+            except OSError as error:
+                raise OutputError(
+                    _("cannot write {path}: {reason}", path=target, reason=error.strerror or error)
+                ) from None
     if fmt in LINKS_MEDIA:
         ensure_media(store, info, state, summary)
     if fmt == "qdpx":
         from facilitator.exports.qdpx import write_qdpx
 
-        if summary["session"].get("recording"):  # it holds the recording: purge finds it
+        recording = summary["session"].get("recording")
+        if recording and str(target) != STDOUT:  # it holds the recording: purge finds it
             from facilitator.core import events as ev
 
             record_admin(store, state, ev.AUDIO_FILE, {"path": str(target)})
-        atomic_write_with(target, lambda out: write_qdpx(summary, out, store.path, target))
-        return target
+        # streamed into its file; a device, a FIFO or '-' written into (store.output)
+        return write_output(target, lambda out: write_qdpx(summary, out, store.path, target))
     rendered = render(fmt, summary, folder=store.path, target=target)
     data = rendered.encode("utf-8") if isinstance(rendered, str) else rendered
-    atomic_write(target, data)
-    return target
+    return write_output(target, data)  # raises OutputError
 
 
 def ensure_media(
@@ -119,7 +145,7 @@ def record_admin(store: SessionStore, state: SessionState, kind: str, data: dict
     else:
         raise JournalLocked(_("another facilitator command is changing this session"))
     try:
-        at = max(SystemClock().now(), state.last_at)
+        at = max(state.timeline_now(SystemClock().now()), state.last_at)
         journal.append(at, kind, data, lc=state.max_lc + 1)
     finally:
         journal.close()
@@ -162,6 +188,8 @@ def write_audio(
     from facilitator.core.audio import AUDIO_DIR
 
     segments = _segments(store, state)
+    if output is not None and not output.absolute().is_relative_to(store.path.absolute()):
+        output = _audio_target(output)  # a path the user named (inside: made below)
     target = (output or store.path / AUDIO_DIR / "exports" / f"{info.id}.{fmt}").absolute()
     if target.parent.resolve().is_relative_to(store.path.resolve()):
         make_private_dir(target.parent.parent)
@@ -169,8 +197,39 @@ def write_audio(
     record_admin(
         store, state, ev.AUDIO_FILE, {"path": str(target)}
     )  # first: purge finds a .part too
-    total_s = state.session_s(SystemClock().now()) if state.ended else None
+    total_s = state.session_s(state.timeline_now(SystemClock().now())) if state.ended else None
     return export_recording(segments, target, fmt, total_s=total_s, progress=progress).path
+
+
+def _audio_target(output: Path) -> Path:
+    """Where an audio export named with ``-o`` goes: a regular file or a new name (a symlink
+    followed to one). The audio is encoded into a temporary file and renamed, which would
+    replace a device or a FIFO: those, and folders, are refused."""
+    import os
+    import stat
+
+    from facilitator.audio.convert import AudioExportError
+
+    try:
+        mode = os.stat(output).st_mode
+    except FileNotFoundError:
+        if output.is_symlink():
+            raise AudioExportError(
+                _("{path} is a link to {target}, which does not exist", path=output,
+                  target=os.readlink(output))
+            ) from None  # fmt: skip
+        if not output.absolute().parent.is_dir():
+            raise AudioExportError(
+                _("the folder {folder} does not exist", folder=output.absolute().parent)
+            ) from None
+        return output
+    if stat.S_ISDIR(mode):
+        raise AudioExportError(_("{path} is a folder: name a file to write", path=output))
+    if not stat.S_ISREG(mode):
+        raise AudioExportError(
+            _("{path} is not a regular file: audio is written to a file only", path=output)
+        )
+    return output.resolve() if output.is_symlink() else output
 
 
 def write_clips(

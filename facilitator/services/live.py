@@ -8,9 +8,10 @@ applied to the in-memory state the screen reads, so nothing shown is ever lost.
 from __future__ import annotations
 
 import gc
+from typing import cast
 
 from facilitator.core import events as ev
-from facilitator.core.clock import Clock, SystemClock
+from facilitator.core.clock import STEP_S, Clock, SteadyClock
 from facilitator.core.events import Event
 from facilitator.core.notes import parse_note
 from facilitator.core.session import (
@@ -22,12 +23,22 @@ from facilitator.core.session import (
     previous_question_target,
     state_of,
 )
+from facilitator.core.text import visible
 from facilitator.store.journal import JournalLocked, JournalTail, JournalWriter, StorageError
 from facilitator.store.session_store import SessionDamaged, SessionStore, previous_stage_store
 
 MODERATOR = "moderator"
 ASSISTANT = "assistant"
 MAX_ASSISTANTS = 9
+
+
+def _steady(clock: object) -> SteadyClock | None:
+    """``clock`` if it can tell a step of the wall clock (a ``SteadyClock``); None for the
+    fake and scaled clocks of tests and the simulator, which cannot, and need not."""
+    if all(hasattr(clock, name) for name in ("offset_s", "slept_s", "shift", "wall")):
+        return cast(SteadyClock, clock)
+    return None
+
 
 # Who owns what. Every process writes only its own journal. The moderator's process owns
 # the session clock and the guide position (started, opened with its gap, goto, paused,
@@ -46,7 +57,7 @@ class LiveSession:
         read_only: bool = False,
     ) -> None:
         self.store = store
-        self.clock = clock or SystemClock()
+        self.clock = clock or SteadyClock()
         self.info: SessionInfo = store.info()
         # Where the journals end, taken *before* they are read: what another process appends
         # meanwhile is read again by ``poll`` (and skipped there as seen), never missed.
@@ -64,10 +75,13 @@ class LiveSession:
         self.problems.extend(store.repair(loaded))
         # --- end of damaged files ---
         self.state = resumed.state if resumed is not None else self._fold(loaded.events)  # type: ignore[union-attr]
+        self.polled: list[Event] = []
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
         gc.freeze()
         self.writer_name = writer
+        self._checking_clock = False
+        self._step_back_s = self._align_clock()
         self.started_now = False  # this process started the session's clock
         self.journal: JournalWriter | None = None
         self.read_only = read_only or self.state.ended
@@ -78,6 +92,50 @@ class LiveSession:
                     "the last write before the crash was incomplete and was not saved"
                 )
             self._announce_open()
+
+    # --- the computer's clock: steps and sleeps (see core.clock) ---------------------------------
+
+    def _align_clock(self) -> float:
+        """Put this process's steady clock on the session's time line: the wall clock less the
+        steps recorded so far. Returns how far the wall clock is behind the session's last
+        event, if it was set back while no process ran (the time line never runs back)."""
+        clock = _steady(self.clock)
+        self._offset_recorded = 0.0
+        self._slept_recorded = 0.0
+        if clock is None:
+            return 0.0
+        clock.shift(-self.state.clock_offset_s)
+        behind = self.state.last_at - clock.now()
+        if behind > STEP_S:
+            clock.shift(behind)
+        else:
+            behind = 0.0
+        self._offset_recorded = clock.offset_s()
+        return behind
+
+    def check_clock(self) -> None:
+        """Record a step of the wall clock, or a sleep of the computer, since the last check.
+
+        The moderator's process records them (it owns the session clock); every process keeps
+        its own steady time, so neither ever becomes talk time."""
+        clock = _steady(self.clock)
+        if clock is None or self.journal is None or self._checking_clock or not self.owns_clock:
+            return
+        self._checking_clock = True
+        try:
+            offset = clock.offset_s()
+            if abs(offset - self._offset_recorded) > STEP_S:
+                step = offset - self._offset_recorded
+                self.record(ev.CLOCK_STEP, {"step_s": round(step, 3), "wall": clock.wall()})
+                self._offset_recorded = offset
+            slept = clock.slept_s()
+            if slept - self._slept_recorded > STEP_S:
+                self.record(ev.SUSPENDED, {"slept_s": round(slept - self._slept_recorded, 3)})
+                self._slept_recorded = slept
+        finally:
+            self._checking_clock = False
+
+    # --- end of the computer's clock ---------------------------------------------------------
 
     def _fold(self, events: list[Event]) -> SessionState:
         return state_of(self.info, events)
@@ -108,12 +166,18 @@ class LiveSession:
         return self.clock.now()
 
     def _announce_open(self) -> None:
+        steady = _steady(self.clock)
+        if self._step_back_s and self.owns_clock and steady is not None:
+            # set back while no process ran: said, and the time line goes on from its end
+            self.record(
+                ev.CLOCK_STEP, {"step_s": -round(self._step_back_s, 3), "wall": steady.wall()}
+            )
         now = self.now()
         if not self.owns_clock:
             self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
             return
         if not self.state.started:
-            self.record_all([ev.STARTED, ev.OPENED])  # one write, one fsync: the first frame
+            self._record_together([ev.STARTED, ev.OPENED])  # one write and fsync: the first frame
             self.started_now = True
             return
         assert self.journal is not None
@@ -128,6 +192,7 @@ class LiveSession:
         """Make one event durable, then apply it. Raises ``StorageError`` if it is not saved."""
         if self.journal is None:
             raise RuntimeError("this session is open read-only")
+        self.check_clock()  # a step or a sleep since the last event is recorded before it
         # Events are folded in (time, Lamport clock) order. Never stamped before what this
         # process has seen (a clock set back), and counted past it, so an edit or a delete
         # comes after the note it names, at the same instant too, in every process and in
@@ -137,11 +202,12 @@ class LiveSession:
         self.state.apply(event)
         return event
 
-    def record_all(self, kinds: list[str]) -> list[Event]:
+    def _record_together(self, kinds: list[str]) -> list[Event]:
         """Events without data, made durable together (one write and one fsync), then
         applied in order: as ``record`` of each, at one instant. Raises ``StorageError``."""
         if self.journal is None:
             raise RuntimeError("this session is open read-only")
+        self.check_clock()
         at = max(self.now(), self.state.last_at)
         first = self.state.max_lc + 1
         events = self.journal.append_all(
@@ -166,6 +232,7 @@ class LiveSession:
                 continue
             new.extend(self.tail.read_new(path))
         new = [e for e in new if e.id not in self.state.seen]
+        self.polled = new  # what this poll took in (the transcript editor looks at the kinds)
         if not new:
             return False
         new.sort(key=ev.event_order)
@@ -257,10 +324,11 @@ class LiveSession:
     def check_mark(self, note_id: str, outcome: str | None, nuance: str = "") -> Event | None:
         """The group's verdict on a point read back: confirmed, nuanced (with the nuance),
         refuted; None takes a mark back."""
-        return self.record(ev.CHECK_MARK, {"note": note_id, "outcome": outcome, "nuance": nuance})
+        data = {"note": note_id, "outcome": outcome, "nuance": visible(nuance)}
+        return self.record(ev.CHECK_MARK, data)
 
     def add_reflection(self, text: str) -> Event | None:
-        text = text.strip()
+        text = visible(text.strip())
         if not text:
             return None
         return self.record(ev.REFLECTION, {**self._moment(), "text": text})
@@ -358,11 +426,18 @@ class LiveSession:
         return self.record(ev.PRESENCE, {"id": pid, "present": present})
 
     def add_participant(self, pid: str, label: str, role: str = "", real_name: str = "") -> Event:
-        data = {"id": pid, "label": label or pid, "role": role, "real_name": real_name}
+        data = {
+            "id": pid,
+            "label": visible(label or pid),
+            "role": visible(role),
+            "real_name": visible(real_name),
+        }
         return self.record(ev.ROSTER_ADD, data)
 
     def edit_participant(self, pid: str, **changes: str) -> Event:
-        return self.record(ev.ROSTER_EDIT, {"id": pid, **changes})
+        return self.record(
+            ev.ROSTER_EDIT, {"id": pid, **{k: visible(v) for k, v in changes.items()}}
+        )
 
     def reorder(self, ids: list[str]) -> Event:
         return self.record(ev.ROSTER_ORDER, {"ids": ids})
@@ -410,6 +485,10 @@ class LiveSession:
 
     def heartbeat(self) -> None:
         if not self.read_only:
+            try:
+                self.check_clock()
+            except StorageError:
+                pass  # a full disk: the next event or heartbeat records the step
             self.store.touch_alive(self.writer_name, self.now())
 
     def close(self) -> None:

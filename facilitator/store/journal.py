@@ -23,14 +23,11 @@ import errno
 import fcntl
 import json
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from facilitator.core.events import Event, EventFormatError
-from facilitator.disk import fsync_dir
 
 FILE_MODE = 0o600
 
@@ -123,7 +120,10 @@ class JournalWriter:
         and ``damaged_lines`` lists what is not an event."""
         self.path = path
         self.writer = writer
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        except OSError as error:  # a read-only or immutable folder, a full disk
+            raise StorageError(f"{path}: {error.strerror or error}") from error
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -154,17 +154,18 @@ class JournalWriter:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""
         return self.append_all([(at, kind, data, lc)])[0]
 
-    def append_all(self, items: list[tuple[float, str, dict | None, int]]) -> list[Event]:
-        """Write events (at, kind, data, Lamport clock) durably with one write and one fsync:
-        all or none (a failed write leaves none of them behind). Raises ``StorageError``."""
+    def append_all(self, entries: Sequence[tuple[float, str, dict | None, int]]) -> list[Event]:
+        """Write several events (at, kind, data, lc) with one write and one fsync: the
+        events of one key press, on disk together before any is shown. A kill during the
+        write leaves the whole lines before the cut, each a complete event."""
         events = [
             Event(writer=self.writer, seq=self.seq + n, at=at, kind=kind, data=data or {}, lc=lc)
-            for n, (at, kind, data, lc) in enumerate(items, start=1)
+            for n, (at, kind, data, lc) in enumerate(entries, start=1)
         ]
-        line = "".join(
-            json.dumps(event.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
-            for event in events
-        ).encode()
+        line = b"".join(
+            (json.dumps(e.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            for e in events
+        )
         try:
             written = os.write(self._fd, line)
             if written != len(line):
@@ -178,7 +179,8 @@ class JournalWriter:
                 pass
             raise StorageError(error.strerror or str(error)) from error
         self.size += len(line)
-        self.seq = events[-1].seq
+        if events:
+            self.seq = events[-1].seq
         return events
 
     def close(self) -> None:
@@ -237,28 +239,3 @@ class JournalTail:
 def _complete_length(data: bytes) -> int:
     end = data.rfind(b"\n")
     return end + 1
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
-    atomic_write_with(path, lambda handle: handle.write(data))
-
-
-def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Replace ``path`` with what ``write`` writes to the open file it is given, so that a
-    crash (or an exception from ``write``) leaves the old or the new file, whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(path.parent)

@@ -46,16 +46,16 @@ from facilitator.core.events import Event, EventFormatError, event_order
 from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
 from facilitator.core.session import Participant, SessionInfo, SessionState, state_of
+from facilitator.core.text import visible
 from facilitator.disk import fsync_dir
 from facilitator.i18n import _
 from facilitator.store.journal import (
     FILE_MODE,
     JournalWriter,
     StorageError,
-    atomic_write,
-    atomic_write_with,  # noqa: F401 (the services find it here)
     read_journal,
 )
+from facilitator.store.output import replace_whole
 from facilitator.store.snapshot import Resumed, load_snapshot, snapshot_details, write_snapshot
 
 DIR_MODE = 0o700
@@ -65,6 +65,8 @@ DAMAGED_MARK = ".damaged-"
 JOURNAL_PREFIX = "journal-"
 ALIVE_PREFIX = "alive-"
 SESSIONS_ENV = "FACILITATOR_SESSIONS"
+STAGING_PREFIX = ".creating-"  # a session folder being built (see ``SessionStore.create``)
+MIN_PREFIX = 4  # the fewest characters of an id that may name a session
 
 
 class SessionNotFound(Exception):
@@ -77,6 +79,12 @@ class SessionDamaged(Exception):
 
 def default_sessions_dir() -> Path:
     return Path(os.environ.get(SESSIONS_ENV) or "sessions")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole
+    (a temporary file left by a killed process is deleted the next time)."""
+    replace_whole(path, data)
 
 
 class AtomicJSONStorage(Storage):
@@ -146,9 +154,9 @@ def parse_participant(spec: str) -> Participant:
         raise ValueError(
             f"participant {spec!r}: the id must be up to 16 letters, digits, '-' or '_'"
         )
-    label = parts[1] if len(parts) > 1 and parts[1] else parts[0]
-    role = parts[2] if len(parts) > 2 else ""
-    real_name = ":".join(parts[3:]) if len(parts) > 3 else ""
+    label = visible(parts[1] if len(parts) > 1 and parts[1] else parts[0])
+    role = visible(parts[2] if len(parts) > 2 else "")
+    real_name = visible(":".join(parts[3:]) if len(parts) > 3 else "")
     return Participant(id=parts[0], label=label, role=role, real_name=real_name)
 
 
@@ -412,10 +420,14 @@ class SessionStore:
         previous: str = "",
         carried: list[CarriedFollowUp] = (),  # type: ignore[assignment]
         consent: list[str] = (),  # type: ignore[assignment]
+        before_publish=None,
     ) -> SessionStore:
         """A new session folder. ``guide`` is the whole guide (every stage): the stage's view
         is stored for running it, the whole for the next stage. Without ``newcomers`` every
-        participant is new (a first meeting)."""
+        participant is new (a first meeting). ``before_publish`` runs once the folder is
+        complete, just before it appears under its name (``next`` tags the stage before
+        with its study there)."""
+        title = visible(title)  # control characters are shown, never obeyed
         ids = [p.id for p in participants]
         if newcomers is None:
             newcomers = list(ids)
@@ -432,14 +444,18 @@ class SessionStore:
         if not 1 <= stage <= guide.stages:
             raise ValueError(f"the guide has {guide.stages} stage(s), not stage {stage}")
         make_private_dir(sessions_dir)
+        clean_stale_staging(sessions_dir)
         day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
         session_id = f"{day}-{slugify(title)}-{secrets.token_hex(2)}"
         path = sessions_dir / session_id
         while path.exists():
             session_id = f"{day}-{slugify(title)}-{secrets.token_hex(3)}"
             path = sessions_dir / session_id
-        make_private_dir(path)
-        store = cls(path)
+        # Built whole in a hidden folder, then renamed into place in one step: a kill or a
+        # full disk leaves either no session or the whole one, never half of one.
+        staging = sessions_dir / f"{STAGING_PREFIX}{session_id}.{os.getpid()}"
+        make_private_dir(staging)
+        store = cls(staging)
         returning = [i for i in ids if i not in newcomers and i not in absent]
         arriving = [i for i in newcomers if i not in absent]
         staged = guide.for_stage(stage, newcomers=bool(arriving), returning=bool(returning))
@@ -468,23 +484,46 @@ class SessionStore:
         try:
             store._save_details_copy(document)
             AtomicJSONStorage(store.db_path).write(document)
+            if before_publish is not None:
+                before_publish()
+            os.rename(staging, path)
+            fsync_dir(sessions_dir)
         except (OSError, StorageError) as error:
             # a full disk: no half-made session folder is left behind
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             if isinstance(error, StorageError):
                 raise
             raise StorageError(error.strerror or str(error)) from error
-        return store
+        return cls(path)
 
     @classmethod
     def open(cls, sessions_dir: Path, ref: str) -> SessionStore:
-        """Find a session by id, by a unique id prefix, or by the path of its folder."""
+        """Find a session by id, by a unique id prefix of at least ``MIN_PREFIX``
+        characters, or by the path of its folder.
+
+        An empty id (an unset shell variable) names no session, whatever the folder holds:
+        a prefix of nothing would match every session, and the only one in the folder would
+        be taken (and ``purge`` would delete its recording)."""
+        if not ref.strip():
+            raise SessionNotFound(
+                _("the session id is empty (an unset variable?): name a session by its id")
+            )
         candidate = Path(ref)
-        if is_session_dir(candidate):
+        if ref.strip(os.sep + ".") and is_session_dir(candidate):
             return cls(candidate)
         direct = sessions_dir / ref
-        if is_session_dir(direct):
+        if os.sep not in ref and ref not in (".", "..") and is_session_dir(direct):
             return cls(direct)
+        if len(ref) < MIN_PREFIX or os.sep in ref:
+            raise SessionNotFound(
+                _(
+                    "no session {ref!r} in {folder} (give the whole id, or at least {count} "
+                    "characters of it)",
+                    ref=ref,
+                    folder=sessions_dir,
+                    count=MIN_PREFIX,
+                )
+            )
         matches = [p for p in list_session_dirs(sessions_dir) if p.name.startswith(ref)]
         if len(matches) == 1:
             return cls(matches[0])
@@ -511,7 +550,7 @@ class SessionStore:
         m = meta[0]
         return SessionInfo(
             id=m["id"],
-            title=m["title"],
+            title=visible(m["title"]),
             guide=with_consent_item(Guide.from_dict(guide[0])),
             created_at=m["created_at"],
             participants=tuple(Participant.from_dict(p) for p in participants),
@@ -956,6 +995,31 @@ class SessionStore:
             return None
 
 
+def clean_stale_staging(sessions_dir: Path) -> None:
+    """Delete the half-built session folders of ``create`` runs that were killed."""
+    try:
+        names = os.listdir(sessions_dir)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name.rsplit(".", 1)[-1]
+        if pid.isdigit() and _process_alive(int(pid)):
+            continue
+        shutil.rmtree(sessions_dir / name, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def is_session_dir(path: Path) -> bool:
     """A session folder: session.json, or its copy of the details if session.json is lost."""
     return (path / DB_NAME).exists() or (path / META_COPY_NAME).exists()
@@ -965,7 +1029,7 @@ def list_session_dirs(sessions_dir: Path) -> list[Path]:
     if not sessions_dir.is_dir():
         return []
     return sorted(
-        (p for p in sessions_dir.iterdir() if is_session_dir(p)),
+        (p for p in sessions_dir.iterdir() if not p.name.startswith(".") and is_session_dir(p)),
         key=lambda p: p.name,
     )
 

@@ -16,7 +16,7 @@ is written to them from it, and it is trusted only when all of this holds (else 
 and written anew at the next checkpoint):
 
 - the file is whole: a magic line, a header, and a body whose hash the header gives (a torn
-  write cannot pass, and ``atomic_write`` leaves the old file or the new one);
+  write cannot pass, and ``replace_whole`` leaves the old file or the new one);
 - it was made by the same fold (a hash of the sources of ``facilitator.core``, which the
   fold is made of) from the same session details (the guide, the roster ...);
 - every journal it names begins with the bytes it was made from (same length at least,
@@ -43,7 +43,7 @@ import facilitator.core
 from facilitator.core import events as ev
 from facilitator.core.events import Event, EventFormatError
 from facilitator.core.session import SessionInfo, SessionState
-from facilitator.store.journal import atomic_write
+from facilitator.store.output import replace_whole
 
 SNAPSHOT_NAME = "state.snapshot"
 MAGIC = b"facilitator-state-snapshot 1\n"
@@ -135,7 +135,7 @@ def write_snapshot(
     if details is not None:
         header["db"], header["details"] = details
         header["details_hash"] = _hash(_canonical(details[1]))
-    atomic_write(
+    replace_whole(
         session_dir / SNAPSHOT_NAME,
         MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + body,
     )

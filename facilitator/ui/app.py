@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 STYLES = Path(__file__).parent / "styles"
 
 
+def close_on_signals(app: App) -> None:
+    """SIGTERM (a logout, ``kill``, a system shutdown) and SIGHUP (the terminal window
+    closed) end the app as ``ctrl+q`` would: the terminal gets its main screen, cursor and
+    mouse back, and the session is closed cleanly (every event is already on disk)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, app.exit)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests), or a platform without them
+
+
 class FacilitatorApp(App[int]):
     TITLE = "facilitator"
     # One stylesheet per screen, every rule scoped by the screen's selector; loaded by the app
@@ -31,6 +46,7 @@ class FacilitatorApp(App[int]):
             "summary.tcss",
             "home.tcss",
             "talk.tcss",
+            "transcript.tcss",
         )
     ]
     BINDINGS = APP_BINDINGS
@@ -42,9 +58,11 @@ class FacilitatorApp(App[int]):
         home: tuple[Path, list[tuple[str, Path]]] | None = None,
         assist: bool = False,
         device: str | int | None = None,
+        transcript: bool = False,
     ) -> None:
         super().__init__()
         self.live = live
+        self.transcript = transcript  # live is a TranscriptReview: open on its transcript
         self.home = home
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
@@ -79,6 +97,16 @@ class FacilitatorApp(App[int]):
                     except (OSError, ValueError):
                         pass  # no descriptor to copy: draw on stderr itself
 
+            def run_input_thread(self) -> None:
+                # pasted text whole and in order (see ui.paste): the driver builds its
+                # parser from its module's name, so that name is pointed at ours
+                import textual.drivers.linux_driver as linux_driver
+
+                from facilitator.ui.paste import PasteSafeParser
+
+                linux_driver.XTermParser = PasteSafeParser  # type: ignore[misc]
+                super().run_input_thread()
+
         return TerminalDriver
 
     def recording_for(self, live: LiveSession):
@@ -101,10 +129,17 @@ class FacilitatorApp(App[int]):
                 pass  # the audio is on disk; the next start repairs and closes the segment
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         # Pushed (not returned as the default screen) so that switch_screen works from it.
         self.push_screen(self.first_screen())
 
     def first_screen(self):
+        if self.live is not None and self.transcript:
+            from facilitator.services.transcript_review import TranscriptReview
+            from facilitator.ui.screens.transcript import TranscriptScreen
+
+            assert isinstance(self.live, TranscriptReview)
+            return TranscriptScreen(self.live, exit_on_close=True)
         if self.live is not None:
             if self.live.state.ended:
                 from facilitator.ui.screens.summary import SummaryScreen
@@ -141,6 +176,12 @@ def make_app(live: LiveSession, device: str | int | None = None) -> FacilitatorA
     return FacilitatorApp(live=live, device=device)
 
 
+def make_transcript_app(review: LiveSession) -> FacilitatorApp:
+    """The transcript editor on its own (``facilitator transcript``): ``review`` is a
+    ``services.transcript_review.TranscriptReview``."""
+    return FacilitatorApp(live=review, transcript=True)
+
+
 def make_assist_app(live: LiveSession) -> FacilitatorApp:
     return FacilitatorApp(live=live, assist=True)
 
@@ -156,6 +197,7 @@ class PresentApp(App[int]):
         self.slides = slides
 
     def on_mount(self) -> None:
+        close_on_signals(self)
         from facilitator.ui.screens.recap import PresentationScreen
 
         self.push_screen(PresentationScreen(self.slides), lambda _: self.exit())
