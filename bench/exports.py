@@ -116,13 +116,9 @@ def write_transcript(path: Path, words: int = TRANSCRIPT_WORDS) -> str | None:
 
 def attributed(path: Path, state):
     """The session's transcript with its speakers, as the exports read it (or None)."""
-    for module in ("facilitator.services.transcribing", "facilitator.transcribing"):
-        try:
-            found = __import__(module, fromlist=["attributed_transcript"])
-        except ImportError:
-            continue
-        return found.attributed_transcript(path, state)
-    return None
+    from facilitator.store.transcript_store import attributed_transcript
+
+    return attributed_transcript(path, state)
 
 
 def time_exports(path: Path, transcript: bool = False) -> dict[str, float]:
