@@ -71,7 +71,12 @@ def fsync_skipped() -> Iterator[None]:
 SPAN_S = 40 * 60.0  # every benchmark session is 40 minutes old, whatever its event count
 
 
-def fill_to(live, total: int, clock, span_s: float = SPAN_S) -> None:
+CHECKPOINT_S = 300.0  # the live view's periodic checkpoint (ui/screens/live.py: CHECKPOINT_S)
+
+
+def fill_to(
+    live, total: int, clock, span_s: float = SPAN_S, checkpoint_at: int | None = None
+) -> None:
     """Record events through the live session's own actions until the session holds ``total``
     events (those recorded on opening included), then sync once.
 
@@ -82,6 +87,9 @@ def fill_to(live, total: int, clock, span_s: float = SPAN_S) -> None:
     start. The events are spread evenly over ``span_s`` of session time, so that sessions of
     100 and of 10,000 events are equally old and show the same clocks, coverage and
     reminders: they differ only in how many events made them.
+
+    ``checkpoint_at``: when the session holds that many events, checkpoint it as the live
+    view's periodic checkpoint does (the TinyDB copy and the snapshot of the folded state).
     """
     from facilitator.core.talk import MODERATOR
 
@@ -113,6 +121,9 @@ def fill_to(live, total: int, clock, span_s: float = SPAN_S) -> None:
 
     with fsync_skipped():
         while live.state.event_count < total - 3:
+            if checkpoint_at is not None and live.state.event_count >= checkpoint_at:
+                live.store.checkpoint(live.state)  # what the periodic one writes
+                checkpoint_at = None
             clock.advance(step_s)
             before = live.state.event_count
             step(live.state.event_count % 12)
@@ -152,15 +163,25 @@ def copy_session(source: Path, target: Path) -> None:
             os.close(fd)
 
 
-def build_session(base: Path, total: int, start: float = START) -> tuple[Path, float]:
-    """A session folder holding ``total`` events from ``start`` on, and its last event's time."""
+def build_session(
+    base: Path, total: int, start: float = START, checkpointed: bool = False
+) -> tuple[Path, float]:
+    """A session folder holding ``total`` events from ``start`` on, and its last event's time.
+
+    ``checkpointed``: as the live view leaves a session killed just before its next periodic
+    checkpoint (the worst case for a start): the last checkpoint (``CHECKPOINT_S``) ago, its
+    snapshot of the folded state and the events since in the journal. Otherwise the session
+    never had a checkpoint.
+    """
     from facilitator.core.clock import FakeClock
     from facilitator.services.live import LiveSession
 
     clock = FakeClock(start)
-    store = create_session(base / f"template-{total}", now=clock.now())
+    name = f"template-{total}" + ("-checkpointed" if checkpointed else "")
+    store = create_session(base / name, now=clock.now())
     live = LiveSession(store, clock=clock)
-    fill_to(live, total, clock)
+    at = total - round(total * CHECKPOINT_S / SPAN_S) if checkpointed else None
+    fill_to(live, total, clock, checkpoint_at=at)
     assert live.journal is not None
     live.journal.close()  # not live.close(): that would add a ``closed`` event
     live.journal = None

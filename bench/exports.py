@@ -3,8 +3,10 @@
     .venv/bin/python bench/exports.py [--rounds N] [--strict] [--json FILE]
 
 Goal: for a 3-hour session with 10 participants, 10,000 turns and 2,000 notes, building the
-summary and rendering every format (md, json, html, csv, vtt, srt, eaf, qdpx, transcript)
-takes under 0.5 s in all. The same for a session of 100 turns and 20 notes is measured in
+summary and rendering every format (md, json and every one of ``exports.FORMATS``) takes at
+most 0.5 s in all on a quiet machine; with a machine transcript of 30,000 words, at most
+1 s (measured where the tree has transcripts: see ``write_transcript``, the hook for them).
+The same for a session of 100 turns and 20 notes is measured in
 the same run as the baseline, and the ratio printed.
 
 Both sessions are built through ``LiveSession`` (speaker changes, moves through the guide,
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -76,7 +79,49 @@ def build(base: Path, turns: int, notes: int) -> Path:
     return store.path
 
 
-def time_exports(path: Path) -> dict[str, float]:
+TRANSCRIPT_WORDS = 30_000
+TRANSCRIPT_GOAL_S = 1.0
+
+
+def write_transcript(path: Path, words: int = TRANSCRIPT_WORDS) -> str | None:
+    """The hook for transcripts (built on the branch ``transcript``): give the session a
+    machine transcript of ``words`` words over its three hours, stored as the app stores one
+    (``store.transcript_store``), so that ``time_exports`` measures the summary and every
+    export with it. Returns why not, when this tree has no transcripts (or another API)."""
+    try:
+        from facilitator.core.transcript import Stretch, Word, word_id
+        from facilitator.store.transcript_store import TranscriptStore
+    except ImportError:
+        return "this tree has no transcripts yet (they are being built on the branch transcript)"
+    stretch_s = 30.0
+    count = int(HOURS * 3600 / stretch_s)
+    per = words // count
+    try:
+        with fsync_skipped(), TranscriptStore(path).open_writer() as writer:
+            writer.begin("bench", "nb", {"rec-001": HOURS * 3600.0}, START)
+            for n in range(count):
+                start = n * stretch_s
+                step = stretch_s / per
+                spoken = tuple(
+                    Word(word_id("rec-001", n, i), start + i * step, start + (i + 0.8) * step,
+                         ("ventelister", "tillit", "kontoret", "og", "møter")[i % 5])
+                    for i in range(per)
+                )  # fmt: skip
+                writer.append(Stretch("rec-001", n, start, start + stretch_s, spoken))
+            writer.finish(True, START)
+    except (TypeError, AttributeError, ValueError) as error:
+        return f"the transcript API is not the one this hook was written for ({error})"
+    return None
+
+
+def attributed(path: Path, state):
+    """The session's transcript with its speakers, as the exports read it (or None)."""
+    from facilitator.store.transcript_store import attributed_transcript
+
+    return attributed_transcript(path, state)
+
+
+def time_exports(path: Path, transcript: bool = False) -> dict[str, float]:
     from facilitator.core.session import state_of
     from facilitator.core.summary import build_summary
     from facilitator.exports import FORMATS, renderer
@@ -89,7 +134,12 @@ def time_exports(path: Path) -> dict[str, float]:
     state = state_of(info, store.read_events().events)
     times["read + fold"] = time.perf_counter() - t
     t = time.perf_counter()
-    summary = build_summary(info, state, START + HOURS * 3600 + 60)
+    if transcript:
+        summary = build_summary(
+            info, state, START + HOURS * 3600 + 60, transcript=attributed(path, state)
+        )
+    else:
+        summary = build_summary(info, state, START + HOURS * 3600 + 60)
     times["summary"] = time.perf_counter() - t
     t = time.perf_counter()
     json.dumps(summary, ensure_ascii=False)  # as summary --format json writes a file or pipe
@@ -112,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             for size in SIZES if r % 2 == 0 else reversed(SIZES):
                 runs[size].append(time_exports(paths[size]))
+        # the same large session with a transcript of 30,000 words, where the tree has them
+        with_words = Path(tmp) / "with-transcript"
+        shutil.copytree(paths[SIZES[1]], with_words)
+        no_transcript = write_transcript(with_words)
+        worded: list[dict[str, float]] = []
+        if no_transcript is None:
+            for _r in range(args.rounds):
+                worded.append(time_exports(with_words, transcript=True))
     small, large = SIZES
     keys = list(runs[small][0])
     rows = [
@@ -136,21 +194,40 @@ def main(argv: list[str] | None = None) -> int:
             f"{total[large] / total[small]:.1f}x",
         )
     )
+    notes = ["read + fold (opening the session from disk) is shown for context, outside the goal."]
+    worded_total = 0.0
+    if worded:
+        worded_total = sum(median([run[k] for run in worded]) for k in exported)
+        rows.append(
+            (f"the same with a {TRANSCRIPT_WORDS:,}-word transcript", "", ms(worded_total), "")
+        )
+    else:
+        notes.append(f"with a {TRANSCRIPT_WORDS:,}-word transcript: not measured, {no_transcript}.")
     table(
         f"exports: {HOURS}-hour session, {PEOPLE} participants; medians of {args.rounds} rounds "
         "(interleaved, one process)",
         rows,
-        ["read + fold (opening the session from disk) is shown for context, outside the goal."],
+        notes,
     )
     checks = [
         Check(
             "exports",
             f"summary and every export at {large[0]:,} turns and {large[1]:,} notes",
             ms(total[large]),
-            f"< {ms(GOAL_S)}",
-            total[large] < GOAL_S,
+            f"<= {ms(GOAL_S)} (on a quiet machine)",
+            total[large] <= GOAL_S,
         )
     ]
+    if worded:
+        checks.append(
+            Check(
+                "exports",
+                f"the same with a transcript of {TRANSCRIPT_WORDS:,} words",
+                ms(worded_total),
+                f"<= {ms(TRANSCRIPT_GOAL_S)}",
+                worded_total <= TRANSCRIPT_GOAL_S,
+            )
+        )
     return finish(args, checks)
 
 

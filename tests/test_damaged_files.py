@@ -516,14 +516,23 @@ def test_opening_a_session_parses_session_json_once(
     recorded: Recorded, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``info`` and ``repair`` both need the details: the file (megabytes in a long session,
-    with its copy of the events) is parsed for the first only."""
+    with its copy of the events) is parsed for the first only; and not at all while it is
+    byte for byte what the last checkpoint wrote (its snapshot holds the details it wrote)."""
     parsed: list[bytes] = []
     parse = session_store._json_object
     monkeypatch.setattr(session_store, "_json_object", lambda raw: parse(parsed.append(raw) or raw))
     live = LiveSession(SessionStore(recorded.store.path), clock=clock)
-    assert len(parsed) == 1
+    assert len(parsed) == 0  # as the first run's close wrote it: the details from the snapshot
     live.close()  # the checkpoint's read of the details, unchanged since, is not parsed either
+    assert len(parsed) == 0
+    # session.json changed since its checkpoint (the same content, other bytes): parsed once
+    db = recorded.store.db_path
+    db.write_text(json.dumps(json.loads(db.read_text(encoding="utf-8")), indent=1), "utf-8")
+    live = LiveSession(SessionStore(recorded.store.path), clock=clock)
     assert len(parsed) == 1
+    assert live.info == recorded.info
+    assert live.journal is not None
+    live.journal.close()
 
 
 # --- journals -----------------------------------------------------------------------------------

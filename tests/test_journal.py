@@ -434,7 +434,13 @@ def test_atomic_storage_leaves_no_temp_files_and_loads(store):
             writer.append(T0 + n, ev.GOTO, {"phase": "main"})
         assert store.checkpoint() == n + 1
     names = sorted(p.name for p in store.path.iterdir())
-    assert names == ["journal-moderator.jsonl", "session.json", "session.meta.json"]
+    # and the snapshot of the folded state, a cache for the next start (store/snapshot.py)
+    assert names == [
+        "journal-moderator.jsonl",
+        "session.json",
+        "session.meta.json",
+        "state.snapshot",
+    ]
     document = json.loads(store.db_path.read_text(encoding="utf-8"))
     assert set(document) == {"meta", "guide", "full_guide", "participants", "carried", "events"}
     db = TinyDB(store.db_path, storage=AtomicJSONStorage)
@@ -518,3 +524,35 @@ def test_read_events_dedupes_events_present_in_two_journals(store):
     ]
     assert loaded.problems == []
     assert store.checkpoint() == 6
+
+
+def test_events_written_together_take_one_fsync_and_are_all_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new session's "started" and "opened" go to disk with one write and one fsync (its
+    first frame waits for them); a failed write leaves neither."""
+    path = tmp_path / "journal-moderator.jsonl"
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(journal_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    with JournalWriter(path, "moderator") as writer:
+        events = writer.append_all([(T0, ev.STARTED, None, 1), (T0, ev.OPENED, None, 2)])
+        assert [e.seq for e in events] == [1, 2] and len(synced) == 1
+        size = path.stat().st_size
+
+        def full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(journal_module.os, "fsync", full)
+        with pytest.raises(StorageError):
+            writer.append_all(
+                [(T0 + 1, ev.GOTO, {"phase": "main"}, 3), (T0 + 1, ev.PAUSED, None, 4)]
+            )
+        assert path.stat().st_size == size
+        monkeypatch.setattr(journal_module.os, "fsync", real_fsync)
+        assert writer.append(T0 + 2, ev.PAUSED).seq == 3  # the failed pair took no number
+    assert [(e.seq, e.kind) for e in read_journal(path).events] == [
+        (1, ev.STARTED),
+        (2, ev.OPENED),
+        (3, ev.PAUSED),
+    ]

@@ -2,13 +2,16 @@
 
 The PortAudio callback only copies each block (100 ms) into a queue and counts overflows.
 A writer thread of the recorder's own drains the queue into a ``SegmentWriter`` (flushed
-about once a second, so a crash loses at most about a second). It wakes five times a
-second: it measures the level of the last block (RMS and peak in dBFS), and every 0.4 s
-decides voice activity per 30 ms frame (WebRTC's VAD, smoothed by ``VoiceSmoother``,
-dated by frame in the segment). The UI reads ``status()`` (a snapshot, thread-safe) and
-``drain_voice()`` as often as it likes; nothing here blocks it for long or raises into it
-once a segment has started: a lost device or a full disk stop the segment cleanly, keep
-what was recorded, and show in ``status().error``.
+about once a second, so a crash loses at most about a second). It wakes once a second:
+it writes and flushes what came, measures its level (the RMS of its loudest 100 ms block
+and its peak, in dBFS), and decides voice activity per 30 ms frame (WebRTC's VAD,
+smoothed by ``VoiceSmoother``, dated by frame in the segment). Each wake-up of a Python
+thread costs more than the arithmetic on the blocks (see ``_Analyser``), and twice a
+second doubled the recorder's own CPU, so the level meter follows at that pace, once a
+second. The UI reads
+``status()`` (a snapshot, thread-safe) and ``drain_voice()`` as often as it likes; nothing
+here blocks it for long or raises into it once a segment has started: a lost device or a
+full disk stop the segment cleanly, keep what was recorded, and show in ``status().error``.
 
 ``latency='high'`` and blocks of a tenth of a second: PortAudio's defaults burn a fifth of
 a core and lose frames; these use well under one percent.
@@ -42,8 +45,8 @@ FLUSH_EVERY_S = 1.0
 LOST_AFTER_S = 2.0  # no block for this long while recording: the device is gone
 FIRST_BLOCK_WAIT_S = 5.0  # a device may take a while to deliver its first block
 JOIN_TIMEOUT_S = 5.0
-BATCH_S = 0.2  # the writer thread wakes this often (the level meter's refresh)
-VAD_BATCH_S = 0.4  # voice activity is decided on this much audio at a time
+BATCH_S = 1.0  # the writer thread wakes this often (and the level meter follows)
+VAD_BATCH_S = 0.4  # voice activity is decided on at least this much audio at a time
 
 _STOP = object()  # write what is queued, then end
 _FINISHED = object()  # PortAudio says the stream ended (by stop() or by itself)
@@ -69,7 +72,7 @@ class RecorderStatus:
     recording: bool
     path: Path | None
     seconds: float  # audio written to the current (or last) segment
-    level_db: float  # RMS of the last block (about 100 ms), dBFS; SILENT_DB at most
+    level_db: float  # RMS of the loudest 100 ms block of the last second, dBFS (SILENT_DB at least)
     peak_db: float  # peak of the last block, dBFS
     overflows: int  # blocks PortAudio reported as overflowed (frames lost)
     speaking: bool
@@ -86,9 +89,9 @@ class _Analyser:
 
     Measured here, a wake-up of the writer thread costs far more than the arithmetic: a
     numpy call on a thread that has slept takes 30-40 µs, against 1-5 µs when warm. So the
-    level is measured once per wake-up (on the last block), and voice activity every
-    ``VAD_BATCH_S`` on all the audio since (the transitions are dated by frame, so batching
-    delays them a little but does not move them).
+    level is measured once per wake-up (on all the blocks since, in one pass), and voice
+    activity every ``VAD_BATCH_S`` on all the audio since (the transitions are dated by
+    frame, so batching delays them a little but does not move them).
 
     The VAD gets each 30 ms frame at 16 kHz (the mean of each 3 samples, when recording at
     48 kHz): WebRTC's VAD works on 8 kHz features whatever it is given, and its own 48 kHz
@@ -118,14 +121,18 @@ class _Analyser:
 
             self._vad = webrtcvad.Vad(2)
 
-    def level(self, block: bytes) -> tuple[float, float]:
-        """The RMS and peak of a block, in dBFS."""
+    def level(self, audio: bytes) -> tuple[float, float]:
+        """The RMS of the loudest 100 ms block of ``audio`` and its peak, in dBFS (in one pass
+        of numpy calls however many blocks: each call costs most on a thread that slept)."""
         np = self._np
-        samples = np.frombuffer(block, dtype=np.int16)
+        samples = np.frombuffer(audio, dtype=np.int16)
         if samples.size == 0:
             return SILENT_DB, SILENT_DB
-        energy = float(np.einsum("i,i->", samples, samples, dtype=np.float64))
-        rms = math.sqrt(energy / samples.size)
+        block = max(1, self.samplerate // 10)
+        whole = samples.size - samples.size % block
+        rows = samples[:whole].reshape(-1, block) if whole else samples.reshape(1, -1)
+        energy = float(np.einsum("ij,ij->i", rows, rows, dtype=np.float64).max())
+        rms = math.sqrt(energy / rows.shape[1])
         peak = float(max(-int(samples.min()), int(samples.max())))
         return _db(rms), _db(peak)
 
@@ -155,16 +162,28 @@ class _Analyser:
         buffered = np.concatenate((self._pending, samples)) if self._pending.size else samples
         whole = buffered.size - buffered.size % size
         self._pending = buffered[whole:].copy()
-        if not whole:
-            return []
-        frames = buffered[:whole].astype(np.float32).reshape(-1, size)
+        # in pieces of at most VAD_BATCH_S: the arrays stay small (a second at a time would
+        # grow the heap for good, by the size of its float copies)
+        step = max(size, (self._batch_bytes // 2) // size * size)
+        transitions: list[tuple[float, bool]] = []
+        for begin in range(0, whole, step):
+            transitions += self._vad_frames(buffered[begin : min(begin + step, whole)])
+        return transitions
+
+    def _vad_frames(self, samples: Any) -> list[tuple[float, bool]]:
+        """Voice activity of whole frames of ``samples``: the transitions they complete."""
+        np = self._np
+        size = self.frame_samples
+        frames = samples.astype(np.float32).reshape(-1, size)
         loud = np.einsum("ij,ij->i", frames, frames) / size >= self._floor_energy
-        if self._step > 1:
+        # only the loud frames go to the VAD (a quiet one is not speech, whatever it says)
+        frames = frames[loud]
+        if self._step > 1 and frames.size:
             frames = frames.reshape(frames.shape[0], -1, self._step).mean(axis=2)
-        pcm = frames.astype(np.int16)
+        pcm = iter(frames.astype(np.int16))
         transitions = []
-        for number, is_loud in enumerate(loud.tolist()):
-            speech = is_loud and self._vad.is_speech(pcm[number].tobytes(), self._vad_rate)
+        for is_loud in loud.tolist():
+            speech = is_loud and self._vad.is_speech(next(pcm).tobytes(), self._vad_rate)
             change = self.smoother.push(bool(speech))
             if change is not None:
                 assert self.smoother.offset_s is not None
@@ -431,7 +450,7 @@ class Recorder:
                     audio = b"".join(arrived) if len(arrived) > 1 else arrived[0]
                     writer.write(audio)
                     last_block = now
-                    level_db, peak_db = analyser.level(arrived[-1])
+                    level_db, peak_db = analyser.level(audio)
                     transitions = analyser.feed(audio)
                     with self._lock:
                         self._status = replace(
@@ -444,7 +463,7 @@ class Recorder:
                         self._transitions.extend(transitions)
                 if stop or error is not None:
                     break
-                if now - last_flush >= FLUSH_EVERY_S:
+                if now - last_flush >= FLUSH_EVERY_S - BATCH_S / 2:  # at every wake-up
                     writer.flush()
                     last_flush = now
                 if not capture.stopping and (
@@ -453,7 +472,7 @@ class Recorder:
                 ):
                     error = _lost_message()
                     break
-                # Two blocks per wake-up rather than one: each wake-up of a Python thread
+                # Ten blocks per wake-up rather than one: each wake-up of a Python thread
                 # costs more than the work on a block. stop() and a stream that ends wake it.
                 capture.wake.wait(BATCH_S)
                 capture.wake.clear()

@@ -102,6 +102,15 @@ class TalkLedger:
     by_key: dict[str, int] = field(default_factory=dict)  # turn key -> index in turns
     gini_history: list[tuple[float, float]] = field(default_factory=list)
     _last_index: dict[str, int] | None = field(default_factory=dict)  # None: rebuild on read
+    # who is present, frozen once per change of ``present`` and shared by every piece until
+    # the next: thousands of pieces hold one set, not a copy each (memory, and the snapshot
+    # of the state, which stores a shared set once)
+    _present_frozen: frozenset[str] | None = field(default=None, compare=False, repr=False)
+
+    def _present_now(self) -> frozenset[str]:
+        if self._present_frozen is None:
+            self._present_frozen = frozenset(self.present)
+        return self._present_frozen
 
     def last_turn_index(self) -> dict[str, int]:
         """Index of each speaker's last turn; rebuilt by one scan after an undo or reassign."""
@@ -131,8 +140,9 @@ class TalkLedger:
             self.present.discard(pid)
             if intervals and intervals[-1][1] is None:
                 intervals[-1][1] = at_s
+        self._present_frozen = None
         if self.turns and self.turns[-1].is_open:
-            self.turns[-1].pieces[-1].present = frozenset(self.present)
+            self.turns[-1].pieces[-1].present = self._present_now()
         return True
 
     def present_s(self, pid: str, now_s: float) -> float:
@@ -189,7 +199,7 @@ class TalkLedger:
         piece.end_s = max(at_s, piece.start_s)
         self._credit_piece(turn.who, piece, 1)
         turn.pieces.append(
-            Piece(piece.phase, piece.question, piece.end_s, None, frozenset(self.present))
+            Piece(piece.phase, piece.question, piece.end_s, None, self._present_now())
         )
 
     def move(self, phase: str, question: str | None, at_s: float) -> None:
@@ -226,9 +236,7 @@ class TalkLedger:
             assert who is not None
             self.set_present(who, True, at_s)
         self.close(at_s)
-        turn = Turn(
-            key, who, [Piece(phase, question, at_s, None, frozenset(self.present))], arrived
-        )
+        turn = Turn(key, who, [Piece(phase, question, at_s, None, self._present_now())], arrived)
         self.turns.append(turn)
         self.by_key[key] = len(self.turns) - 1
         self._count_turn(turn, 1)
@@ -279,6 +287,7 @@ class TalkLedger:
         if not intervals:
             del self.presence_log[who]
         self.present.discard(who)
+        self._present_frozen = None  # the shared set of who is present is no longer true
         for piece in turn.pieces:
             piece.present = piece.present - {who}
 

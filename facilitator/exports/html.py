@@ -913,20 +913,28 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
             f'<text x="{_num(left - 8)}" y="{_num(y + row_h / 2 + 4)}" font-size="13"{weight} '
             f'fill="#1d2430" text-anchor="end">{_e(_fit(people.label(who), left - 12, 13))}</text>'
         )
-    rows = {who: r for r, who in enumerate(speakers)}
-    for i, turn in enumerate(turns):
-        r = rows[turn["who"]]
-        y = rows_top + r * row_h + (row_h - block_h) / 2
-        tx = x(turn["start_s"])
-        tw = max(x(turn["end_s"]) - tx, 1.5)
-        tip = (
-            f"{people.label(turn['who'])}: {clock(turn['start_s'])}–{clock(turn['end_s'])} "
-            f"({clock(turn['end_s'] - turn['start_s'])})"
+    # a block per turn: tens of thousands in a long session, so what is the same for every
+    # turn of a speaker is made once, and x() is inlined
+    per_speaker = {
+        who: (
+            _num(rows_top + r * row_h + (row_h - block_h) / 2),
+            _e(who),
+            people.colour(who),
+            people.label(who),
         )
+        for r, who in enumerate(speakers)
+    }
+    block = _num(block_h)
+    for i, turn in enumerate(turns):
+        y_text, who_e, colour, label = per_speaker[turn["who"]]
+        start, end = turn["start_s"], turn["end_s"]
+        tx = left + span * max(0.0, min(start, duration)) / duration
+        tw = max(left + span * max(0.0, min(end, duration)) / duration - tx, 1.5)
+        tip = f"{label}: {clock(start)}–{clock(end)} ({clock(end - start)})"
         out.append(
-            f'<rect class="turn" data-turn="{i}" data-who="{_e(turn["who"])}" x="{_num(tx)}" '
-            f'y="{_num(y)}" width="{_num(tw)}" height="{_num(block_h)}" rx="1.5" '
-            f'fill="{people.colour(turn["who"])}"><title>{_e(tip)}</title></rect>'
+            f'<rect class="turn" data-turn="{i}" data-who="{who_e}" x="{_num(tx)}" '
+            f'y="{y_text}" width="{_num(tw)}" height="{block}" rx="1.5" '
+            f'fill="{colour}"><title>{_e(tip)}</title></rect>'
         )
     # notes, as small diamonds on their own row
     if notes:

@@ -145,11 +145,11 @@ def cue_words(text: str) -> str:
 
 def timestamp(seconds: float, separator: str = ".") -> str:
     """``HH:MM:SS.mmm`` (WebVTT) or, with ``separator=","``, ``HH:MM:SS,mmm`` (SubRip)."""
-    millis = max(0, round(seconds * 1000))
+    millis = round(seconds * 1000)
+    if millis < 0:
+        millis = 0
     secs, ms = divmod(millis, 1000)
-    minutes, s = divmod(secs, 60)
-    hours, m = divmod(minutes, 60)
-    return f"{hours:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+    return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}{separator}{ms:03d}"
 
 
 def _comment_text(text: str) -> str:

@@ -68,13 +68,17 @@ class LiveSession:
         self.tail = JournalTail()
         for path in store.journal_paths():
             self.tail.skip_to_end(path)
-        loaded = store.read_events()
-        self.problems = list(loaded.problems)
+        # The state: from the snapshot of the folded state and the journals' tails when it
+        # fits them (a long session opens as fast as a short one), else folded from every
+        # event (see ``store.snapshot``: a cache, checked against the journals)
+        resumed = store.resume(self.info)
+        loaded = None if resumed is not None else store.read_events()
+        self.problems = list(loaded.problems) if loaded is not None else []
         # --- damaged files: copied aside and rebuilt from what can be read, before anything
         # writes to them, and said so with the other problems (SessionStore.repair) ---
         self.problems.extend(store.repair(loaded))
         # --- end of damaged files ---
-        self.state = self._fold(loaded.events)
+        self.state = resumed.state if resumed is not None else self._fold(loaded.events)  # type: ignore[union-attr]
         self.polled: list[Event] = []
         # The folded history lives as long as the session: keep it out of the garbage
         # collector's full passes, whose pauses otherwise grow with the session's length.
@@ -91,7 +95,7 @@ class LiveSession:
                 self.problems.append(
                     "the last write before the crash was incomplete and was not saved"
                 )
-            self._announce_open(loaded.events)
+            self._announce_open()
 
     # --- the computer's clock: steps and sleeps (see core.clock) ---------------------------------
 
@@ -161,7 +165,7 @@ class LiveSession:
     def now(self) -> float:
         return self.clock.now()
 
-    def _announce_open(self, events: list[Event]) -> None:
+    def _announce_open(self) -> None:
         steady = _steady(self.clock)
         if self._step_back_s and self.owns_clock and steady is not None:
             # set back while no process ran: said, and the time line goes on from its end
@@ -173,12 +177,12 @@ class LiveSession:
             self.record(ev.OPENED)  # an assistant: the clock and its gaps are the moderator's
             return
         if not self.state.started:
-            self.record(ev.STARTED)
-            self.record(ev.OPENED)
+            self._record_together([ev.STARTED, ev.OPENED])  # one write and fsync: the first frame
             self.started_now = True
             return
-        mine = [e for e in events if e.writer == self.writer_name]
-        last_event = mine[-1].at if mine else self.state.last_at
+        assert self.journal is not None
+        mine = self.journal.last_at  # this writer's last event, from its journal's end
+        last_event = mine if mine is not None else self.state.last_at
         alive = self.store.last_alive(self.writer_name)
         down_since = max(last_event, alive or 0.0)
         down_since = min(down_since, now)
@@ -197,6 +201,21 @@ class LiveSession:
         event = self.journal.append(at, kind, data, lc=self.state.max_lc + 1)
         self.state.apply(event)
         return event
+
+    def _record_together(self, kinds: list[str]) -> list[Event]:
+        """Events without data, made durable together (one write and one fsync), then
+        applied in order: as ``record`` of each, at one instant. Raises ``StorageError``."""
+        if self.journal is None:
+            raise RuntimeError("this session is open read-only")
+        self.check_clock()
+        at = max(self.now(), self.state.last_at)
+        first = self.state.max_lc + 1
+        events = self.journal.append_all(
+            [(at, kind, None, first + n) for n, kind in enumerate(kinds)]
+        )
+        for event in events:
+            self.state.apply(event)
+        return events
 
     # --- other processes ----------------------------------------------------------------------
 
@@ -522,7 +541,8 @@ class LiveSession:
                 self.record(ev.CLOSED)
             # --- a checkpoint that could not be written (a full disk) never raises, as it also
             # runs in a worker beside the view; at the close it is said (journals hold all) ---
-            if self.store.checkpoint() < 0:
+            self.store.wait_for_checkpoint()  # a periodic one, in its own process
+            if self.store.checkpoint(self.state) < 0:
                 raise StorageError(self.store.checkpoint_problem or "")
             # --- end of the checkpoint at the close ---
         finally:

@@ -46,6 +46,7 @@ class JournalRead:
     damaged_lines: list[int] = field(default_factory=list)  # whole lines that are not events
     torn_tail: bool = False  # the last line was cut short by a crash
     valid_bytes: int = 0  # length of the journal up to the last complete line
+    data: bytes = b""  # the journal's bytes up to the last complete line (what was read)
 
 
 def read_journal(path: Path) -> JournalRead:
@@ -73,13 +74,50 @@ def read_journal(path: Path) -> JournalRead:
             result.events.append(Event.from_record(json.loads(line)))
         except (ValueError, EventFormatError, UnicodeDecodeError):
             result.damaged_lines.append(number)
+    result.data = data[: result.valid_bytes]
     return result
+
+
+TAIL_READ = 64 * 1024  # enough for the last line of any journal a person could type
+
+
+def read_last_event(path: Path) -> tuple[Event | None, bool, int] | None:
+    """The journal's last complete event, whether a torn line follows it, and the length up
+    to the last complete line, from its end only (the writer's start costs the same at 10,000
+    events as at 10). None when that cannot be told from the end (the last line is damaged,
+    or longer than ``TAIL_READ``): then read the whole journal."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            start = max(0, size - TAIL_READ)
+            handle.seek(start)
+            chunk = handle.read()
+    except FileNotFoundError:
+        return None, False, 0
+    end = chunk.rfind(b"\n") + 1
+    torn = end < len(chunk)
+    if end == 0:
+        return (None, torn, 0) if start == 0 else None
+    begin = chunk.rfind(b"\n", 0, end - 1) + 1
+    if begin == 0 and start > 0:
+        return None
+    line = chunk[begin : end - 1]
+    if not line.strip():
+        return None
+    try:
+        return Event.from_record(json.loads(line)), torn, start + end
+    except (ValueError, EventFormatError, UnicodeDecodeError):
+        return None
 
 
 class JournalWriter:
     """The one process allowed to append to ``path``; every append is fsynced."""
 
-    def __init__(self, path: Path, writer: str) -> None:
+    def __init__(self, path: Path, writer: str, lines_checked: bool = False) -> None:
+        """``lines_checked``: the caller has just read the journal and found no damaged line
+        (``SessionStore.read_events``, or the snapshot's check), so only its end is read here:
+        the last event's number and time, and a torn last line. Otherwise all of it is read,
+        and ``damaged_lines`` lists what is not an event."""
         self.path = path
         self.writer = writer
         try:
@@ -91,14 +129,26 @@ class JournalWriter:
         except BlockingIOError:
             os.close(self._fd)
             raise JournalLocked(str(path)) from None
-        existing = read_journal(path)
-        if existing.torn_tail:
-            os.ftruncate(self._fd, existing.valid_bytes)
+        # Only its end is read when that tells all (its last line whole and well formed: the
+        # events before it have lower numbers, as this writer appended them one by one).
+        last = read_last_event(path) if lines_checked else None
+        if last is not None and (last[0] is None or last[0].writer == writer):
+            event, torn, valid_bytes = last
+            self.seq = event.seq if event is not None else 0
+            self.last_at: float | None = event.at if event is not None else None
+            self.damaged_lines: list[int] = []
+        else:
+            existing = read_journal(path)
+            torn, valid_bytes = existing.torn_tail, existing.valid_bytes
+            mine = [e for e in existing.events if e.writer == writer]
+            self.seq = max((e.seq for e in mine), default=0)
+            self.last_at = max((e.at for e in mine), default=None)
+            self.damaged_lines = existing.damaged_lines
+        if torn:
+            os.ftruncate(self._fd, valid_bytes)
             os.fsync(self._fd)
-        self.size = existing.valid_bytes if existing.torn_tail else os.fstat(self._fd).st_size
-        self.seq = max((e.seq for e in existing.events if e.writer == writer), default=0)
-        self.recovered_torn_tail = existing.torn_tail
-        self.damaged_lines = existing.damaged_lines
+        self.size = valid_bytes if torn else os.fstat(self._fd).st_size
+        self.recovered_torn_tail = torn
 
     def append(self, at: float, kind: str, data: dict | None = None, lc: int = 0) -> Event:
         """Write one event durably and return it; raise ``StorageError`` if it is not saved."""

@@ -7,6 +7,8 @@
         session.meta.json          a second copy of everything in session.json but the events
         journal-<writer>.jsonl     append-only events of one writing process (the truth)
         alive-<writer>             touched every few seconds while that process runs
+        state.snapshot             the folded state at the last checkpoint: a cache for a
+                                   quick start, checked against the journals (``snapshot``)
 
 The journals are the durable record; ``session.json`` is written only atomically
 (temporary file, fsync, rename), at creation and at checkpoints, and always
@@ -26,6 +28,8 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import unicodedata
@@ -41,7 +45,7 @@ from facilitator.core.audio import with_consent_item
 from facilitator.core.events import Event, EventFormatError, event_order
 from facilitator.core.guide import AUDIENCES, PHASE_KINDS, Guide
 from facilitator.core.notes import CarriedFollowUp
-from facilitator.core.session import Participant, SessionInfo
+from facilitator.core.session import Participant, SessionInfo, SessionState, state_of
 from facilitator.core.text import visible
 from facilitator.disk import fsync_dir, process_alive
 from facilitator.i18n import _
@@ -53,6 +57,7 @@ from facilitator.store.journal import (
     read_journal,
 )
 from facilitator.store.output import replace_whole
+from facilitator.store.snapshot import Resumed, load_snapshot, snapshot_details, write_snapshot
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -102,11 +107,17 @@ class AtomicJSONStorage(Storage):
             raise SessionDamaged(f"{self.path}: {error}") from error
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.write_bytes(data)
+
+    def write_bytes(self, data: dict[str, dict[str, Any]]) -> bytes:
+        """Write ``data``; return the bytes written (for their digest)."""
         try:
             # no indent: the C encoder is 3-4 times faster, and this runs beside the live view
-            atomic_write(self.path, json.dumps(data, ensure_ascii=False).encode())
+            raw = json.dumps(data, ensure_ascii=False).encode()
+            atomic_write(self.path, raw)
         except OSError as error:
             raise StorageError(error.strerror or str(error)) from error
+        return raw
 
     def close(self) -> None:
         pass
@@ -159,6 +170,8 @@ def parse_participant(spec: str) -> Participant:
 class LoadedEvents:
     events: list[Event]
     problems: list[str] = field(default_factory=list)
+    # the bytes read of each journal (by file name, complete lines), the events' source
+    journals: dict[str, bytes] = field(default_factory=dict)
 
 
 # --- damaged files: reading what can be read -----------------------------------------------------
@@ -365,6 +378,10 @@ def salvage_events(line: bytes) -> list[Event]:
     return found
 
 
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 def _events_table(events: list[Event]) -> dict[str, dict[str, Any]]:
     return {str(i + 1): {"id": e.id, **e.to_record()} for i, e in enumerate(events)}
 
@@ -383,6 +400,13 @@ class SessionStore:
         # the details of the last session.json read that needed nothing from the copy, by a
         # digest of its bytes: the same file is not parsed and checked again (see ``details``)
         self._clean_details: tuple[bytes, dict[str, Any]] | None = None
+        # the state was just taken from the snapshot: the journals were checked against it,
+        # and had no damaged line when it was made (``resume``)
+        self._resumed = False
+        self._apart: subprocess.Popen[bytes] | None = None  # ``checkpoint_apart``'s child
+        self._apart_lock = threading.Lock()
+        self._apart_count = 0  # what the last checkpoint apart copied
+        self._read_clean: set[Path] = set()  # journals just read whole, without damage
 
     # --- creating and finding -------------------------------------------------------------------
 
@@ -528,7 +552,10 @@ class SessionStore:
 
     def info(self) -> SessionInfo:
         # what cannot be read in session.json comes from its copy (see ``details``)
-        document = self.details()
+        return self._info_of(self.details())
+
+    @staticmethod
+    def _info_of(document: dict[str, Any]) -> SessionInfo:
         meta, guide, participants, full_guide, carried = (
             list(document.get(name, {}).values())
             for name in ("meta", "guide", "participants", "full_guide", "carried")
@@ -576,9 +603,15 @@ class SessionStore:
         raw, reason = _read_bytes(self.db_path)
         document: dict[str, Any] | None = None
         if raw is not None:
-            digest = hashlib.blake2b(raw, digest_size=16).digest()
+            digest = _digest(raw)
             if self._clean_details is not None and self._clean_details[0] == digest:
                 return dict(self._clean_details[1])
+            # the very bytes the last checkpoint wrote, without damage: its snapshot holds
+            # their details, as read and checked then (a long session's file is megabytes)
+            cached = snapshot_details(self.path, digest.hex())
+            if cached is not None:
+                self._clean_details = (digest, cached)
+                return dict(cached)
             document, reason = _json_object(raw)
         broken: dict[str, str] = {}
         if document is not None:
@@ -633,15 +666,16 @@ class SessionStore:
         self.damage = Damage(reason, tuple(wanted))
         return document
 
-    def _write(self, document: dict[str, Any], events: list[Event]) -> None:
+    def _write(self, document: dict[str, Any], events: list[Event]) -> bytes:
         """session.json from the details (``details``, just called) and the events, and its
-        copy of the details; a damaged session.json is copied aside first. Raises
-        ``StorageError`` or ``OSError``."""
+        copy of the details; a damaged session.json is copied aside first. Returns the digest
+        of the session.json written. Raises ``StorageError`` or ``OSError``."""
         if self.damage is not None:
             self._keep_copy_of_damaged_db()
         document = {**document, "events": _events_table(events)}
-        AtomicJSONStorage(self.db_path).write(document)
+        raw = AtomicJSONStorage(self.db_path).write_bytes(document)
         self._save_details_copy(document)
+        return _digest(raw)
 
     def _keep_copy_of_damaged_db(self) -> Path | None:
         try:
@@ -688,9 +722,10 @@ class SessionStore:
         with self._lock:
             document = self.details()
             damage = self.damage
-            if loaded is None:
+            if loaded is None and (damage is not None or not self._resumed):
                 loaded = self.read_events()
             if damage is not None:
+                assert loaded is not None
                 parts = [_("{file} is damaged: {reason}.", file=self.db_path, reason=damage.reason)]
                 try:
                     backup = self._keep_copy_of_damaged_db()
@@ -759,7 +794,11 @@ class SessionStore:
         return self.path / f"{JOURNAL_PREFIX}{writer}.jsonl"
 
     def open_writer(self, writer: str) -> JournalWriter:
-        journal = JournalWriter(self.journal_path(writer), writer)
+        path = self.journal_path(writer)
+        # just read whole (``read_events`` or ``resume``) and without a damaged line: the
+        # writer reads only its end
+        checked = path in self._read_clean
+        journal = JournalWriter(path, writer, lines_checked=checked)
         if journal.damaged_lines:
             # an event on a damaged line (read from it, or from the checkpoint) keeps its
             # number: the next one must not take it again
@@ -785,8 +824,10 @@ class SessionStore:
         by_id: dict[str, Event] = {}
         problems: list[str] = []
         damaged: list[tuple[Path, list[int], list[Event]]] = []
+        journals: dict[str, bytes] = {}
         for path in self.journal_paths():
             read = read_journal(path)
+            journals[path.name] = read.data
             for event in read.events:
                 by_id.setdefault(event.id, event)
             if read.damaged_lines:
@@ -795,6 +836,8 @@ class SessionStore:
                 found = [e for n in read.damaged_lines for e in salvage_events(lines[n - 1])]
                 damaged.append((path, read.damaged_lines, found))
         self.damaged_journals = [path for path, _lines, _found in damaged]
+        self._read_clean = {self.journal_path(name[len(JOURNAL_PREFIX) : -len(".jsonl")])
+                            for name in journals} - set(self.damaged_journals)  # fmt: skip
         from_checkpoint = 0
         if damaged:
             # the events a damaged line held may be in the last checkpoint's copy, intact:
@@ -829,7 +872,7 @@ class SessionStore:
                     file=self.db_path.name,
                 )
             )
-        return LoadedEvents(sorted(by_id.values(), key=event_order), problems)
+        return LoadedEvents(sorted(by_id.values(), key=event_order), problems, journals)
 
     def _checkpointed_events(self) -> list[Event]:
         """The copy of the events in session.json (what the last checkpoint saw)."""
@@ -844,24 +887,118 @@ class SessionStore:
                     continue
         return events
 
-    def checkpoint(self) -> int:
-        """Copy every journal event into the TinyDB ``events`` table, atomically, and keep
-        session.meta.json up to date. Returns the number of events copied.
+    def resume(self, info: SessionInfo) -> Resumed | None:
+        """The state from the snapshot of the folded state (``snapshot``) and the events
+        appended since, or None when it cannot be used (missing, stale, damaged, not made
+        from these journals, or session.json damaged): then read and fold every event."""
+        if self.damage is not None:
+            return None  # ``repair`` rebuilds session.json from every event
+        resumed = load_snapshot(self.path, info, self.journal_paths())
+        self._resumed = resumed is not None
+        if resumed is not None:
+            self.damaged_journals = []  # the snapshot is made only from clean journals
+            self._read_clean = set(self.journal_paths())
+        return resumed
+
+    def checkpoint(self, state: SessionState | None = None) -> int:
+        """Copy every journal event into the TinyDB ``events`` table, atomically, keep
+        session.meta.json up to date, and save the folded state (``snapshot``: a cache for
+        the next start). Returns the number of events copied.
+
+        ``state``: the state folded from exactly the journals as they are now (the live
+        session's at its close, when no other writer is running), to save folding them.
 
         A checkpoint that cannot be written (a full disk) leaves session.json as it was and
         loses nothing (the journals hold every event): it returns -1 and says why in
         ``checkpoint_problem``, and the next one tries again. It never raises for that, as it
-        runs in a worker beside the live view. A damaged session.json is copied aside before
-        it is written over (``repair`` says so at the next start)."""
+        runs beside the live view. A damaged session.json is copied aside before it is
+        written over (``repair`` says so at the next start)."""
         try:
             loaded = self.read_events()
             with self._lock:
-                self._write(self.details(), loaded.events)
+                document = self.details()
+                written = self._write(document, loaded.events)
+                info = self._info_of(document)
         except (StorageError, SessionDamaged, OSError) as error:
             self.checkpoint_problem = str(error)
             return -1
         self.checkpoint_problem = None
+        if not loaded.problems and self.damage is None:
+            self._save_snapshot(info, loaded, state, (written, document))
         return len(loaded.events)
+
+    def checkpoint_apart(self) -> int:
+        """``checkpoint`` in a child process (``store.checkpointer``), for the periodic one
+        beside the live view: the O(n) work holds none of this process's time or lock, so a
+        key press is not kept waiting. Same result and ``checkpoint_problem``. When no child
+        can be started (or it gives no answer), the checkpoint runs here instead."""
+        from facilitator.i18n import language
+
+        # This process's module path as it is (the folder holding facilitator/ first), and
+        # -S: the child skips the site set-up (the .pth files), which is most of its start
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, sys.path)])}
+        command = [sys.executable, "-S", "-m", "facilitator.store.checkpointer", str(self.path)]
+        with self._apart_lock:
+            if self._apart is not None:  # the last one is still at work: it will do
+                return self._apart_count
+            try:
+                self._apart = subprocess.Popen(
+                    [*command, "--lang", language()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+            except OSError:
+                return self.checkpoint()
+            child = self._apart
+        try:
+            out, _err = child.communicate()
+        finally:
+            with self._apart_lock:
+                self._apart = None
+        try:
+            answer = json.loads(out.decode().strip().splitlines()[-1])
+            count, problem = int(answer["events"]), answer["problem"]
+        except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
+            return self.checkpoint()  # the child died (killed, out of memory ...)
+        self.checkpoint_problem = problem if isinstance(problem, str) else None
+        self._apart_count = count
+        return count
+
+    def wait_for_checkpoint(self) -> None:
+        """Let a checkpoint running apart finish (before this process writes session.json)."""
+        with self._apart_lock:
+            child = self._apart
+        if child is not None:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    def _save_snapshot(
+        self,
+        info: SessionInfo,
+        loaded: LoadedEvents,
+        state: SessionState | None,
+        details: tuple[bytes, dict[str, Any]],
+    ) -> None:
+        """The snapshot of the state folded from ``loaded`` (the journals as just read), with
+        ``details``: the digest of the session.json just written and its details (then the
+        next start need not parse megabytes of session.json to find them: ``details``)."""
+        journals = loaded.journals
+        if state is None or state.event_count != len(loaded.events):
+            resumed = load_snapshot(self.path, info, self.journal_paths())
+            if resumed is not None:
+                state, journals = resumed.state, resumed.journals
+            else:
+                state = state_of(info, loaded.events)
+        try:
+            write_snapshot(self.path, info, state, journals, details=(details[0].hex(), details[1]))
+        except OSError:
+            pass  # only a cache: the next start folds every event, the next checkpoint retries
 
     # --- signs of life --------------------------------------------------------------------------
 

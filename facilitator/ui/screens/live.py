@@ -271,10 +271,11 @@ class LiveScreen(SessionView):
         self.run_worker(self._checkpoint, thread=True, exclusive=True, group="checkpoint")
 
     def _checkpoint(self) -> None:
-        """The TinyDB copy of the events, in a thread. Its failing loses nothing (the journals
-        hold every event) but is said, so that a filling disk is noticed."""
+        """The TinyDB copy of the events and the snapshot of the state, in a child process
+        that this thread waits for (off the key path). Its failing loses nothing (the
+        journals hold every event) but is said, so that a filling disk is noticed."""
         store = self.live.store
-        if store.checkpoint() < 0 and store.checkpoint_problem:
+        if store.checkpoint_apart() < 0 and store.checkpoint_problem:
             self.app.call_from_thread(
                 self.notify,
                 _(
@@ -464,7 +465,9 @@ class LiveScreen(SessionView):
                     )
         per_person = {row[0] for row in rows if row[0].startswith(CONSENT_ROW)}
         self.part("#checklist", TickList).show_items(rows, remark, while_focused=per_person)
-        self.part("#checklist-title").display = bool(items)
+        title = self.part("#checklist-title")
+        if title.display != bool(items):  # setting it, even unchanged, asks for a layout pass
+            title.display = bool(items)
 
     def on_tick_list_toggled(self, message: TickList.Toggled) -> None:
         if message.list_id == "follow-ups":

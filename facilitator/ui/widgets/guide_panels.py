@@ -74,7 +74,9 @@ class GuidanceLine(QuietStatic):
 
     def show(self, state: SessionState) -> None:
         self.show_text(Text(state.phase.guidance, style="italic dim"))
-        self.display = bool(state.phase.guidance)
+        shown = bool(state.phase.guidance)
+        if self.display != shown:  # setting it, even unchanged, asks for a layout pass
+            self.display = shown
 
 
 class CoveragePanel(QuietStatic):
@@ -200,7 +202,8 @@ class TickList(StopList):
             self.add_option(Option(prompt, id=item_id))
         if items and highlighted is not None:
             self.highlighted = min(highlighted, len(items) - 1)
-        self.display = bool(items)
+        if self.display != bool(items):
+            self.display = bool(items)
 
     def action_tick(self) -> None:
         if self.highlighted is None:
