@@ -612,7 +612,11 @@ def _validate(data: dict[str, Any], file: str, text: str) -> Guide:
                     continue
                 line = lines._key_line(start, name) or start
                 text = v.text(raw, line, name, required=False)
-                if len(text) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+                # a name or a folder, never shown text: a control character (made visible
+                # as its picture, U+2400..U+2421, when the guide was read) is refused
+                if len(text) > 200 or any(
+                    not c.isprintable() or 0x2400 <= ord(c) <= 0x2421 for c in text
+                ):
                     v.problem(
                         line, _("{what} must be one line of at most 200 characters", what=name)
                     )
