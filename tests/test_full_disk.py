@@ -217,7 +217,9 @@ async def test_the_live_view_on_a_full_disk_says_not_saved_and_goes_on(
         # the key that was not saved changed nothing, and the screen says so
         assert (set(live.state.seen), live.state.talk.current_speaker) == before
         assert "NOT SAVED" in str(banner.render())
-        assert any("NOT SAVED" in str(n.message) for n in app._notifications)
+        assert any("NOT SAVED" in str(n.message) for n in app._notifications), [
+            str(n.message) for n in app._notifications
+        ]
         assert_nothing_corrupted(store)
         assert_shown_is_on_disk(live)
 
@@ -245,7 +247,9 @@ async def test_the_live_view_on_a_full_disk_says_not_saved_and_goes_on(
         assert live.state.talk.current_speaker == "P2"
         assert "NOT SAVED" not in str(banner.render())
         assert any("Saving works again" in str(n.message) for n in app._notifications)
-        await pilot.press("n", *"the disk has room again #quote", "enter")
+        # the unsaved draft is still in the note line (kept, cursor at its end): clear it
+        # and write the note again
+        await pilot.press("n", "ctrl+u", *"the disk has room again #quote", "enter")
         await pilot.press("escape")
         screen.checkpoint()
         await app.workers.wait_for_complete()

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from facilitator.core.clock import FakeClock
 from facilitator.services.live import LiveSession
 from facilitator.ui.app import make_app
+from facilitator.ui.screens.confirm import ConfirmScreen
 from facilitator.ui.screens.live import LiveScreen
 from facilitator.ui.widgets.guide_panels import QuestionPanel
 from facilitator.ui.widgets.talk_board import TalkBoard
@@ -53,6 +54,9 @@ async def test_a_panel_that_grows_is_laid_out_again(live: LiveSession, clock: Fa
         for _ in range(len([q for p in live.guide.phases for q in p.questions]) - 1):
             await pilot.press("right")
             await pilot.pause()
+            if isinstance(app.screen, ConfirmScreen):  # "items not ticked: go on anyway?"
+                await pilot.press("y")
+                await pilot.pause()
             question = live.state.question
             lines = 1 + (1 if question is not None else 0)
             if question is not None and question.probes:
