@@ -24,7 +24,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 30
-MAX_DELAY_S = 3.0  # the first frame comes after about 0.9 s (more under load): most kills land while playing
+MAX_DELAY_S = 3.0  # first frame after about 0.9 s (more under load): most kills land in play
 BROKEN = Path(__file__).parent / "helpers" / "broken_journal"
 
 _spec = importlib.util.spec_from_file_location("crash_harness", ROOT / "bench" / "crash_harness.py")
