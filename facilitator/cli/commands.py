@@ -19,6 +19,7 @@ from facilitator.cli.common import (
     guide_shelf,
     load_session,
     open_store,
+    open_writer,
     package_version,
     sessions_dir,
 )
@@ -372,24 +373,17 @@ def _previous_stage(store, info):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from facilitator.services.live import LiveSession
-    from facilitator.store.journal import JournalLocked, StorageError
-    from facilitator.store.session_store import SessionDamaged
 
     store = open_store(args)
-    try:
-        live = LiveSession(store)
-    except SessionDamaged as error:
-        return fail(_("the session cannot be read: {reason}", reason=error))
-    except JournalLocked:
-        return fail(
-            _(
-                "session {id} is already open in another facilitator window; close that one first",
-                id=store.path.name,
-            )
-        )
-    except StorageError as error:
-        return fail(_("cannot write to the session: {reason}", reason=error))
-    from facilitator.ui.app import make_app
+    live = open_writer(
+        store,
+        LiveSession,
+        locked=_(
+            "session {id} is already open in another facilitator window; close that one first",
+            id=store.path.name,
+        ),
+    )
+    from facilitator.ui.app import make_app  # (the UI loads once the session is open)
 
     return _run_app(make_app(live, device=args.device))
 
@@ -412,16 +406,8 @@ def _run_app(app) -> int:
 
 def cmd_assist(args: argparse.Namespace) -> int:
     from facilitator.services.live import ASSISTANT, LiveSession
-    from facilitator.store.journal import JournalLocked, StorageError
-    from facilitator.store.session_store import SessionDamaged
 
-    store = open_store(args)
-    try:
-        live = LiveSession(store, writer=ASSISTANT)
-    except SessionDamaged as error:
-        return fail(_("the session cannot be read: {reason}", reason=error))
-    except (JournalLocked, StorageError) as error:
-        return fail(_("cannot write to the session: {reason}", reason=error))
+    live = open_writer(open_store(args), lambda store: LiveSession(store, writer=ASSISTANT))
     from facilitator.ui.app import make_assist_app
 
     return _run_app(make_assist_app(live))
@@ -429,18 +415,13 @@ def cmd_assist(args: argparse.Namespace) -> int:
 
 def cmd_transcript(args: argparse.Namespace) -> int:
     from facilitator.services.transcript_review import NoTranscript, TranscriptReview
-    from facilitator.store.journal import JournalLocked, StorageError
-    from facilitator.store.session_store import SessionDamaged
 
-    store = open_store(args)
     try:
-        review = TranscriptReview(store, role=args.by, opening=True)
+        review = open_writer(
+            open_store(args), lambda store: TranscriptReview(store, role=args.by, opening=True)
+        )
     except NoTranscript as error:
         return fail(str(error))
-    except SessionDamaged as error:
-        return fail(_("the session cannot be read: {reason}", reason=error))
-    except (JournalLocked, StorageError) as error:
-        return fail(_("cannot write to the session: {reason}", reason=error))
     from facilitator.ui.app import make_transcript_app
 
     return _run_app(make_transcript_app(review))

@@ -77,3 +77,20 @@ def package_version() -> str:
         return version("facilitator")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "0+unknown"
+
+
+def open_writer(store, make, locked: str | None = None):
+    """``make(store)``: open a writing view of the session (a live session, a transcript
+    review); a damaged session, a journal locked by another window or a folder that cannot be
+    written is one line (``locked``: what to say for the lock, if not the storage line)."""
+    from facilitator.store.journal import JournalLocked, StorageError
+    from facilitator.store.session_store import SessionDamaged
+
+    try:
+        return make(store)
+    except SessionDamaged as error:
+        raise CliError(_("the session cannot be read: {reason}", reason=error)) from None
+    except JournalLocked as error:
+        raise CliError(locked or _("cannot write to the session: {reason}", reason=error)) from None
+    except StorageError as error:
+        raise CliError(_("cannot write to the session: {reason}", reason=error)) from None
