@@ -51,7 +51,7 @@ test: system-test node-test $(STAMP) lint
 
 # make bench STRICT=1: exit non-zero when a goal is missed (not part of make test: timing
 # goals stay out of the tests)
-bench: $(STAMP)
+bench: system-test $(STAMP)
 	$(BIN)/python bench/run_all.py $(if $(STRICT),--strict)
 
 clean-env:

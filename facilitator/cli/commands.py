@@ -533,6 +533,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # --- end of simulate ---------------------------------------------------------------------------
 
 
+class VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for (reading the
+    package metadata costs every other start some 15 ms: importlib.metadata and email)."""
+
+    def __init__(
+        self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
+    ):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"facilitator {package_version()}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="facilitator",
@@ -561,8 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version",
-        action="version",
-        version=f"facilitator {package_version()}",
+        action=VersionAction,
         help=_("show the version and exit"),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
