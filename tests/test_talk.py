@@ -19,6 +19,7 @@ from facilitator.core.session import Participant, SessionState
 from facilitator.core.summary import build_summary
 from facilitator.core.talk import (
     ALL,
+    MIN_SPEECH_S,
     MODERATOR,
     TalkLedger,
     gini,
@@ -1099,3 +1100,46 @@ def test_undo_in_a_break_does_not_bring_back_the_speaker_before_it(
     to(live, clock, 90)
     assert by_id(figures(live))["P1"].talk_s == 60.0
     assert live.state.talk.current_speaker is None
+
+
+def _last_ends_by_scan(ledger: TalkLedger, now_s: float) -> dict[str, float]:
+    """Reference for "last spoke": each speaker's last turn, open (now) or closed and at least
+    MIN_SPEECH_S long, found by walking every turn (what the kept index must agree with)."""
+    ends: dict[str, float] = {}
+    for turn in ledger.turns:
+        if turn.who is None:
+            continue
+        if turn.end_s is None:
+            ends[turn.who] = now_s
+        elif turn.duration(now_s) >= MIN_SPEECH_S:
+            ends[turn.who] = turn.end_s
+    return ends
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_last_spoke_kept_as_turns_close_agrees_with_a_full_scan(seed: int) -> None:
+    """Short turns (slips of the finger), long ones, undos and reassignments in random order:
+    after every step, the figures' "last spoke" (from the ledger's kept index of each
+    speaker's last real turn) is what a walk over every turn gives."""
+    rng = random.Random(seed)
+    ledger = TalkLedger()
+    ledger.start_presence(["P1", "P2", "P3"], 0.0)
+    roster = people(3)
+    now = 0.0
+    keys: list[str] = []
+    for step in range(300):
+        now += rng.choice([0.2, 0.5, 0.9, 1.0, 1.5, 4.0, 30.0])
+        roll = rng.random()
+        if roll < 0.1 and keys:
+            ledger.undo(keys[-1])
+        elif roll < 0.17 and keys:
+            ledger.reassign(rng.choice(keys), rng.choice(["P1", "P2", "P3", MODERATOR, None]))
+        else:
+            key = f"e{step}"
+            if ledger.change(key, rng.choice(["P1", "P2", "P3", MODERATOR, None]), "p", None, now):
+                keys.append(key)
+        if rng.random() < 0.05:
+            ledger.close(now)
+        expected = _last_ends_by_scan(ledger, now)
+        got = {p.id: p.last_spoke_s for p in talk_figures(ledger, roster, now).participants}
+        assert got == {p.id: expected.get(p.id) for p in roster}, (seed, step)

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 
 MODERATOR = "moderator"
 ALL = "all"
+# A turn shorter than this is a key pressed by mistake and put right at once: it does not
+# count as having spoken (the person stays *silent*, and their silence goes on).
+MIN_SPEECH_S = 1.0
 
 
 def phase_scope(phase_id: str) -> str:
@@ -102,6 +105,8 @@ class TalkLedger:
     by_key: dict[str, int] = field(default_factory=dict)  # turn key -> index in turns
     gini_history: list[tuple[float, float]] = field(default_factory=list)
     _last_index: dict[str, int] | None = field(default_factory=dict)  # None: rebuild on read
+    # each speaker's last closed turn of at least MIN_SPEECH_S (None: rebuild on read)
+    _last_real: dict[str, int] | None = field(default_factory=dict, compare=False, repr=False)
     # who is present, frozen once per change of ``present`` and shared by every piece until
     # the next: thousands of pieces hold one set, not a copy each (memory, and the snapshot
     # of the state, which stores a shared set once)
@@ -121,6 +126,19 @@ class TalkLedger:
                     index[turn.who] = position
             self._last_index = index
         return self._last_index
+
+    def last_real_turn_index(self) -> dict[str, int]:
+        """Index of each speaker's last closed turn of at least ``MIN_SPEECH_S``: kept as
+        turns close (a key press does not look back through thousands of slips of the
+        finger); rebuilt by one scan after an undo or reassign."""
+        if self._last_real is None:
+            index: dict[str, int] = {}
+            for position, turn in enumerate(self.turns):
+                end = turn.end_s
+                if turn.who is not None and end is not None and turn.duration(end) >= MIN_SPEECH_S:
+                    index[turn.who] = position
+            self._last_real = index
+        return self._last_real
 
     # --- presence ---------------------------------------------------------------------------------
 
@@ -219,6 +237,12 @@ class TalkLedger:
         piece.end_s = max(at_s, piece.start_s)
         self._credit_piece(turn.who, piece, 1)
         self._record_gini(at_s)
+        if (
+            self._last_real is not None
+            and turn.who is not None
+            and turn.duration(piece.end_s) >= MIN_SPEECH_S
+        ):
+            self._last_real[turn.who] = len(self.turns) - 1
 
     def change(
         self, key: str, who: str | None, phase: str, question: str | None, at_s: float
@@ -258,6 +282,7 @@ class TalkLedger:
         turn = self.turns.pop()
         del self.by_key[key]
         self._last_index = None
+        self._last_real = None
         if turn.who is not None:
             self._follow(self._speaking_before(index), turn, -1)
         self._count_turn(turn, -1)
@@ -300,6 +325,7 @@ class TalkLedger:
         if turn.who == who:
             return False
         self._last_index = None
+        self._last_real = None
         before = self._speaking_before(index)
         after = self._speaking_after(index)
         if turn.who is not None:

@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 from facilitator.core.guide import Settings
 from facilitator.core.nudges import Nudge
 from facilitator.core.session import Participant
-from facilitator.core.talk import ALL, MODERATOR, TalkLedger, gini
+from facilitator.core.talk import ALL, MIN_SPEECH_S, MODERATOR, TalkLedger, gini
 from facilitator.i18n import _
 
 TREND_WINDOW_S = 300.0  # the balance trend compares with five minutes ago
 TREND_STEADY = 0.02  # a change in Gini smaller than this is "steady"
-# A turn shorter than this is a key pressed by mistake and put right at once: it does not
-# count as having spoken (the person stays *silent*, and their silence goes on).
-MIN_SPEECH_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -171,28 +168,20 @@ def _latest_arrival(ledger: TalkLedger, pid: str) -> float | None:
 
 
 def _last_turn_ends(ledger: TalkLedger, now_s: float) -> dict[str, float]:
-    """When each speaker's last turn ended (now, if speaking), from the ledger's index; a
+    """When each speaker's last turn ended (now, if speaking), from the ledger's indexes; a
     closed turn under ``MIN_SPEECH_S`` (a slip of the finger) is passed over."""
     ends: dict[str, float] = {}
+    real = ledger.last_real_turn_index()
     for who, index in ledger.last_turn_index().items():
-        turn = ledger.turns[index]
-        if turn.end_s is None:
+        end = ledger.turns[index].end_s
+        if end is None:
             ends[who] = now_s
             continue
-        found: int | None = index
-        while found is not None and ledger.turns[found].duration(now_s) < MIN_SPEECH_S:
-            found = _turn_before(ledger, who, found)  # rare: look back for a real turn
+        found = real.get(who)
         if found is not None:
-            end = ledger.turns[found].end_s
-            ends[who] = end if end is not None else now_s
+            real_end = ledger.turns[found].end_s
+            ends[who] = real_end if real_end is not None else now_s
     return ends
-
-
-def _turn_before(ledger: TalkLedger, who: str, index: int) -> int | None:
-    for position in range(index - 1, -1, -1):
-        if ledger.turns[position].who == who:
-            return position
-    return None
 
 
 def _longest_turns(ledger: TalkLedger, now_s: float, scope: str) -> dict[str, float]:

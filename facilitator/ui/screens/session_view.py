@@ -183,9 +183,12 @@ class SessionView(Translated, TypeAhead, Screen[None]):
             yield QuietStatic(id="title-line")
             yield ClockBar(id="clocks")
             yield RecordLine(id="record-line")
-        yield QuietStatic(id="banner")
         with Horizontal(id="body"):
             with VerticalScroll(id="guide"):
+                # over the guide, not across the view: a banner that comes or goes (a break,
+                # the rest of the guide no longer fitting) moves only the guide column, which
+                # a move through the guide draws again anyway, never the talk board
+                yield QuietStatic(id="banner")
                 yield PhaseLine(id="phase-line")
                 yield QuestionPanel(id="question")
                 yield NextLine(id="next")
