@@ -194,12 +194,14 @@ class TickList(StopList):
             return  # unchanged: rebuilding the options would cost a layout pass
         self._signature = signature
         highlighted = self.highlighted
-        self.clear_options()
+        options = []
         for item_id, text, done in items:
             prompt = Text(f"{'[x]' if done else '[ ]'} {text}", style="green" if done else "")
             if item_id in note:
                 prompt.append(f" ({note[item_id]})", style="dim italic")
-            self.add_option(Option(prompt, id=item_id))
+            options.append(Option(prompt, id=item_id))
+        self.clear_options()
+        self.add_options(options)  # one refresh, not one per item
         if items and highlighted is not None:
             self.highlighted = min(highlighted, len(items) - 1)
         if self.display != bool(items):
