@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 
 from facilitator.i18n import _, sentence
 from facilitator.services.live import LiveSession
 from facilitator.ui.bindings import APP_BINDINGS
+from facilitator.ui.collector import QuietCollector
 
 if TYPE_CHECKING:
     from facilitator.services.recording import Recording
 
 STYLES = Path(__file__).parent / "styles"
+COLLECT_CHECK_S = 0.5  # how often the idle full garbage collection is considered
 
 
 def close_on_signals(app: App) -> None:
@@ -69,6 +72,7 @@ class FacilitatorApp(App[int]):
         self.assist = assist
         self.device = device  # the input device to record from (None: the default)
         self.recording: Recording | None = None  # the moderator's, once a live view runs
+        self.collector = QuietCollector()  # full garbage collections only while idle
 
     def get_system_commands(self, screen):
         from facilitator.ui.commands import app_commands
@@ -153,8 +157,18 @@ class FacilitatorApp(App[int]):
 
     def on_mount(self) -> None:
         close_on_signals(self)
+        self.collector.start()
+        self.set_interval(COLLECT_CHECK_S, self.collector.maybe_collect)
         # Pushed (not returned as the default screen) so that switch_screen works from it.
         self.push_screen(self.first_screen())
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.collector.input()
+        await super().on_event(event)
 
     def first_screen(self):
         if self.live is not None and self.transcript:
