@@ -824,6 +824,40 @@ QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far b
 QUOTE_AFTER_S = 5.0  # ... and this far ahead
 
 
+class StatementsNear:
+    """``statements_near`` for many notes of one summary: the statements' start times and
+    the running maximum of their ends are worked out once, so each note costs a bisection
+    and the few statements around it instead of a pass over the whole transcript (a long
+    session has thousands of statements and hundreds of quotes)."""
+
+    def __init__(self, section: dict[str, Any] | None) -> None:
+        self.statements: list[dict[str, Any]] = (section or {}).get("statements") or []
+        self.starts = [s["start_s"] for s in self.statements]
+        # reach[i]: the latest end among statements[: i + 1] (a statement can outlast the next)
+        self.reach: list[float] = []
+        latest = float("-inf")
+        for s in self.statements:
+            latest = max(latest, s["end_s"])
+            self.reach.append(latest)
+
+    def __call__(
+        self,
+        t_s: float,
+        speaker: str | None = None,
+        before_s: float = QUOTE_BEFORE_S,
+        after_s: float = QUOTE_AFTER_S,
+    ) -> list[dict[str, Any]]:
+        """The statements around a note at ``t_s``: see ``statements_near``."""
+        high = bisect_right(self.starts, t_s + after_s)
+        # every statement before ``low`` ended before the window: none of them is in it
+        low = bisect_left(self.reach, t_s - before_s, 0, high)
+        window = [s for s in self.statements[low:high] if s["end_s"] >= t_s - before_s]
+        if speaker is not None:
+            theirs = [s for s in window if s["who"] == speaker]
+            window = theirs or window
+        return window[-2:]
+
+
 def statements_near(
     section: dict[str, Any] | None,
     t_s: float,
@@ -833,17 +867,10 @@ def statements_near(
 ) -> list[dict[str, Any]]:
     """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
     to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
-    last two, in time order."""
+    last two, in time order. For many notes, make one ``StatementsNear`` and call it."""
     if not section:
         return []
-    statements = section.get("statements") or []
-    starts = [s["start_s"] for s in statements]
-    high = bisect_right(starts, t_s + after_s)
-    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
-    if speaker is not None:
-        theirs = [s for s in window if s["who"] == speaker]
-        window = theirs or window
-    return window[-2:]
+    return StatementsNear(section)(t_s, speaker, before_s, after_s)
 
 
 def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:

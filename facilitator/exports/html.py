@@ -17,7 +17,7 @@ from typing import Any
 from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
-from facilitator.core.transcript import statements_near
+from facilitator.core.transcript import StatementsNear
 from facilitator.exports.markdown import (
     note_speaker,
     notes_by_question,
@@ -1091,6 +1091,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
         out.append(f"<h2>{_e(_('Quotes'))}</h2>")
+        near = StatementsNear(summary.get("transcript"))
         for n in quotes:
             source = [clock(n["t_s"])]
             if n["speaker_id"] is not None:
@@ -1099,9 +1100,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
                 source.append(n["question_text"])
             spoken = "".join(
                 f'<p class="spoken">{_e(spoken_line(statement))}</p>'
-                for statement in statements_near(
-                    summary.get("transcript"), n["t_s"], n["speaker_id"]
-                )
+                for statement in near(n["t_s"], n["speaker_id"])
             )
             out.append(
                 f"<blockquote><p>{_e(quoted(n['text']))}</p>{spoken}"
