@@ -265,8 +265,17 @@ def _table(
     out = [f'<table class="{cls}">' if cls else "<table>", "<thead><tr>"]
     out += [cell("th", i, h) for i, h in enumerate(header)]
     out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>")
+    for row in rows:  # tens of thousands of cells in a long session: no call per cell
+        out.append(
+            "<tr>"
+            + "".join(
+                [
+                    f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                    for i, c in enumerate(row)
+                ]
+            )
+            + "</tr>"
+        )
     if total is not None:
         out.append(
             '<tr class="total">' + "".join(cell("td", i, c) for i, c in enumerate(total)) + "</tr>"
@@ -920,21 +929,21 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
             _num(rows_top + r * row_h + (row_h - block_h) / 2),
             _e(who),
             people.colour(who),
-            people.label(who),
+            _e(people.label(who)),  # a turn's tip escaped is this and clock() text (safe)
         )
         for r, who in enumerate(speakers)
     }
     block = _num(block_h)
     for i, turn in enumerate(turns):
-        y_text, who_e, colour, label = per_speaker[turn["who"]]
+        y_text, who_e, colour, label_e = per_speaker[turn["who"]]
         start, end = turn["start_s"], turn["end_s"]
         tx = left + span * max(0.0, min(start, duration)) / duration
         tw = max(left + span * max(0.0, min(end, duration)) / duration - tx, 1.5)
-        tip = f"{label}: {clock(start)}–{clock(end)} ({clock(end - start)})"
+        tip_e = f"{label_e}: {clock(start)}–{clock(end)} ({clock(end - start)})"
         out.append(
             f'<rect class="turn" data-turn="{i}" data-who="{who_e}" x="{_num(tx)}" '
             f'y="{y_text}" width="{_num(tw)}" height="{block}" rx="1.5" '
-            f'fill="{colour}"><title>{_e(tip)}</title></rect>'
+            f'fill="{colour}"><title>{tip_e}</title></rect>'
         )
     # notes, as small diamonds on their own row
     if notes:

@@ -131,13 +131,26 @@ def _interval_tier(name: str, spans: list[tuple[float, float, str]], end: float)
         f"        xmax = {_seconds(end)}",
         f"        intervals: size = {len(intervals)}",
     ]
+    # an interval's end is the next one's start, and most texts are the same few ("", …):
+    # each written once
+    seconds: dict[float, str] = {}
+    texts: dict[str, str] = {}
     for number, (start, stop, text) in enumerate(intervals, start=1):
-        lines += [
-            f"        intervals [{number}]:",
-            f"            xmin = {_seconds(start)}",
-            f"            xmax = {_seconds(stop)}",
-            f"            text = {_text(text)}",
-        ]
+        xmin = seconds.get(start)
+        if xmin is None:
+            xmin = seconds[start] = _seconds(start)
+        xmax = seconds.get(stop)
+        if xmax is None:
+            xmax = seconds[stop] = _seconds(stop)
+        quoted = texts.get(text)
+        if quoted is None:
+            quoted = texts[text] = _text(text)
+        lines.append(
+            f"        intervals [{number}]:\n"
+            f"            xmin = {xmin}\n"
+            f"            xmax = {xmax}\n"
+            f"            text = {quoted}"
+        )
     return lines
 
 
