@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.core.spreadsheet import csv_text
 from facilitator.exports.markdown import note_speaker, speaker_name
@@ -108,6 +109,7 @@ def _statement_row(
     ]
 
 
+@paused_collection
 def render_csv(summary: dict[str, Any]) -> str:
     """The coding matrix as text: a BOM, then semicolon-separated rows (see the module)."""
     with_names = bool(summary.get("with_names"))

@@ -64,6 +64,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: character data as ElementTree writes it
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.exports.csv_matrix import note_speaker
 from facilitator.exports.subtitles import one_line, recording_offset, voices
@@ -242,6 +243,7 @@ def _spans(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return summary["turns"]
 
 
+@paused_collection
 def render_eaf(
     summary: dict[str, Any], folder: Path | None = None, target: Path | None = None
 ) -> str:

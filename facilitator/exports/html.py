@@ -14,6 +14,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
@@ -1263,6 +1264,7 @@ def _study_section(study: dict[str, Any]) -> list[str]:
 # --- the page -----------------------------------------------------------------------------------
 
 
+@paused_collection
 def render_html(summary: dict[str, Any]) -> str:
     """The summary as one self-contained HTML5 page: inline style, inline SVG, no links out."""
     s = summary["session"]

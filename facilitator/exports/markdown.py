@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import quoted, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
@@ -376,6 +377,7 @@ def audio_fact(audio: dict[str, Any] | None) -> str:
     return text
 
 
+@paused_collection
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]

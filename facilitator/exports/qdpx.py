@@ -90,6 +90,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import TAGS, tag_word, tags_text
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import document_date, ms, xml_text
@@ -847,6 +848,7 @@ def _entry(summary: dict[str, Any], name: str, compress: int) -> zipfile.ZipInfo
     return info
 
 
+@paused_collection
 def write_qdpx(
     summary: dict[str, Any],
     out: IO[bytes],

@@ -52,6 +52,7 @@ from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.core.timefmt import local_time
 from facilitator.core.transcript import join_words, pseudonymise
@@ -306,6 +307,7 @@ def voice_annotation(speaker: str) -> str:
     return "".join(_ANNOTATION.get(c, c) for c in speaker)
 
 
+@paused_collection
 def render_vtt(summary: dict[str, Any]) -> str:
     """The turns as WebVTT cues with voice spans, the context as comments (see the module)."""
     blocks = ["WEBVTT"] + _header(summary)
@@ -324,6 +326,7 @@ def render_vtt(summary: dict[str, Any]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+@paused_collection
 def render_srt(summary: dict[str, Any]) -> str:
     """The turns as SubRip cues: pseudonyms only, no comments (see the module)."""
     blocks = []

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.exports.eaf import note_value, unique_tier_name, xml_text
 from facilitator.exports.subtitles import (
     PLACEHOLDER,
@@ -154,6 +155,7 @@ def _interval_tier(name: str, spans: list[tuple[float, float, str]], end: float)
     return lines
 
 
+@paused_collection
 def render_textgrid(summary: dict[str, Any]) -> str:
     """The session as a Praat TextGrid (see the module)."""
     offset = recording_offset(summary)
