@@ -13,7 +13,7 @@ from textual import events
 
 from facilitator.core.clock import FakeClock
 from facilitator.core.guide import parse_guide
-from facilitator.core.text import visible
+from facilitator.core.text import visible, visible_tree
 from facilitator.exports import FORMATS
 from facilitator.services.exporting import render_export
 from facilitator.services.live import LiveSession
@@ -39,6 +39,26 @@ OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"
 )
 def test_control_characters_are_made_visible_in_order(raw: str, shown: str) -> None:
     assert visible(raw) == shown
+
+
+@pytest.mark.parametrize(
+    "raw", ["a\rb", "back\bspace", "form\ffeed", "esc\x1b", "del\x7f", "c1\x9b"]
+)
+def test_visible_tree_finds_every_control_character_anywhere(raw: str) -> None:
+    # CR, backspace and form feed too (a JSON encoder writes those as \\r, \\b, \\f), in a
+    # key, in a tuple, deep in a list
+    shown = visible(raw)
+    assert RAW.search(shown) is None
+    assert visible_tree({"k": [1.5, None, {"x": (True, raw)}]}) == {
+        "k": [1.5, None, {"x": (True, shown)}]
+    }
+    assert visible_tree({raw: 1}) == {shown: 1}
+    assert visible_tree([[[raw]]]) == [[[shown]]]
+
+
+def test_visible_tree_without_a_control_character_is_the_tree_itself() -> None:
+    tree = {"a": ["lines\nand\ttabs", 1, 2.5, None, ("æøå", True)], "b": {"c": "–"}, 3: "d"}
+    assert visible_tree(tree) is tree
 
 
 def test_input_is_made_visible(live: LiveSession) -> None:

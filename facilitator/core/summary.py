@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from facilitator.core.audio import audio_summary, missing_consent, session_recording
+from facilitator.core.collect import paused_collection
 from facilitator.core.guide import Guide
 from facilitator.core.session import SessionInfo, SessionState
 from facilitator.core.talk import ALL, MODERATOR, phase_scope
@@ -76,6 +77,7 @@ def _consented(state: SessionState) -> bool:
     return bool(state.roster) and not missing_consent(state)
 
 
+@paused_collection
 def build_summary(
     info: SessionInfo,
     state: SessionState,

@@ -14,7 +14,6 @@ the live views read), so that a session written before this rule is shown safely
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -37,22 +36,47 @@ def visible(text: str) -> str:
     return _CONTROL.sub(_picture, text)
 
 
-# In JSON text: a C0 control or DEL, escaped (newline and tab are escaped as \n and \t), or
-# a raw C1 control (JSON leaves those as they are).
-_CONTROL_IN_JSON = re.compile(r"\\u00[01][0-9a-fA-F]|\\u007[fF]|[\x7f-\x9f]")
+_ATOMS = frozenset({int, float, bool, type(None)})  # hold no text: nothing to look into
+
+
+def _strings(value: Any, out: list[str]) -> None:
+    """Every string in ``value`` (nested dicts, lists and tuples, keys too) onto ``out``:
+    what ``_walk`` would look at, gathered without building anything new."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is str:
+                out.append(key)
+            else:
+                _strings(key, out)
+            kind = type(item)
+            if kind is str:
+                out.append(item)
+            elif kind not in _ATOMS:
+                _strings(item, out)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                out.append(item)
+            elif kind not in _ATOMS:
+                _strings(item, out)
+    elif isinstance(value, str):
+        out.append(value)
 
 
 def visible_tree(value: Any) -> Any:
     """``visible`` applied to every string in nested dicts, lists and tuples (keys too).
 
     A summary of a long session holds tens of thousands of strings and numbers, nearly
-    never a control character: one pass of the C JSON encoder finds out, and the tree is
-    walked only when there is one."""
+    never a control character: its strings are gathered and searched in one piece, and the
+    tree is made again only when there is one (then it is a copy; else ``value`` itself)."""
+    strings: list[str] = []
     try:
-        if _CONTROL_IN_JSON.search(json.dumps(value, ensure_ascii=False, default=str)) is None:
-            return value
-    except (TypeError, ValueError, RecursionError):
-        pass
+        _strings(value, strings)
+    except RecursionError:
+        return _walk(value)
+    if _CONTROL.search("".join(strings)) is None:
+        return value
     return _walk(value)
 
 

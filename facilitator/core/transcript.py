@@ -417,15 +417,18 @@ def keyed_turns(talk: Any) -> list[KeyedTurn]:
     """
     found = []
     for turn in talk.turns:
+        pieces = turn.pieces
+        first = pieces[0]
         end = turn.end_s
         if end is None:
             end = float("inf")
-        first = turn.pieces[0]
-        moves = tuple(
-            (piece.start_s, piece.phase, piece.question)
-            for before, piece in zip(turn.pieces, turn.pieces[1:], strict=False)
-            if (piece.phase, piece.question) != (before.phase, before.question)
-        )
+        moves: tuple[tuple[float, str, str | None], ...] = ()
+        if len(pieces) > 1:
+            moves = tuple(
+                (piece.start_s, piece.phase, piece.question)
+                for before, piece in zip(pieces, pieces[1:], strict=False)
+                if (piece.phase, piece.question) != (before.phase, before.question)
+            )
         found.append(KeyedTurn(turn.who, turn.start_s, end, first.phase, first.question, moves))
     return found
 
@@ -446,12 +449,23 @@ def pauses_between(
     if words:
         found.append((float("-inf"), words[0].start_s))
         found.append((words[-1].end_s, float("inf")))
-    for before, after in zip(words, words[1:], strict=False):
-        if after.start_s - before.end_s >= min_pause_s:
-            found.append((before.end_s, after.start_s))
-        else:  # a boundary without a pause: a change can sit there, with less evidence
-            at = min(max((before.end_s + after.start_s) / 2, before.mid_s), after.mid_s)
-            found.append((at, at))
+        # each pair of neighbours, with the words' times read once (30,000 words)
+        before_start, before_end = words[0].start_s, words[0].end_s
+        for word in words[1:]:
+            start, end = word.start_s, word.end_s
+            if start - before_end >= min_pause_s:
+                found.append((before_end, start))
+            else:  # a boundary without a pause: a change can sit there, with less evidence
+                # min(max(between, the middle of the word before), the middle of this one)
+                at = (before_end + start) / 2
+                middle = (before_start + before_end) / 2
+                if middle > at:
+                    at = middle
+                middle = (start + end) / 2
+                if middle < at:
+                    at = middle
+                found.append((at, at))
+            before_start, before_end = start, end
     found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
     found.sort()
     merged: list[tuple[float, float]] = []
@@ -465,12 +479,22 @@ def pauses_between(
 
 def after_sentence_end(pauses: Sequence[tuple[float, float]], words: Sequence[Word]) -> list[bool]:
     """For each place of ``pauses_between``: does the word before it end a sentence?"""
-    mids = [w.mid_s for w in words]
+    mids = [(w.start_s + w.end_s) / 2 for w in words]  # Word.mid_s
     found = []
     for start, _end in pauses:
         index = bisect_right(mids, start) - 1
-        found.append(index >= 0 and SENTENCE_END.search(words[index].text) is not None)
+        found.append(index >= 0 and ends_sentence(words[index].text))
     return found
+
+
+# the last character of any text SENTENCE_END finds (it ends the text, or a newline follows)
+_SENTENCE_LAST = frozenset(".!?…'\")]»”’\n")
+
+
+def ends_sentence(text: str) -> bool:
+    """``SENTENCE_END.search(text) is not None``, without the search for the many words
+    whose last character cannot end a sentence."""
+    return text[-1:] in _SENTENCE_LAST and SENTENCE_END.search(text) is not None
 
 
 def lag_cost(lag_s: float) -> float:
@@ -483,6 +507,11 @@ def lag_cost(lag_s: float) -> float:
     if lag_s > LAG_HIGH_S:
         return near + (lag_s - LAG_HIGH_S) * LATE_COST
     return near
+
+
+# lag_cost's ``near`` for a lag below LAG_LOW_S or above LAG_HIGH_S (the lag clamped to them)
+_NEAR_LOW = NEAR_COST * abs(LAG_LOW_S - LAG_TYPICAL_S)
+_NEAR_HIGH = NEAR_COST * abs(LAG_HIGH_S - LAG_TYPICAL_S)
 
 
 def snap_edge(
@@ -503,15 +532,34 @@ def snap_edge(
     best = press_s
     best_score = float("-inf")
     low, high = press_s - before_s, press_s + after_s
+    lagged = press_s - LAG_TYPICAL_S
+    flags = len(sentence_ends)
+    # a key press has a few places to weigh, a long session tens of thousands of presses:
+    # min(), max() and lag_cost() written out here, with the same arithmetic in the same order
     for index in range(bisect_left(ends, low), len(pauses)):
         start, end = pauses[index]
         if start > high:
             break
-        at = min(max(press_s - LAG_TYPICAL_S, start, low), end, high)
+        at = lagged  # min(max(lagged, start, low), end, high)
+        if start > at:
+            at = start
+        if low > at:
+            at = low
+        if end < at:
+            at = end
+        if high < at:
+            at = high
         length = end - start
-        strength = min(length, 1.0) if length >= min_pause_s else 0.0
-        score = strength - lag_cost(press_s - at)
-        if index < len(sentence_ends) and sentence_ends[index]:
+        strength = (1.0 if length > 1.0 else length) if length >= min_pause_s else 0.0
+        lag_s = press_s - at  # lag_cost(lag_s)
+        if lag_s < LAG_LOW_S:
+            cost = _NEAR_LOW + (LAG_LOW_S - lag_s) * EARLY_COST
+        elif lag_s > LAG_HIGH_S:
+            cost = _NEAR_HIGH + (lag_s - LAG_HIGH_S) * LATE_COST
+        else:
+            cost = NEAR_COST * abs(lag_s - LAG_TYPICAL_S)
+        score = strength - cost
+        if index < flags and sentence_ends[index]:
             score += SENTENCE_BONUS
         if score > best_score:
             best, best_score = at, score
@@ -528,22 +576,24 @@ def snapped_turns(
     """The turns with every edge moved to its pause; an edge never passes its neighbours."""
     ends = [p[1] for p in pauses]
     flags = sentence_ends
-    snapped: list[KeyedTurn] = []
+    # the edges first, each turn made once at the end (a shared edge moves the turn before)
+    starts: list[float] = []
+    stops: list[float] = []
     for index, turn in enumerate(turns):
         start = snap_edge(turn.start_s, pauses, ends, before_s, after_s, sentence_ends=flags)
-        if snapped:
-            previous = snapped[-1]
+        if starts:
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
-                start = max(start, previous.start_s)
-                snapped[-1] = previous.moved(previous.start_s, start)
+                start = max(start, starts[-1])
+                stops[-1] = start
             else:
-                start = max(start, previous.end_s)
+                start = max(start, stops[-1])
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
             end = snap_edge(end, pauses, ends, before_s, after_s, sentence_ends=flags)
-        snapped.append(turn.moved(start, max(start, end)))
-    return snapped
+        starts.append(start)
+        stops.append(max(start, end))
+    return [turn.moved(start, stop) for turn, start, stop in zip(turns, starts, stops, strict=True)]
 
 
 def attribution_turns(machine: MachineTranscript, turns: Sequence[KeyedTurn]) -> list[KeyedTurn]:
@@ -579,18 +629,26 @@ def attribute(
     else:
         used = list(turns)
     starts = [t.start_s for t in used]
+    turn_ends = [t.end_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
     spoken: list[tuple[SpokenWord, int]] = []  # with the index of its turn (-1: none)
     new_texts, new_speakers = corrections.text, corrections.speaker
+    voiced = snap and bool(silences)
+    last_silence = len(silences)
     for word in words:
         text = new_texts.get(word.id, word.text) if new_texts else word.text
         if not text:
             continue
-        mid = voiced_mid(word, silences, silence_ends) if snap and silences else word.mid_s
+        start, end = word.start_s, word.end_s
+        mid = (start + end) / 2  # word.mid_s
+        if voiced:
+            place = bisect_left(silence_ends, start)
+            if place < last_silence and silences[place][0] < end:  # a silence within it
+                mid = voiced_mid(word, silences, silence_ends)
         index = bisect_right(starts, mid) - 1
-        turn = used[index] if index >= 0 and mid < used[index].end_s else None
-        who = turn.who if turn is not None else None
+        held = index >= 0 and mid < turn_ends[index]
+        who = used[index].who if held else None
         corrected = bool(new_speakers) and word.id in new_speakers
         if corrected:
             who = new_speakers[word.id]
@@ -602,9 +660,7 @@ def attribute(
                     break
                 if marker != who:
                     overlap = marker
-        spoken.append(
-            (SpokenWord(word, who, text, overlap, corrected), index if turn is not None else -1)
-        )
+        spoken.append((SpokenWord(word, who, text, overlap, corrected), index if held else -1))
     statements = _statements(spoken, used, corrections)
     unattributed = sum(1 for w, _turn in spoken if w.who is None)
     return Transcript(
@@ -647,13 +703,16 @@ def _statements(
     statements: list[Statement] = []
     current: list[SpokenWord] = []
     current_turn = -1
+    split = corrections.split
+    last_part = ""
     for word, turn_index in spoken:
+        part = word.word.id.partition(":")[0]  # _part_of(word.word), once per word
         if current:
             last = current[-1]
-            forced = corrections.split.get(word.word.id) if corrections.split else None
+            forced = split.get(word.word.id) if split else None
             starts_new = (
                 word.who != last.who
-                or _part_of(word.word) != _part_of(last.word)
+                or part != last_part
                 or (turn_index != current_turn and not word.corrected and not last.corrected)
                 or len(current) >= 2 * STATEMENT_MAX_WORDS  # no sentence end in sight
                 or (
@@ -661,7 +720,7 @@ def _statements(
                         len(current) >= STATEMENT_MAX_WORDS
                         or last.word.end_s - current[0].word.start_s >= STATEMENT_MAX_S
                     )
-                    and SENTENCE_END.search(last.text) is not None
+                    and ends_sentence(last.text)
                 )
             )
             if forced is not None:
@@ -672,6 +731,7 @@ def _statements(
         if not current:
             current_turn = turn_index
         current.append(word)
+        last_part = part
     if current:
         statements.append(_statement(current, turns, current_turn, corrections))
     return statements
@@ -824,6 +884,40 @@ QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far b
 QUOTE_AFTER_S = 5.0  # ... and this far ahead
 
 
+class StatementsNear:
+    """``statements_near`` for many notes of one summary: the statements' start times and
+    the running maximum of their ends are worked out once, so each note costs a bisection
+    and the few statements around it instead of a pass over the whole transcript (a long
+    session has thousands of statements and hundreds of quotes)."""
+
+    def __init__(self, section: dict[str, Any] | None) -> None:
+        self.statements: list[dict[str, Any]] = (section or {}).get("statements") or []
+        self.starts = [s["start_s"] for s in self.statements]
+        # reach[i]: the latest end among statements[: i + 1] (a statement can outlast the next)
+        self.reach: list[float] = []
+        latest = float("-inf")
+        for s in self.statements:
+            latest = max(latest, s["end_s"])
+            self.reach.append(latest)
+
+    def __call__(
+        self,
+        t_s: float,
+        speaker: str | None = None,
+        before_s: float = QUOTE_BEFORE_S,
+        after_s: float = QUOTE_AFTER_S,
+    ) -> list[dict[str, Any]]:
+        """The statements around a note at ``t_s``: see ``statements_near``."""
+        high = bisect_right(self.starts, t_s + after_s)
+        # every statement before ``low`` ended before the window: none of them is in it
+        low = bisect_left(self.reach, t_s - before_s, 0, high)
+        window = [s for s in self.statements[low:high] if s["end_s"] >= t_s - before_s]
+        if speaker is not None:
+            theirs = [s for s in window if s["who"] == speaker]
+            window = theirs or window
+        return window[-2:]
+
+
 def statements_near(
     section: dict[str, Any] | None,
     t_s: float,
@@ -833,17 +927,10 @@ def statements_near(
 ) -> list[dict[str, Any]]:
     """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
     to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
-    last two, in time order."""
+    last two, in time order. For many notes, make one ``StatementsNear`` and call it."""
     if not section:
         return []
-    statements = section.get("statements") or []
-    starts = [s["start_s"] for s in statements]
-    high = bisect_right(starts, t_s + after_s)
-    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
-    if speaker is not None:
-        theirs = [s for s in window if s["who"] == speaker]
-        window = theirs or window
-    return window[-2:]
+    return StatementsNear(section)(t_s, speaker, before_s, after_s)
 
 
 def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.core.spreadsheet import csv_text
 from facilitator.exports.markdown import note_speaker, speaker_name
@@ -83,13 +84,13 @@ def _rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _statement_row(
     statement: dict[str, Any],
-    summary: dict[str, Any],
+    questions: dict[str, str],
     phases: dict[str, str],
     names: dict[str, str],
     with_names: bool,
 ) -> list[str]:
-    """A statement's row: code number and code group left for the researcher."""
-    questions = {q["id"]: q["text"] for p in summary["phases"] for q in p["questions"]}
+    """A statement's row: code number and code group left for the researcher.
+    ``questions``: each question's text by its id."""
     tags = list(statement["tags"]) + (["overlap"] if statement["overlaps"] else [])
     row = [
         "",
@@ -108,11 +109,13 @@ def _statement_row(
     ]
 
 
+@paused_collection
 def render_csv(summary: dict[str, Any]) -> str:
     """The coding matrix as text: a BOM, then semicolon-separated rows (see the module)."""
     with_names = bool(summary.get("with_names"))
     names: dict[str, str] = summary.get("names", {}) if with_names else {}
     phases = {p["id"]: p["title"] for p in summary["phases"]}
+    questions = {q["id"]: q["text"] for p in summary["phases"] for q in p["questions"]}
     rows: list[list[str]] = []
     if with_names:
         rows.append([_("This file contains real names. Keep it safe; do not share it.")])
@@ -123,7 +126,7 @@ def render_csv(summary: dict[str, Any]) -> str:
     rows.append(header)
     for note in _rows(summary):
         if "statement" in note:
-            rows.append(_statement_row(note["statement"], summary, phases, names, with_names))
+            rows.append(_statement_row(note["statement"], questions, phases, names, with_names))
             continue
         row = [
             "",

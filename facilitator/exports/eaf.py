@@ -64,6 +64,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: character data as ElementTree writes it
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.exports.csv_matrix import note_speaker
 from facilitator.exports.subtitles import one_line, recording_offset, voices
@@ -242,6 +243,7 @@ def _spans(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return summary["turns"]
 
 
+@paused_collection
 def render_eaf(
     summary: dict[str, Any], folder: Path | None = None, target: Path | None = None
 ) -> str:
@@ -281,14 +283,26 @@ def render_eaf(
         name = notes_name if number == 1 else unique_tier_name(f"{notes_name} {number}", "", taken)
         tiers.append((name, "", NOTE, lane))
 
-    # Time slots: two per annotation, numbered in time order.
-    stamps = sorted(
-        (value, t, a, side)
+    # Time slots: two per annotation, numbered in time order (ties: by tier, annotation,
+    # start before end). Sorted as one whole number each, (time, tier, annotation, side)
+    # in its digits, rather than as tuples: a long session has tens of thousands.
+    per_tier = max((len(spans) for *_x, spans in tiers), default=0) * 2
+    sides = len(tiers) * per_tier
+    keys = [
+        (value * len(tiers) + t) * per_tier + 2 * a + side
         for t, (_tid, _part, _type, spans) in enumerate(tiers)
         for a, span in enumerate(spans)
         for side, value in enumerate(span[:2])
-    )
-    slot_of = {(t, a, side): f"ts{n}" for n, (_v, t, a, side) in enumerate(stamps, start=1)}
+    ]
+    keys.sort()
+    # slots[t][2 * a + side]: the time slot of annotation a's start (side 0) or end (1)
+    slots: list[list[str]] = [[""] * (2 * len(spans)) for *_x, spans in tiers]
+    stamps: list[int] = []
+    for n, key in enumerate(keys, start=1):
+        time_value, where = divmod(key, sides) if sides else (key, 0)
+        t, place = divmod(where, per_tier)
+        slots[t][place] = f"ts{n}"
+        stamps.append(time_value)
 
     root = ET.Element(
         "ANNOTATION_DOCUMENT",
@@ -342,8 +356,8 @@ def render_eaf(
         time_order.text = _BULK.format(0)
     bulk = [
         "\n".join(
-            f'        <TIME_SLOT TIME_SLOT_ID="ts{n}" TIME_VALUE="{value}" />'
-            for n, (value, *_where) in enumerate(stamps, start=1)
+            f'        <TIME_SLOT TIME_SLOT_ID="ts{n}" TIME_VALUE="{time_value}" />'
+            for n, time_value in enumerate(stamps, start=1)
         )
     ]
 
@@ -364,13 +378,14 @@ def render_eaf(
             continue
         tier.text = _BULK.format(len(bulk))
         lines = []
+        tier_slots = slots[t]
         for a, (_start, _end, value) in enumerate(spans):
             number += 1
-            text = xml_text(value)
+            text = xml_text(value) if value else value
             lines.append(
                 "        <ANNOTATION>\n"
                 f'            <ALIGNABLE_ANNOTATION ANNOTATION_ID="a{number}" '
-                f'TIME_SLOT_REF1="{slot_of[(t, a, 0)]}" TIME_SLOT_REF2="{slot_of[(t, a, 1)]}">\n'
+                f'TIME_SLOT_REF1="{tier_slots[2 * a]}" TIME_SLOT_REF2="{tier_slots[2 * a + 1]}">\n'
                 + (
                     f"                <ANNOTATION_VALUE>{escape(text)}</ANNOTATION_VALUE>\n"
                     if text
@@ -403,15 +418,20 @@ def render_eaf(
 
     ET.indent(root, space="    ")
     document = ET.tostring(root, "unicode")
+    # each place holder replaced by its block, the document put together once
+    places = []
     for index, block in enumerate(bulk):
-        marker = _BULK.format(index)
         closing = "</TIME_ORDER>" if index == 0 else "</TIER>"
-        document = (
-            document.replace(marker + closing, "\n" + block + "\n    " + closing, 1)
-            if block
-            else document.replace(marker + closing, closing, 1)
-        )
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + document + "\n"
+        marker = _BULK.format(index) + closing
+        text = "\n" + block + "\n    " + closing if block else closing
+        places.append((document.index(marker), len(marker), text))
+    pieces = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    done = 0
+    for at, length, text in sorted(places):
+        pieces += (document[done:at], text)
+        done = at + length
+    pieces += (document[done:], "\n")
+    return "".join(pieces)
 
 
 _BULK = "@@facilitator-bulk-{}@@"  # a place holder no XML text here can contain (@@ ... @@)

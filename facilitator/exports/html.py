@@ -14,10 +14,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import quoted, tag_word, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
-from facilitator.core.transcript import statements_near
+from facilitator.core.transcript import StatementsNear
 from facilitator.exports.markdown import (
     note_speaker,
     notes_by_question,
@@ -265,8 +266,17 @@ def _table(
     out = [f'<table class="{cls}">' if cls else "<table>", "<thead><tr>"]
     out += [cell("th", i, h) for i, h in enumerate(header)]
     out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>")
+    for row in rows:  # tens of thousands of cells in a long session: no call per cell
+        out.append(
+            "<tr>"
+            + "".join(
+                [
+                    f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                    for i, c in enumerate(row)
+                ]
+            )
+            + "</tr>"
+        )
     if total is not None:
         out.append(
             '<tr class="total">' + "".join(cell("td", i, c) for i, c in enumerate(total)) + "</tr>"
@@ -920,21 +930,21 @@ def _timeline_chart(summary: dict[str, Any], people: _People) -> list[str]:
             _num(rows_top + r * row_h + (row_h - block_h) / 2),
             _e(who),
             people.colour(who),
-            people.label(who),
+            _e(people.label(who)),  # a turn's tip escaped is this and clock() text (safe)
         )
         for r, who in enumerate(speakers)
     }
     block = _num(block_h)
     for i, turn in enumerate(turns):
-        y_text, who_e, colour, label = per_speaker[turn["who"]]
+        y_text, who_e, colour, label_e = per_speaker[turn["who"]]
         start, end = turn["start_s"], turn["end_s"]
         tx = left + span * max(0.0, min(start, duration)) / duration
         tw = max(left + span * max(0.0, min(end, duration)) / duration - tx, 1.5)
-        tip = f"{label}: {clock(start)}–{clock(end)} ({clock(end - start)})"
+        tip_e = f"{label_e}: {clock(start)}–{clock(end)} ({clock(end - start)})"
         out.append(
             f'<rect class="turn" data-turn="{i}" data-who="{who_e}" x="{_num(tx)}" '
             f'y="{y_text}" width="{_num(tw)}" height="{block}" rx="1.5" '
-            f'fill="{colour}"><title>{_e(tip)}</title></rect>'
+            f'fill="{colour}"><title>{tip_e}</title></rect>'
         )
     # notes, as small diamonds on their own row
     if notes:
@@ -1091,6 +1101,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
         out.append(f"<h2>{_e(_('Quotes'))}</h2>")
+        near = StatementsNear(summary.get("transcript"))
         for n in quotes:
             source = [clock(n["t_s"])]
             if n["speaker_id"] is not None:
@@ -1099,9 +1110,7 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
                 source.append(n["question_text"])
             spoken = "".join(
                 f'<p class="spoken">{_e(spoken_line(statement))}</p>'
-                for statement in statements_near(
-                    summary.get("transcript"), n["t_s"], n["speaker_id"]
-                )
+                for statement in near(n["t_s"], n["speaker_id"])
             )
             out.append(
                 f"<blockquote><p>{_e(quoted(n['text']))}</p>{spoken}"
@@ -1255,6 +1264,7 @@ def _study_section(study: dict[str, Any]) -> list[str]:
 # --- the page -----------------------------------------------------------------------------------
 
 
+@paused_collection
 def render_html(summary: dict[str, Any]) -> str:
     """The summary as one self-contained HTML5 page: inline style, inline SVG, no links out."""
     s = summary["session"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import quoted, tags_text
 from facilitator.core.talk_figures import balance_text
 from facilitator.core.timefmt import clock, local_time
-from facilitator.core.transcript import statements_near, transcript_figures
+from facilitator.core.transcript import StatementsNear, transcript_figures
 from facilitator.i18n import _
 
 
@@ -223,11 +224,10 @@ def _notes_section(summary: dict[str, Any]) -> list[str]:
     quotes = [n for n in notes if "quote" in n["tags"]]
     if quotes:
         out += ["", f"## {_('Quotes')}", ""]
+        near = StatementsNear(summary.get("transcript"))
         for note in quotes:
             out.append(note_line(note))
-            for statement in statements_near(
-                summary.get("transcript"), note["t_s"], note["speaker_id"]
-            ):
+            for statement in near(note["t_s"], note["speaker_id"]):
                 out.append(f"  > {spoken_line(statement)}")
     follow = summary["follow_ups"]
     if follow:
@@ -377,6 +377,7 @@ def audio_fact(audio: dict[str, Any] | None) -> str:
     return text
 
 
+@paused_collection
 def render_markdown(summary: dict[str, Any]) -> str:
     s = summary["session"]
     out: list[str] = [f"# {s['title']}", ""]

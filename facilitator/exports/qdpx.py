@@ -83,11 +83,14 @@ import shutil
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import TAGS, tag_word, tags_text
 from facilitator.exports.csv_matrix import author_name, note_speaker
 from facilitator.exports.eaf import document_date, ms, xml_text
@@ -137,22 +140,45 @@ def code_description(tag: str) -> str:
 
 
 _ROOT_BYTES = GUID_ROOT.bytes
+# the third hex digit of a UUID's fourth group with the RFC 4122 variant set (10xx)
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _uuid5_text(digest: str) -> str:
+    """A SHA-1 hex digest as a version-5 UUID's text (as ``uuid.uuid5`` makes it)."""
+    return (
+        f"{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-"
+        f"{_VARIANT[digest[16]]}{digest[17:20]}-{digest[20:32]}"
+    )
 
 
 def guid(*parts: str) -> str:
     """A name-based UUID (version 5) for the item named by ``parts``: ``uuid.uuid5`` of
     ``GUID_ROOT`` and ``"/".join(parts)``, made without building UUID objects (a long
     session has tens of thousands)."""
-    raw = bytearray(hashlib.sha1(_ROOT_BYTES + "/".join(parts).encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return _uuid5_text(hashlib.sha1(_ROOT_BYTES + "/".join(parts).encode()).hexdigest())
+
+
+def guids(*parts: str) -> Callable[[str], str]:
+    """``guid(*parts, name)`` as a function of ``name``: the hash of the common start is
+    taken once (a long session has a selection, a coding and a reference per turn)."""
+    start = hashlib.sha1(_ROOT_BYTES + "/".join((*parts, "")).encode())
+
+    def of(name: str) -> str:
+        digest = start.copy()
+        digest.update(name.encode())
+        return _uuid5_text(digest.hexdigest())
+
+    return of
 
 
 def stamp(seconds: float) -> str:
     """``[hh:mm:ss]``, whole seconds (rounded down)."""
-    total = max(0, int(seconds))
+    return _stamp(max(0, int(seconds)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _stamp(total: int) -> str:
     minutes, secs = divmod(total, 60)
     hours, mins = divmod(minutes, 60)
     return f"[{hours:02d}:{mins:02d}:{secs:02d}]"
@@ -376,31 +402,48 @@ def _element(parent: ET.Element, tag: str, attributes: dict[str, str]) -> ET.Ele
     return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
 
 
-_ATTRIBUTE = str.maketrans(
-    {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        '"': "&quot;",
-        "\r": "&#13;",
-        "\n": "&#10;",
-        "\t": "&#09;",
-    }
-)
+def _attribute(value: str) -> str:
+    """An attribute's value escaped as ElementTree escapes it (``&<>"``, CR, LF and tab as
+    references); most values need nothing, and are looked at without being copied."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
+
+
+def _text(value: str) -> str:
+    """An element's text escaped as ElementTree escapes it (``&``, ``<`` and ``>``)."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    return value
 
 
 def _attributes(attributes: dict[str, str]) -> str:
     """Attributes as ElementTree writes them: in order, escaped the same way."""
-    return "".join(
-        [f' {name}="{value.translate(_ATTRIBUTE)}"' for name, value in attributes.items()]
-    )
+    return "".join([f' {name}="{_attribute(value)}"' for name, value in attributes.items()])
 
 
 class _Bulk:
-    """The many small elements of a long session (a selection per speaker turn, a case's
-    reference to each of them) written as text in exactly the form ElementTree gives them,
-    and put in place after the rest is serialized: ElementTree's per-element serialization
-    was most of a long session's export time (as in eaf.py)."""
+    """The many small elements of a long session (a selection per note and per speaker
+    turn, a case's reference to each turn, a memo per note) written as text in exactly the
+    form ElementTree gives them, and put in place after the rest is serialized:
+    ElementTree's per-element serialization was most of a long session's export time (as
+    in eaf.py)."""
 
     def __init__(self) -> None:
         self.blocks: list[list[str]] = []
@@ -412,26 +455,18 @@ class _Bulk:
         return self.blocks[-1]
 
     def fill(self, document: str) -> str:
-        for number, lines in enumerate(self.blocks):
-            marker = f"<Bulk{number} />"
-            at = document.index(marker)
+        places = sorted(
+            (document.index(f"<Bulk{number} />"), number) for number in range(len(self.blocks))
+        )
+        pieces = []
+        done = 0
+        for at, number in places:
             indent = document[document.rindex("\n", 0, at) + 1 : at]
-            text = ("\n" + indent).join(lines)
-            document = document[:at] + text + document[at + len(marker) :]
-        return document
-
-
-def _coded_selection(
-    tag: str, attributes: dict[str, str], coding: dict[str, str], code: str
-) -> list[str]:
-    """A selection with one coding, as ElementTree indents it (two spaces a level)."""
-    return [
-        f"<{tag}{_attributes(attributes)}>",
-        f"  <Coding{_attributes(coding)}>",
-        f'    <CodeRef targetGUID="{code}" />',
-        "  </Coding>",
-        f"</{tag}>",
-    ]
+            pieces.append(document[done:at])
+            pieces.append(("\n" + indent).join(self.blocks[number]))
+            done = at + len(f"<Bulk{number} />")
+        pieces.append(document[done:])
+        return "".join(pieces)
 
 
 def _unique_names(wanted: list[str]) -> list[str]:
@@ -586,13 +621,19 @@ def project_xml(
             "stage": _("The stage of the multi-stage focus group"),
             "study": _("The study the session belongs to"),
         }[key]
+    turn_guid = guids(sid, "turn")
     text_selections = {
-        index: guid(sid, "turn", str(index)) for index in text.turns
+        index: turn_guid(str(index)) for index in text.turns
     }  # the turns' selections in the text
     audio_turns = _audio_turns(turns, offset) if media else []
-    audio_selections = {index: guid(sid, "audio-turn", str(index)) for index, *_x in audio_turns}
+    audio_turn_guid = guids(sid, "audio-turn")
+    audio_selections = {index: audio_turn_guid(str(index)) for index, *_x in audio_turns}
     source_guids = [text_guid] + ([media.guid] if media else [])
-    turn_who = [turn["who"] for turn in turns]
+    # each speaker's selections, in the text's and then the audio's turn order
+    refs_of: dict[str, list[str]] = {}
+    for selections in (text_selections, audio_selections):
+        for index, selection_guid in selections.items():
+            refs_of.setdefault(turns[index]["who"], []).append(selection_guid)
     bulk = _Bulk()
     if summary["participants"]:
         cases = _element(root, "Cases", {})
@@ -620,8 +661,7 @@ def project_xml(
                 _element(value, value_tag, {}).text = xml_text(values[key])
             for source_guid in source_guids:
                 _element(case, "SourceRef", {"targetGUID": source_guid})
-            refs = [g for i, g in text_selections.items() if turn_who[i] == p["id"]]
-            refs += [g for i, g in audio_selections.items() if turn_who[i] == p["id"]]
+            refs = refs_of.get(p["id"])
             if refs:
                 bulk.at_end_of(case).extend(f'<SelectionRef targetGUID="{g}" />' for g in refs)
 
@@ -649,56 +689,52 @@ def project_xml(
             "with its speaker, and the notes taken during the session, coded with their tags."
         )
     )
+    # what is the same in every selection, coding and memo: escaped once
+    made_by = {
+        author: f' creatingUser="{_attribute(user)}" creationDateTime="{_attribute(when)}"'
+        for author, user in users.items()
+    }
+    by_moderator = made_by[MODERATOR]
+    code_refs = {tag: f'<CodeRef targetGUID="{_attribute(code)}" />' for tag, code in codes.items()}
+    speaker_refs = {
+        pid: f'    <CodeRef targetGUID="{_attribute(code)}" />'
+        for pid, code in speaker_codes.items()
+    }
+    turn_names = {pid: _attribute(xml_text(name)) for pid, name in speaker_names.items()}
     memo_texts: dict[str, str] = {}
+    note_selection = guids(sid, "selection")
+    lines = bulk.at_end_of(source) if notes else []
     for note in notes:
         start, end = text.notes[note["id"]]
-        selection = _element(
-            source,
-            "PlainTextSelection",
-            {
-                "guid": guid(sid, "selection", note["id"]),
-                "name": short_names[note["id"]],
-                "startPosition": str(start),
-                "endPosition": str(end),
-                "creatingUser": users[note["author"]],
-                "creationDateTime": when,
-            },
+        author = made_by[note["author"]]
+        lines.append(
+            f'<PlainTextSelection guid="{_attribute(note_selection(note["id"]))}" '
+            f'name="{_attribute(short_names[note["id"]])}" startPosition="{start}" '
+            f'endPosition="{end}"{author}>'
         )
         memo = xml_text(_memo_text(note, phases, offset))
         memo_texts[memo_guids[note["id"]]] = memo
-        _element(selection, "Description", {}).text = memo
+        lines.append(f"  <Description>{_text(memo)}</Description>")
         for tag in note["tags"]:
-            coding = _element(
-                selection,
-                "Coding",
-                {
-                    "guid": guid(sid, "coding", note["id"], tag),
-                    "creatingUser": users[note["author"]],
-                    "creationDateTime": when,
-                },
-            )
-            _element(coding, "CodeRef", {"targetGUID": codes[tag]})
-        _element(selection, "NoteRef", {"targetGUID": memo_guids[note["id"]]})
+            coding = guid(sid, "coding", note["id"], tag)
+            lines.append(f'  <Coding guid="{_attribute(coding)}"{author}>')
+            lines.append(f"    {code_refs[tag]}")
+            lines.append("  </Coding>")
+        lines.append(f'  <NoteRef targetGUID="{_attribute(memo_guids[note["id"]])}" />')
+        lines.append("</PlainTextSelection>")
     # the turns' selections after the notes' (the order of selections means nothing)
+    turn_coding = guids(sid, "turn-coding")
     lines = bulk.at_end_of(source) if text.turns else []
     for index, (start, end) in text.turns.items():
         turn = turns[index]
-        lines += _coded_selection(
-            "PlainTextSelection",
-            {
-                "guid": text_selections[index],
-                "name": xml_text(f"{speaker_names[turn['who']]} {stamp(turn['start_s'] - offset)}"),
-                "startPosition": str(start),
-                "endPosition": str(end),
-                "creatingUser": users[MODERATOR],
-                "creationDateTime": when,
-            },
-            {
-                "guid": guid(sid, "turn-coding", str(index)),
-                "creatingUser": users[MODERATOR],
-                "creationDateTime": when,
-            },
-            speaker_codes[turn["who"]],
+        lines += (
+            f'<PlainTextSelection guid="{text_selections[index]}" '
+            f'name="{turn_names[turn["who"]]} {stamp(turn["start_s"] - offset)}" '
+            f'startPosition="{start}" endPosition="{end}"{by_moderator}>',
+            f'  <Coding guid="{turn_coding(str(index))}"{by_moderator}>',
+            speaker_refs[turn["who"]],
+            "  </Coding>",
+            "</PlainTextSelection>",
         )
 
     if media:
@@ -746,43 +782,27 @@ def project_xml(
                     },
                 )
         lines = bulk.at_end_of(audio) if audio_turns else []
+        audio_coding = guids(sid, "audio-coding")
         for index, begin, end in audio_turns:
             turn = turns[index]
-            lines += _coded_selection(
-                "AudioSelection",
-                {
-                    "guid": audio_selections[index],
-                    "name": xml_text(
-                        f"{speaker_names[turn['who']]} {stamp(turn['start_s'] - offset)}"
-                    ),
-                    "begin": str(begin),
-                    "end": str(end),
-                    "creatingUser": users[MODERATOR],
-                    "creationDateTime": when,
-                },
-                {
-                    "guid": guid(sid, "audio-coding", str(index)),
-                    "creatingUser": users[MODERATOR],
-                    "creationDateTime": when,
-                },
-                speaker_codes[turn["who"]],
+            lines += (
+                f'<AudioSelection guid="{audio_selections[index]}" '
+                f'name="{turn_names[turn["who"]]} {stamp(turn["start_s"] - offset)}" '
+                f'begin="{begin}" end="{end}"{by_moderator}>',
+                f'  <Coding guid="{audio_coding(str(index))}"{by_moderator}>',
+                speaker_refs[turn["who"]],
+                "  </Coding>",
+                "</AudioSelection>",
             )
 
     # --- the notes as memos ------------------------------------------------------------------
     if notes:
-        memos = _element(root, "Notes", {})
+        memos = bulk.at_end_of(_element(root, "Notes", {}))
         for note in notes:
-            memo_guid = memo_guids[note["id"]]
-            _element(
-                memos,
-                "Note",
-                {
-                    "guid": memo_guid,
-                    "name": memo_names[note["id"]],
-                    "plainTextPath": f"internal://{memo_guid}.txt",
-                    "creatingUser": users[note["author"]],
-                    "creationDateTime": when,
-                },
+            memo_guid = _attribute(memo_guids[note["id"]])
+            memos.append(
+                f'<Note guid="{memo_guid}" name="{_attribute(memo_names[note["id"]])}" '
+                f'plainTextPath="internal://{memo_guid}.txt"{made_by[note["author"]]} />'
             )
 
     # --- the project memo: the moderator's summary -------------------------------------------
@@ -828,6 +848,7 @@ def _entry(summary: dict[str, Any], name: str, compress: int) -> zipfile.ZipInfo
     return info
 
 
+@paused_collection
 def write_qdpx(
     summary: dict[str, Any],
     out: IO[bytes],

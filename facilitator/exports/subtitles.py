@@ -48,9 +48,11 @@ passed on. WebVTT with real names opens with a comment that says so and lists th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape  # &, < and >: text for a WebVTT cue or voice
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.notes import tags_text
 from facilitator.core.timefmt import local_time
 from facilitator.core.transcript import join_words, pseudonymise
@@ -86,12 +88,17 @@ def cues(summary: dict[str, Any]) -> list[tuple[float, float, str]]:
     """(start, end, speaker) of each turn, in seconds from the start of the recording."""
     offset = recording_offset(summary)
     out = []
+    speakers: dict[tuple[str | None, str | None], str] = {}  # the few speakers, named once
     for turn in summary["turns"]:
         start = max(0.0, turn["start_s"] - offset)
         end = turn["end_s"] - offset
         if end <= start:
             continue
-        out.append((start, end, speaker_label(turn["who"], turn["label"])))
+        key = (turn["who"], turn["label"])
+        speaker = speakers.get(key)
+        if speaker is None:
+            speaker = speakers[key] = speaker_label(*key)
+        out.append((start, end, speaker))
     return out
 
 
@@ -125,12 +132,16 @@ def spoken_cues(
     )
     offset = recording_offset(summary)
     out = []
+    speakers: dict[tuple[str | None, str | None], str] = {}  # the few speakers, named once
     for statement in summary["transcript"]["statements"]:
         start = max(0.0, statement["start_s"] - offset)
         end = max(start + 0.001, statement["end_s"] - offset)
         if statement["end_s"] - offset <= 0 or not statement["text"]:
             continue
-        who = speaker_label(statement["who"], statement["label"]) or _("Unattributed")
+        key = (statement["who"], statement["label"])
+        who = speakers.get(key)
+        if who is None:
+            who = speakers[key] = speaker_label(*key) or _("Unattributed")
         out.append((start, end, who, one_line(words_of(statement))))
     return out
 
@@ -149,7 +160,12 @@ def timestamp(seconds: float, separator: str = ".") -> str:
     if millis < 0:
         millis = 0
     secs, ms = divmod(millis, 1000)
-    return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}{separator}{ms:03d}"
+    return f"{_hms(secs)}{separator}{ms:03d}"
+
+
+@lru_cache(maxsize=1 << 16)  # a long session's cues start and end within the same few hours
+def _hms(secs: int) -> str:
+    return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
 
 
 def _comment_text(text: str) -> str:
@@ -291,24 +307,38 @@ def voice_annotation(speaker: str) -> str:
     return "".join(_ANNOTATION.get(c, c) for c in speaker)
 
 
+@paused_collection
 def render_vtt(summary: dict[str, Any]) -> str:
     """The turns as WebVTT cues with voice spans, the context as comments (see the module)."""
     blocks = ["WEBVTT"] + _header(summary)
     items = list(_context(summary))
+    voiced: dict[str, str] = {}  # each speaker's "<v ...>name: ", escaped once
+    placeholder = cue_words(PLACEHOLDER)
     for number, (start, end, speaker, words) in enumerate(spoken_cues(summary), start=1):
-        text = f"<v {voice_annotation(speaker)}>{escape(speaker)}: {cue_words(words)}"
-        items.append((start, 3, f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{text}"))
+        voice = voiced.get(speaker)
+        if voice is None:
+            voice = voiced[speaker] = f"<v {voice_annotation(speaker)}>{escape(speaker)}: "
+        text = placeholder if words == PLACEHOLDER else cue_words(words)
+        items.append(
+            (start, 3, f"{number}\n{timestamp(start)} --> {timestamp(end)}\n{voice}{text}")
+        )
     blocks += [block for _t, _order, block in sorted(items, key=lambda i: (i[0], i[1]))]
     return "\n\n".join(blocks) + "\n"
 
 
+@paused_collection
 def render_srt(summary: dict[str, Any]) -> str:
     """The turns as SubRip cues: pseudonyms only, no comments (see the module)."""
     blocks = []
     cues = spoken_cues(summary, pseudonyms_only=True)
+    names: dict[str, str] = {}  # each speaker escaped once
+    placeholder = cue_words(PLACEHOLDER)
     for number, (start, end, speaker, words) in enumerate(cues, start=1):
+        name = names.get(speaker)
+        if name is None:
+            name = names[speaker] = escape(speaker)
+        text = placeholder if words == PLACEHOLDER else cue_words(words)
         blocks.append(
-            f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n"
-            f"{escape(speaker)}: {cue_words(words)}"
+            f"{number}\n{timestamp(start, ',')} --> {timestamp(end, ',')}\n{name}: {text}"
         )
     return "\n\n".join(blocks) + "\n" if blocks else ""

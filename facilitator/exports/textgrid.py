@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.exports.eaf import note_value, unique_tier_name, xml_text
 from facilitator.exports.subtitles import (
     PLACEHOLDER,
@@ -131,16 +132,30 @@ def _interval_tier(name: str, spans: list[tuple[float, float, str]], end: float)
         f"        xmax = {_seconds(end)}",
         f"        intervals: size = {len(intervals)}",
     ]
+    # an interval's end is the next one's start, and most texts are the same few ("", …):
+    # each written once
+    seconds: dict[float, str] = {}
+    texts: dict[str, str] = {}
     for number, (start, stop, text) in enumerate(intervals, start=1):
-        lines += [
-            f"        intervals [{number}]:",
-            f"            xmin = {_seconds(start)}",
-            f"            xmax = {_seconds(stop)}",
-            f"            text = {_text(text)}",
-        ]
+        xmin = seconds.get(start)
+        if xmin is None:
+            xmin = seconds[start] = _seconds(start)
+        xmax = seconds.get(stop)
+        if xmax is None:
+            xmax = seconds[stop] = _seconds(stop)
+        quoted = texts.get(text)
+        if quoted is None:
+            quoted = texts[text] = _text(text)
+        lines.append(
+            f"        intervals [{number}]:\n"
+            f"            xmin = {xmin}\n"
+            f"            xmax = {xmax}\n"
+            f"            text = {quoted}"
+        )
     return lines
 
 
+@paused_collection
 def render_textgrid(summary: dict[str, Any]) -> str:
     """The session as a Praat TextGrid (see the module)."""
     offset = recording_offset(summary)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.spreadsheet import BOM
 from facilitator.exports.subtitles import (
     PLACEHOLDER,
@@ -62,6 +63,7 @@ def no_colon(text: str) -> str:
     return " ".join(text.replace(": ", " – ").replace(":", ".").split())
 
 
+@paused_collection
 def render_transcript(summary: dict[str, Any]) -> str:
     """The transcript as text (see the module)."""
     with_names = bool(summary.get("with_names"))

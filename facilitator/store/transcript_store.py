@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facilitator.core.collect import paused_collection
 from facilitator.core.session import SessionState
 from facilitator.core.transcript import SCHEMA, MachineTranscript, Stretch, Transcript
 from facilitator.core.transcript_edits import corrected_transcript
@@ -282,6 +283,7 @@ def _number_or_none(value: object) -> float | None:
     return None
 
 
+@paused_collection
 def attributed_transcript(session_path: Path, state: SessionState) -> Transcript | None:
     """The session's transcript with every word's speaker, as corrected
     (``core.transcript_edits.corrected_transcript`` of the stored words: the one function the
