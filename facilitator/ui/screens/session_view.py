@@ -160,6 +160,8 @@ class SessionActions:
 class SessionView(Translated, TypeAhead, Screen[None]):
     """The base of the moderator's and the assistant's live views (see the module)."""
 
+    CSS_PATH = "../styles/live.tcss"
+
     AUTO_FOCUS = ""  # no widget takes the keys until the person at the keyboard asks for it
     KEEP_NOTE_FOCUS = False  # whether the note line keeps the keys after each note
 
