@@ -229,3 +229,24 @@ async def test_below_a_width_the_guide_stacks_above_the_board(
     finally:
         if assist:
             view.close()
+
+
+@pytest.mark.parametrize("assist", [False, True])
+async def test_the_view_starts_its_clocks_and_heartbeat_once(
+    live: LiveSession, clock: FakeClock, monkeypatch, assist: bool
+) -> None:
+    """Textual calls the on_mount of every class of a screen: the shared part must not run
+    again from a view's own (two heartbeats per beat, the clocks drawn twice per tick)."""
+    from facilitator.services.live import ASSISTANT
+    from facilitator.ui.app import make_assist_app
+
+    beats: list[float] = []
+    heartbeat = LiveSession.heartbeat
+    monkeypatch.setattr(LiveSession, "heartbeat", lambda self: (beats.append(1), heartbeat(self)))
+    view = LiveSession(live.store, writer=ASSISTANT, clock=clock) if assist else live
+    app = make_assist_app(view) if assist else make_app(live)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert len(beats) == 1  # the one at the start (the next comes after 2 s)
+    if assist and view.journal is not None:
+        view.journal.close()

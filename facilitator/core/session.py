@@ -17,12 +17,12 @@ from typing import Any
 
 from facilitator.core import events as ev
 from facilitator.core.audio import AudioLedger
+from facilitator.core.corrections import Corrections
 from facilitator.core.events import Event
 from facilitator.core.guide import Guide, Phase, Question
 from facilitator.core.notes import TAGS, CarriedFollowUp, Note, Reflection, author_of
 from facilitator.core.talk import MODERATOR, TalkLedger
 from facilitator.core.text import visible
-from facilitator.core.transcript import Corrections
 
 MAX_PARTICIPANTS = 12
 AMBER_AT = 0.70  # share of plan at which a clock turns amber

@@ -9,10 +9,11 @@ Three layers, each made from the ones below it, none ever written over:
    ``transcript/`` in the session folder, each stretch fsynced before it is reported, and
    never changes a stretch once written: a run with another model or language starts a new
    transcript and keeps the old one aside.
-2. **The corrections** (``Corrections``): a researcher's changes, each one a journal event
-   like every other change of a session (the ``TRANSCRIPT_*`` kinds in ``core.events``),
-   folded by ``SessionState`` into ``state.transcript_edits``. They name words by
-   ``Word.id``, which is stable because the machine transcript never changes:
+2. **The corrections** (``Corrections``, in ``core.corrections``): a researcher's changes,
+   each one a journal event like every other change of a session (the ``TRANSCRIPT_*``
+   kinds in ``core.events``), folded by ``SessionState`` into ``state.transcript_edits``.
+   They name words by ``Word.id``, which is stable because the machine transcript never
+   changes:
 
    ========================  ==================================================================
    ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
@@ -59,6 +60,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from facilitator.core.corrections import Corrections
 
 SCHEMA = "facilitator.transcript/1"
 
@@ -274,48 +277,8 @@ class MachineTranscript:
 
 
 # --- layer 2: corrections, folded from journal events -------------------------------------------
-
-
-@dataclass
-class Corrections:
-    """The researcher's changes to the transcript, by word id; the last event wins."""
-
-    speaker: dict[str, str | None] = field(default_factory=dict)
-    text: dict[str, str] = field(default_factory=dict)
-    split: dict[str, bool] = field(default_factory=dict)
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.speaker or self.text or self.split or self.tags)
-
-    def set_speaker(self, data: dict[str, Any]) -> None:
-        who = data.get("who")
-        if who is not None and not isinstance(who, str):
-            return
-        keyed = data.get("keyed") is True  # back to the speaker the keyed turns give (undo)
-        for wid in data.get("words") or []:
-            if isinstance(wid, str) and wid:
-                if keyed:
-                    self.speaker.pop(wid, None)
-                else:
-                    self.speaker[wid] = who or None
-
-    def set_text(self, data: dict[str, Any]) -> None:
-        wid, text = data.get("word"), data.get("text")
-        if isinstance(wid, str) and wid and isinstance(text, str):
-            self.text[wid] = text
-
-    def set_split(self, data: dict[str, Any]) -> None:
-        wid, split = data.get("word"), data.get("split", True)
-        if isinstance(wid, str) and wid and split is None:  # as attribution decides (undo)
-            self.split.pop(wid, None)
-        elif isinstance(wid, str) and wid and isinstance(split, bool):
-            self.split[wid] = split
-
-    def set_tags(self, data: dict[str, Any]) -> None:
-        wid, tags = data.get("word"), data.get("tags")
-        if isinstance(wid, str) and wid and isinstance(tags, list):
-            self.tags[wid] = tuple(t for t in tags if isinstance(t, str) and t)
+# ``Corrections``, in its own module (imported above): every session's state holds one, and the
+# fold needs nothing else of this module.
 
 
 # --- layer 3: the attributed transcript ---------------------------------------------------------

@@ -36,10 +36,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from tinydb import TinyDB
-from tinydb.storages import Storage
+from typing import TYPE_CHECKING, Any
 
 from facilitator.core.audio import with_consent_item
 from facilitator.core.events import Event, EventFormatError, event_order
@@ -58,6 +55,9 @@ from facilitator.store.journal import (
 )
 from facilitator.store.output import replace_whole
 from facilitator.store.snapshot import Resumed, load_snapshot, snapshot_details, write_snapshot
+
+if TYPE_CHECKING:
+    from tinydb import TinyDB
 
 DIR_MODE = 0o700
 DB_NAME = "session.json"
@@ -88,8 +88,12 @@ def atomic_write(path: Path, data: bytes) -> None:
     replace_whole(path, data)
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that never leaves a half-written file (temporary file + rename)."""
+class AtomicJSONStorage:
+    """TinyDB storage that never leaves a half-written file (temporary file + rename).
+
+    TinyDB's storage interface (``read``, ``write``, ``close`` of ``tinydb.storages.Storage``),
+    not derived from it: opening a session reads session.json through this class, and need
+    not import TinyDB for that (the first frame of the live view waits for it)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -548,6 +552,8 @@ class SessionStore:
     # --- metadata (TinyDB) ----------------------------------------------------------------------
 
     def _db(self) -> TinyDB:
+        from tinydb import TinyDB
+
         return TinyDB(self.db_path, storage=AtomicJSONStorage)
 
     def info(self) -> SessionInfo:

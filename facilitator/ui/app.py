@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App
+from textual.await_complete import AwaitComplete
+from textual.screen import Screen
 
 from facilitator.i18n import _, sentence
 from facilitator.services.live import LiveSession
@@ -37,23 +39,40 @@ def close_on_signals(app: App) -> None:
             pass  # not the main thread (tests), or a platform without them
 
 
-class FacilitatorApp(App[int]):
+class ScreenStyles(App[int]):
+    """An app whose screens bring their own stylesheets, read as the first of each is shown.
+
+    Each screen names its stylesheet in ``CSS_PATH`` (``styles/*.tcss``, every rule scoped by
+    the screen's selector), so a start parses only the rules its first screen uses: the live
+    view's first frame does not wait for the rules of the dialogs, the summary and the
+    transcript. Textual itself reads a screen's ``CSS_PATH`` when it is pushed, but then parses
+    every stylesheet again and restyles every widget of the app; here the new file is read
+    and parsed alone just before, which is enough, as its rules match only its own screens.
+    """
+
+    CSS_PATH = [STYLES / "footer.tcss"]  # the only rules not scoped by a screen
+
+    def read_screen_styles(self, screen: Screen | str) -> None:
+        if not isinstance(screen, Screen):
+            return  # an installed screen's name: Textual reads its stylesheet as it is shown
+        sheet = self.stylesheet
+        unread = [path for path in screen.css_path if not sheet.has_source(str(path))]
+        for path in unread:
+            sheet.read(path)
+        if unread:  # parsed now: ``read`` alone would leave the rules looked up the old ones
+            sheet.parse()  # (the files read before come from its parse cache)
+
+    def push_screen(self, screen, *args, **kwargs):  # type: ignore[override]
+        self.read_screen_styles(screen)
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen: Screen | str) -> AwaitComplete:
+        self.read_screen_styles(screen)
+        return super().switch_screen(screen)
+
+
+class FacilitatorApp(ScreenStyles):
     TITLE = "facilitator"
-    # One stylesheet per screen, every rule scoped by the screen's selector; loaded by the app
-    # because a default screen's own CSS_PATH is not loaded by Textual.
-    CSS_PATH = [
-        STYLES / name
-        for name in (
-            "live.tcss",
-            "confirm.tcss",
-            "help.tcss",
-            "summary.tcss",
-            "home.tcss",
-            "talk.tcss",
-            "transcript.tcss",
-            "footer.tcss",
-        )
-    ]
     BINDINGS = APP_BINDINGS
     ENABLE_COMMAND_PALETTE = True
 
@@ -223,11 +242,10 @@ def make_assist_app(live: LiveSession) -> FacilitatorApp:
     return FacilitatorApp(live=live, assist=True)
 
 
-class PresentApp(App[int]):
+class PresentApp(ScreenStyles):
     """Only the presentation of a recap: for a second screen facing the group."""
 
     TITLE = "facilitator"
-    CSS_PATH = FacilitatorApp.CSS_PATH
 
     def __init__(self, slides: list[tuple[str, str]]) -> None:
         super().__init__()

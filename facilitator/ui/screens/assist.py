@@ -64,8 +64,7 @@ class AssistScreen(SessionView):
             for key in binding.key.split(",")
         }
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mount_extras(self) -> None:
         self._show_mode(False)
         self.part(NoteInput).focus()
 

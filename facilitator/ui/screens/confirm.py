@@ -16,6 +16,8 @@ class ConfirmScreen(Translated, ModalScreen[bool]):
     """``danger``: the yes does something that cannot be taken back (red); otherwise a plain
     question (a late arrival's consent, moving on with items unticked)."""
 
+    CSS_PATH = "../styles/confirm.tcss"
+
     BINDINGS = [
         # y, and j for "ja" in Norwegian (shown there as j; in English j answers nothing)
         Binding("j", "ja", show=False, id="confirm.ja"),

@@ -17,6 +17,8 @@ from facilitator.ui.widgets.lists import StopList
 class DevicesScreen(Translated, ModalScreen[int | None]):
     """Returns the chosen device's number, or None when left with escape."""
 
+    CSS_PATH = "../styles/confirm.tcss"
+
     BINDINGS = [
         Binding("escape", "leave", N_("Back"), id="devices.back", tooltip=N_("Keep the device")),
     ]

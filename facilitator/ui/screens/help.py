@@ -41,6 +41,7 @@ def bindings_table(screen: Screen, app_bindings: list[BindingType]) -> Table:
 
 
 class HelpScreen(Translated, ModalScreen[None]):
+    CSS_PATH = "../styles/help.tcss"
     BINDINGS = [
         Binding(
             "escape,question_mark,f1,q",

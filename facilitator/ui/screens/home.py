@@ -93,6 +93,7 @@ class NewSession:
 
 
 class NewSessionScreen(Translated, ModalScreen[NewSession | None]):
+    CSS_PATH = "../styles/home.tcss"
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="new.cancel", tooltip=N_("Back to the list"))
     ]
@@ -183,6 +184,8 @@ class NextStageScreen(Translated, ModalScreen[SessionStore | None]):
     """The next stage of a study, from a session of the stage before: what ``facilitator
     next`` does, with the same questions (newcomers, who is away, consent)."""
 
+    CSS_PATH = "../styles/home.tcss"
+
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="next.cancel", tooltip=N_("Back to the list"))
     ]
@@ -263,6 +266,7 @@ class NextStageScreen(Translated, ModalScreen[SessionStore | None]):
 
 
 class HomeScreen(Translated, Screen[None]):
+    CSS_PATH = "../styles/home.tcss"
     BINDINGS = [
         Binding(
             "tab",

@@ -191,8 +191,7 @@ class LiveScreen(SessionView):
         yield Static(_("Follow-ups from earlier stages") + "  [dim](f)[/]", id="follow-ups-title")
         yield TickList(id="follow-ups")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def mount_extras(self) -> None:
         self.set_interval(CHECKPOINT_S, self.checkpoint)
         if self.recording is not None:
             self.set_interval(AUDIO_TICK_S, self.audio_tick)

@@ -115,6 +115,7 @@ class _Marking:
 
 
 class MemberCheckScreen(_Marking, Translated, TypeAhead, Screen[None]):
+    CSS_PATH = "../styles/talk.tcss"
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding(
@@ -358,6 +359,8 @@ class MemberCheckScreen(_Marking, Translated, TypeAhead, Screen[None]):
 
 class ReadBackScreen(_Marking, Translated, TypeAhead, Screen[None]):
     """One point at a time, large and calm, readable from across the table."""
+
+    CSS_PATH = "../styles/talk.tcss"
 
     AUTO_FOCUS = ""
     BINDINGS = [

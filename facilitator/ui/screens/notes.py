@@ -64,6 +64,7 @@ def matches(
 
 
 class NotesScreen(Translated, TypeAhead, ModalScreen[None]):
+    CSS_PATH = "../styles/talk.tcss"
     BINDINGS = [
         line_key(
             "slash",

@@ -50,6 +50,8 @@ def recap_slides(recap: dict[str, Any]) -> list[tuple[str, str]]:
 class PresentationScreen(Translated, Screen[None]):
     """Large, calm, one point at a time: for reading aloud or a second screen."""
 
+    CSS_PATH = "../styles/talk.tcss"
+
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding(
@@ -133,6 +135,8 @@ class FieldInput(Input):
 
 class RecapScreen(Translated, TypeAhead, Screen[None]):
     """The recap for the moderator, with a line for what happened in between."""
+
+    CSS_PATH = "../styles/talk.tcss"
 
     AUTO_FOCUS = ""  # keys first: the line for the time in between is opened with n
     BINDINGS = [

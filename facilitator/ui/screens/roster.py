@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 class RosterScreen(Translated, TypeAhead, ModalScreen[None]):
+    CSS_PATH = "../styles/talk.tcss"
     BINDINGS = [
         line_key(
             "a", "add", N_("Add"), id="roster.add", tooltip=N_("Add a participant (arrives now)")

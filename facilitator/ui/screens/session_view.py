@@ -160,6 +160,8 @@ class SessionActions:
 class SessionView(Translated, TypeAhead, Screen[None]):
     """The base of the moderator's and the assistant's live views (see the module)."""
 
+    CSS_PATH = "../styles/live.tcss"
+
     AUTO_FOCUS = ""  # no widget takes the keys until the person at the keyboard asks for it
     KEEP_NOTE_FOCUS = False  # whether the note line keeps the keys after each note
 
@@ -206,6 +208,8 @@ class SessionView(Translated, TypeAhead, Screen[None]):
         return iter(())
 
     def on_mount(self) -> None:
+        # (Textual calls the on_mount of every class in the MRO: a view adds to this one through
+        # mount_extras, not an on_mount of its own calling super(), which would run it twice)
         self.refresh_view()
         self.set_interval(TICK_S, self.tick)
         self.set_interval(HEARTBEAT_S, self.live.heartbeat)
@@ -223,6 +227,10 @@ class SessionView(Translated, TypeAhead, Screen[None]):
                 ),
                 timeout=8,
             )
+        self.mount_extras()
+
+    def mount_extras(self) -> None:
+        """What this view starts of its own once mounted (nothing here)."""
 
     def part(self, selector, expect_type=None):
         """``query_one``, remembered: the live view's widgets never change, and a DOM query on

@@ -31,6 +31,7 @@ class SummaryText(Static):
 
 
 class SummaryScreen(Translated, Screen[None]):
+    CSS_PATH = "../styles/summary.tcss"
     BINDINGS = [
         Binding(
             "h",

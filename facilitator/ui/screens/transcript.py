@@ -81,6 +81,7 @@ def _speaker_bindings() -> list[Binding]:
 
 
 class TranscriptScreen(Translated, Screen[None]):
+    CSS_PATH = "../styles/transcript.tcss"
     BINDINGS = [
         Binding(
             "space",

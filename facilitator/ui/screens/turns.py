@@ -26,6 +26,7 @@ RECENT = 8
 
 
 class TurnsScreen(Translated, ModalScreen[None]):
+    CSS_PATH = "../styles/talk.tcss"
     BINDINGS = [
         *[
             Binding(
