@@ -88,12 +88,14 @@ class Tmux:
     def keys(self, target: str, *keys: str) -> None:
         self.cmd("send-keys", "-t", target, *keys)
 
-    def wait_for(self, target: str, text: str, timeout: float = WAIT_S) -> str:
-        """Poll the screen until ``text`` is on it; returns that screen."""
+    def wait_for(self, target: str, text: str | tuple[str, ...], timeout: float = WAIT_S) -> str:
+        """Poll the screen until ``text`` is on it (every one of them, for a tuple: on one
+        capture, not a frame caught half written); returns that screen."""
         deadline = time.monotonic() + timeout
+        texts = (text,) if isinstance(text, str) else text
         while True:
             screen = self.screen(target)
-            if text in screen:
+            if all(part in screen for part in texts):
                 return screen
             if self.dead(target):
                 pytest.fail(f"the app exited while waiting for {text!r}; last screen:\n{screen}")
@@ -280,7 +282,7 @@ def test_a_session_lives_crashes_resumes_and_ends_in_a_real_terminal(
 
     # ... and resume in a new terminal: same place, and the clock counted the downtime.
     tmux.start("resumed", run)
-    screen = tmux.wait_for("resumed", "Resumed. The app was not running for")
+    screen = tmux.wait_for("resumed", ("Resumed. The app was not running for", "Question 2 of 2"))
     clock_after, after_a, after_b = timed_clock(tmux, "resumed")
     assert "Current situation" in screen and "Question 2 of 2" in screen
     assert "[x] Written informed consent" not in screen  # this phase has no checklist
