@@ -495,8 +495,8 @@ class Recorder:
                 last_block = capture.last_block
                 if capture.stopping:
                     wait_s = JOIN_TIMEOUT_S
-                elif last_block is None:
-                    wait_s = started + FIRST_BLOCK_WAIT_S - time.monotonic()
+                elif last_block is None:  # blocks may come, and stop, before a second has
+                    wait_s = min(started + FIRST_BLOCK_WAIT_S - time.monotonic(), LOST_AFTER_S)
                 else:
                     wait_s = last_block + LOST_AFTER_S - time.monotonic()
                 items = []
