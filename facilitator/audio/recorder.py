@@ -217,8 +217,14 @@ class _Analyser:
         self._pending = total - whole
         if self._pending:
             work[: self._pending] = work[whole:total]
+        smoother = self.smoother
+        if not any(decisions):  # all quiet (or no whole frame): one step
+            if smoother.push_quiet(len(decisions)) is None:
+                return []
+            assert smoother.offset_s is not None
+            return [(smoother.offset_s, False)]
         pcm, frame_bytes = self._pcm_bytes, size // step * 2
-        is_speech, push, rate = self._vad.is_speech, self.smoother.push, self._vad_rate
+        is_speech, push, rate = self._vad.is_speech, smoother.push, self._vad_rate
         transitions = []
         for index, is_loud in enumerate(decisions):
             speech = is_loud and is_speech(
@@ -226,8 +232,8 @@ class _Analyser:
             )
             change = push(bool(speech))
             if change is not None:
-                assert self.smoother.offset_s is not None
-                transitions.append((self.smoother.offset_s, change))
+                assert smoother.offset_s is not None
+                transitions.append((smoother.offset_s, change))
         return transitions
 
 
@@ -487,7 +493,7 @@ class Recorder:
         write_error = False
         started = time.monotonic()
         last_flush = started
-        get, get_nowait = capture.queue.get, capture.queue.get_nowait
+        get, get_nowait, empty = capture.queue.get, capture.queue.get_nowait, capture.queue.empty
         try:
             while error is None:
                 # Woken by the callback about once a second (BATCH_S), by stop(), by the
@@ -499,13 +505,12 @@ class Recorder:
                     wait_s = min(started + FIRST_BLOCK_WAIT_S - time.monotonic(), LOST_AFTER_S)
                 else:
                     wait_s = last_block + LOST_AFTER_S - time.monotonic()
-                items = []
                 try:
-                    items.append(get(timeout=max(wait_s, 0.0) + 0.05))
-                    while True:
-                        items.append(get_nowait())
+                    items = [get(timeout=max(wait_s, 0.0) + 0.05)]
                 except queue.Empty:
-                    pass
+                    items = []
+                while not empty():
+                    items.append(get_nowait())
                 now = time.monotonic()
                 stop = False
                 arrived: list[bytes] = []
