@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from facilitator.core.voice import VoiceSmoother
@@ -134,3 +136,23 @@ def test_after_an_end_it_starts_again_only_on_new_speech() -> None:
 def test_nonsense_options_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         VoiceSmoother(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_push_quiet_is_push_false_that_many_times(seed: int) -> None:
+    """Runs of silence pushed at once give the same transitions, offsets and state."""
+    rng = random.Random(seed)
+    hangover_s = rng.choice((0.09, 0.3, 0.8))
+    one, bulk = VoiceSmoother(hangover_s=hangover_s), VoiceSmoother(hangover_s=hangover_s)
+    for _ in range(60):
+        speech, length = rng.random() < 0.5, rng.choice((1, 2, 3, 5, 8, 20, 40))
+        if speech:
+            for _ in range(length):
+                assert one.push(True) == bulk.push(True)
+                assert one.offset_s == bulk.offset_s
+            continue
+        changes = [c for c in (one.push(False) for _ in range(length)) if c is not None]
+        assert changes == ([c] if (c := bulk.push_quiet(length)) is not None else [])
+        assert one.offset_s == bulk.offset_s
+        assert (one.speaking, one.frames) == (bulk.speaking, bulk.frames)
+    assert one.end() == bulk.end() and one.offset_s == bulk.offset_s

@@ -1,14 +1,13 @@
 """Capture from a microphone into WAV segments, off the UI thread.
 
-The PortAudio callback only copies each block (100 ms) into a queue and counts overflows.
-A writer thread of the recorder's own drains the queue into a ``SegmentWriter`` (flushed
-about once a second, so a crash loses at most about a second). It wakes once a second:
-it writes and flushes what came, measures its level (the RMS of its loudest 100 ms block
-and its peak, in dBFS), and decides voice activity per 30 ms frame (WebRTC's VAD,
-smoothed by ``VoiceSmoother``, dated by frame in the segment). Each wake-up of a Python
-thread costs more than the arithmetic on the blocks (see ``_Analyser``), and twice a
-second doubled the recorder's own CPU, so the level meter follows at that pace, once a
-second. The UI reads
+The PortAudio callback only copies each block (100 ms), counts overflows, and hands the
+blocks over a second at a time to a writer thread of the recorder's own, which sleeps until
+then: it writes them into a ``SegmentWriter`` and flushes it (so a crash loses at most
+about a second), measures their level (the RMS of the loudest 100 ms block and the peak, in
+dBFS), and decides voice activity per 30 ms frame (WebRTC's VAD, smoothed by
+``VoiceSmoother``, dated by frame in the segment). Each wake-up of a Python thread costs
+more than the arithmetic on the blocks (see ``_Analyser``), and twice a second doubled the
+recorder's own CPU, so the level meter follows at that pace, once a second. The UI reads
 ``status()`` (a snapshot, thread-safe) and ``drain_voice()`` as often as it likes; nothing
 here blocks it for long or raises into it once a segment has started: a lost device or a
 full disk stop the segment cleanly, keep what was recorded, and show in ``status().error``.
@@ -45,8 +44,7 @@ FLUSH_EVERY_S = 1.0
 LOST_AFTER_S = 2.0  # no block for this long while recording: the device is gone
 FIRST_BLOCK_WAIT_S = 5.0  # a device may take a while to deliver its first block
 JOIN_TIMEOUT_S = 5.0
-BATCH_S = 1.0  # the writer thread wakes this often (and the level meter follows)
-VAD_BATCH_S = 0.4  # voice activity is decided on at least this much audio at a time
+BATCH_S = 1.0  # the callback hands the blocks over this often (and the level meter follows)
 
 _STOP = object()  # write what is queued, then end
 _FINISHED = object()  # PortAudio says the stream ended (by stop() or by itself)
@@ -88,15 +86,18 @@ class _Analyser:
     """Level and voice activity of one segment's audio (runs in the writer thread).
 
     Measured here, a wake-up of the writer thread costs far more than the arithmetic: a
-    numpy call on a thread that has slept takes 30-40 µs, against 1-5 µs when warm. So the
-    level is measured once per wake-up (on all the blocks since, in one pass), and voice
-    activity every ``VAD_BATCH_S`` on all the audio since (the transitions are dated by
-    frame, so batching delays them a little but does not move them).
+    numpy call on a thread that has slept takes 30-40 µs, against 1-5 µs when warm. So each
+    second's audio goes through one pass of a few numpy calls, whatever its length, into
+    buffers allocated (and touched) once when the segment starts: nothing is allocated per
+    second but the small arrays of results, and the heap stays flat.
 
-    The VAD gets each 30 ms frame at 16 kHz (the mean of each 3 samples, when recording at
-    48 kHz): WebRTC's VAD works on 8 kHz features whatever it is given, and its own 48 kHz
-    resampler costs about nine times as much as its 16 kHz path (21 against 2.4 µs a frame);
-    on speech, plain and in noise, the two agree on 97-98 % of the frames.
+    The level is the RMS of the loudest 100 ms block and the peak, in dBFS. Voice activity
+    is decided per 30 ms frame, dated by frame in the segment (a partial frame waits for
+    the next audio). Frames quieter than ``VAD_FLOOR_DB`` are not speech, whatever the VAD
+    would say; the others go to WebRTC's VAD at 16 kHz (the mean of each 3 samples, when
+    recording at 48 kHz): it works on 8 kHz features whatever it is given, and its own
+    48 kHz resampler costs about nine times as much as its 16 kHz path (21 against 2.4 µs a
+    frame); on speech, plain and in noise, the two agree on 97-98 % of the frames.
     """
 
     def __init__(self, samplerate: int, voice: bool) -> None:
@@ -105,113 +106,181 @@ class _Analyser:
         self._np = numpy
         self.samplerate = samplerate
         self.voice = voice and samplerate in VAD_RATES
-        self.frame_samples = int(samplerate * VAD_FRAME_S)
+        self.frame_samples = size = int(samplerate * VAD_FRAME_S)
+        self._block = max(1, samplerate // 10)
         # 48 kHz is decimated by 3 for the VAD; the other rates it takes as they are
-        self._step = 3 if samplerate == 48000 else 1
-        self._vad_rate = samplerate // self._step
-        self._batch_bytes = int(samplerate * VAD_BATCH_S) * 2
-        self._waiting: list[bytes] = []  # audio not yet given to the VAD
-        self._waiting_bytes = 0
-        self._pending = numpy.zeros(0, dtype=numpy.int16)  # part of a frame, carried over
+        self._step = step = 3 if samplerate == 48000 else 1
+        self._vad_rate = samplerate // step
         self._floor_energy = (32768.0 * 10 ** (VAD_FLOOR_DB / 20)) ** 2
         self.smoother = VoiceSmoother(frame_s=VAD_FRAME_S)
         self._vad: Any = None
-        if self.voice:
-            import webrtcvad
+        if not self.voice:
+            return
+        import webrtcvad
 
-            self._vad = webrtcvad.Vad(2)
+        self._vad = webrtcvad.Vad(2)
+        # A batch of audio (in whole blocks) and the partial frame before it; more audio
+        # comes in pieces of this.
+        self._chunk = self._block * max(1, round(BATCH_S * 10))
+        capacity = self._chunk + size
+        frames = capacity // size
+        self._loudest = 0.0  # the mean energy of the loudest block of the last piece
+        self._block_energy = numpy.ones(capacity // self._block + 1, dtype=numpy.float32)
+        self._pending = 0  # samples of a partial frame at the start of _work, carried over
+        # ones, not zeros: calloc's pages would be touched (and counted) only while recording
+        self._work = numpy.ones(capacity, dtype=numpy.float32)  # the audio as float32
+        self._energy = numpy.ones(frames, dtype=numpy.float32)  # mean energy per frame
+        self._loud = numpy.ones(frames, dtype=bool)
+        self._sums = numpy.ones(capacity // step, dtype=numpy.float32)  # for decimating
+        self._pcm = numpy.ones(capacity // step, dtype=numpy.int16)  # what the VAD gets
+        self._pcm_bytes = self._pcm.data.cast("B")
 
-    def level(self, audio: bytes) -> tuple[float, float]:
-        """The RMS of the loudest 100 ms block of ``audio`` and its peak, in dBFS (in one pass
-        of numpy calls however many blocks: each call costs most on a thread that slept)."""
+    def analyse(self, audio: bytes) -> tuple[float, float, list[tuple[float, bool]]]:
+        """The level and peak of ``audio`` (dBFS), and the voice transitions it completes."""
         np = self._np
         samples = np.frombuffer(audio, dtype=np.int16)
         if samples.size == 0:
-            return SILENT_DB, SILENT_DB
-        block = max(1, self.samplerate // 10)
-        whole = samples.size - samples.size % block
-        rows = samples[:whole].reshape(-1, block) if whole else samples.reshape(1, -1)
-        energy = float(np.einsum("ij,ij->i", rows, rows, dtype=np.float64).max())
-        rms = math.sqrt(energy / rows.shape[1])
+            return SILENT_DB, SILENT_DB, []
         peak = float(max(-int(samples.min()), int(samples.max())))
-        return _db(rms), _db(peak)
+        if not self.voice:
+            block = self._block
+            whole = samples.size - samples.size % block
+            rows = samples[:whole].reshape(-1, block) if whole else samples.reshape(1, -1)
+            energy = float(np.einsum("ij,ij->i", rows, rows, dtype=np.float64).max())
+            return _db(math.sqrt(energy / rows.shape[1])), _db(peak), []
+        loudest = 0.0
+        transitions: list[tuple[float, bool]] = []
+        for begin in range(0, samples.size, self._chunk):
+            transitions += self._vad_chunk(samples[begin : begin + self._chunk])
+            loudest = max(loudest, self._loudest)
+        return _db(math.sqrt(loudest)), _db(peak), transitions
 
     def feed(self, audio: bytes) -> list[tuple[float, bool]]:
-        """Take audio in; the voice transitions completed once enough has come."""
+        """Voice activity only: the transitions that ``audio`` completes."""
         if not self.voice or not audio:
             return []
-        self._waiting.append(audio)
-        self._waiting_bytes += len(audio)
-        if self._waiting_bytes < self._batch_bytes:
-            return []
-        return self._run_vad()
+        samples = self._np.frombuffer(audio, dtype=self._np.int16)
+        transitions: list[tuple[float, bool]] = []
+        for begin in range(0, samples.size, self._chunk):
+            transitions += self._vad_chunk(samples[begin : begin + self._chunk])
+        return transitions
 
     def end(self) -> list[tuple[float, bool]]:
-        """The audio has ended: decide on what is waiting, and end speech still going on."""
-        transitions = self._run_vad() if self._waiting else []
+        """The audio has ended: end speech still going on (a last partial frame is not one)."""
+        transitions: list[tuple[float, bool]] = []
         if self.smoother.end() is False:
             assert self.smoother.offset_s is not None
             transitions.append((self.smoother.offset_s, False))
         return transitions
 
-    def _run_vad(self) -> list[tuple[float, bool]]:
+    def _vad_chunk(self, samples: Any) -> list[tuple[float, bool]]:
+        """Voice activity of the whole frames of what is pending and ``samples`` (at most
+        ``_chunk`` of them): the transitions they complete."""
         np = self._np
-        size = self.frame_samples
-        samples = np.frombuffer(b"".join(self._waiting), dtype=np.int16)
-        self._waiting, self._waiting_bytes = [], 0
-        buffered = np.concatenate((self._pending, samples)) if self._pending.size else samples
-        whole = buffered.size - buffered.size % size
-        self._pending = buffered[whole:].copy()
-        # in pieces of at most VAD_BATCH_S: the arrays stay small (a second at a time would
-        # grow the heap for good, by the size of its float copies)
-        step = max(size, (self._batch_bytes // 2) // size * size)
-        transitions: list[tuple[float, bool]] = []
-        for begin in range(0, whole, step):
-            transitions += self._vad_frames(buffered[begin : min(begin + step, whole)])
-        return transitions
-
-    def _vad_frames(self, samples: Any) -> list[tuple[float, bool]]:
-        """Voice activity of whole frames of ``samples``: the transitions they complete."""
-        np = self._np
-        size = self.frame_samples
-        frames = samples.astype(np.float32).reshape(-1, size)
-        loud = np.einsum("ij,ij->i", frames, frames) / size >= self._floor_energy
-        # only the loud frames go to the VAD (a quiet one is not speech, whatever it says)
-        frames = frames[loud]
-        if self._step > 1 and frames.size:
-            frames = frames.reshape(frames.shape[0], -1, self._step).mean(axis=2)
-        pcm = iter(frames.astype(np.int16))
+        size, step = self.frame_samples, self._step
+        work, pending = self._work, self._pending
+        total = pending + samples.size
+        work[pending:total] = samples
+        # the level: the loudest block (float32 sums: within 1e-6 dB of exact ones)
+        blocks = samples.size // self._block
+        if blocks:
+            rows = work[pending : pending + blocks * self._block].reshape(blocks, self._block)
+            block_energy = self._block_energy[:blocks]
+            np.einsum("ij,ij->i", rows, rows, out=block_energy)
+            self._loudest = float(block_energy.max()) / self._block
+        else:  # less than a block: all of it
+            part = work[pending:total]
+            self._loudest = float(np.einsum("i,i->", part, part)) / samples.size
+        count = total // size
+        whole = count * size
+        if count:
+            frames = work[:whole].reshape(count, size)
+            energy, loud = self._energy[:count], self._loud[:count]
+            np.einsum("ij,ij->i", frames, frames, out=energy)
+            np.divide(energy, size, out=energy)
+            np.greater_equal(energy, self._floor_energy, out=loud)
+            decisions = loud.tolist()
+        else:
+            decisions = []
+        if any(decisions):
+            # every frame decimated in one pass (cheaper than picking the loud ones first);
+            # the mean of 3 truncated to int16, as the VAD gets it
+            sums = self._sums[: whole // step]
+            if step > 1:
+                # strided adds: numpy's reductions over an axis of 3 cost five times as much
+                np.add(work[0:whole:3], work[1:whole:3], out=sums)
+                np.add(sums, work[2:whole:3], out=sums)
+                np.divide(sums, step, out=sums)
+                self._pcm[: whole // step] = sums
+            else:
+                self._pcm[:whole] = work[:whole]
+        self._pending = total - whole
+        if self._pending:
+            work[: self._pending] = work[whole:total]
+        smoother = self.smoother
+        if not any(decisions):  # all quiet (or no whole frame): one step
+            if smoother.push_quiet(len(decisions)) is None:
+                return []
+            assert smoother.offset_s is not None
+            return [(smoother.offset_s, False)]
+        pcm, frame_bytes = self._pcm_bytes, size // step * 2
+        is_speech, push, rate = self._vad.is_speech, smoother.push, self._vad_rate
         transitions = []
-        for is_loud in loud.tolist():
-            speech = is_loud and self._vad.is_speech(next(pcm).tobytes(), self._vad_rate)
-            change = self.smoother.push(bool(speech))
+        for index, is_loud in enumerate(decisions):
+            speech = is_loud and is_speech(
+                pcm[index * frame_bytes : (index + 1) * frame_bytes], rate
+            )
+            change = push(bool(speech))
             if change is not None:
-                assert self.smoother.offset_s is not None
-                transitions.append((self.smoother.offset_s, change))
+                assert smoother.offset_s is not None
+                transitions.append((smoother.offset_s, change))
         return transitions
 
 
 class _Capture:
     """What one segment's PortAudio callback and writer thread share, and nothing else: a
-    thread of an earlier segment that is still finishing never sees the next one's."""
+    thread of an earlier segment that is still finishing never sees the next one's.
 
-    def __init__(self) -> None:
+    The callback gathers the blocks and hands them over a second at a time (``BATCH_S``):
+    putting them into the queue one by one would wake the writer thread ten times a
+    second, and a wake-up costs more than the work on a block. So the writer thread sleeps
+    until a second of audio has come, woken by the callback (not by a timer, which costs
+    twice as much here), or by ``stop()`` or the stream ending.
+    """
+
+    def __init__(self, batch_blocks: int) -> None:
         self.queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self.wake = threading.Event()  # wakes the writer thread early: stop, stream ended
+        self.batch_blocks = max(1, batch_blocks)
+        self.blocks: list[bytes] = []  # the callback's, until it hands them over
+        self.rest_lock = threading.Lock()  # one thread at a time hands over the rest
         self.stopping = False  # stop() was called: the stream ending is no loss
         self.overflows = 0  # written by the PortAudio callback only
+        self.last_block: float | None = None  # when the last block came (monotonic)
         self.stream: Any = None
         self.stream_lock = threading.Lock()  # one thread at a time stops and closes it
 
-    # PortAudio's thread: copy and count, nothing else.
+    # PortAudio's thread: copy, count, and a second at a time hand over; nothing else.
     def callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        self.queue.put(bytes(indata))
-        if status.input_overflow:
+        blocks = self.blocks
+        blocks.append(bytes(indata))
+        self.last_block = time.monotonic()
+        if status and status.input_overflow:
             self.overflows += 1
+        if len(blocks) >= self.batch_blocks:
+            self.blocks = []
+            self.queue.put(blocks)
+
+    def hand_over_rest(self) -> None:
+        """The blocks not handed over yet, into the queue: once the stream is stopped (the
+        callback runs no more), or from PortAudio's thread when the stream has ended."""
+        with self.rest_lock:
+            blocks, self.blocks = self.blocks, []
+            if blocks:
+                self.queue.put(blocks)
 
     def finished(self) -> None:
+        self.hand_over_rest()
         self.queue.put(_FINISHED)
-        self.wake.set()
 
     def close_stream(self, abort: bool) -> None:
         with self.stream_lock:
@@ -231,9 +300,9 @@ class _Capture:
                 pass
 
     def end(self) -> None:
-        """Ask the writer thread to write what is queued and finish."""
+        """Ask the writer thread to write what is queued and finish (the stream is closed)."""
+        self.hand_over_rest()
         self.queue.put(_STOP)
-        self.wake.set()
 
 
 class Recorder:
@@ -284,7 +353,7 @@ class Recorder:
         if problem is not None:
             raise AudioUnavailable(problem)
         analyser = _Analyser(self.samplerate, self.voice)  # numpy and the VAD, imported
-        capture = _Capture()
+        capture = _Capture(round(BATCH_S * 10))  # blocks of a tenth of a second
         capture.stream, device = self._open_stream(capture)
         path = self.folder / segment_name
         try:
@@ -382,9 +451,11 @@ class Recorder:
     def status(self) -> RecorderStatus:
         with self._lock:
             capture = self._capture
-            if capture is None or not self._status.recording:
-                return self._status
-            return replace(self._status, overflows=capture.overflows)
+            status = self._status
+            if capture is None or not status.recording or capture.overflows == status.overflows:
+                return status
+            self._status = status = replace(status, overflows=capture.overflows)
+            return status
 
     def drain_voice(self) -> list[tuple[float, bool]]:
         """The voice transitions since the last call: (seconds into the segment, speaking)."""
@@ -421,17 +492,25 @@ class Recorder:
         error: str | None = None
         write_error = False
         started = time.monotonic()
-        last_block: float | None = None
         last_flush = started
+        get, get_nowait, empty = capture.queue.get, capture.queue.get_nowait, capture.queue.empty
         try:
             while error is None:
-                items = []
+                # Woken by the callback about once a second (BATCH_S), by stop(), by the
+                # stream ending; by the timeout only when the device stops delivering.
+                last_block = capture.last_block
+                if capture.stopping:
+                    wait_s = JOIN_TIMEOUT_S
+                elif last_block is None:  # blocks may come, and stop, before a second has
+                    wait_s = min(started + FIRST_BLOCK_WAIT_S - time.monotonic(), LOST_AFTER_S)
+                else:
+                    wait_s = last_block + LOST_AFTER_S - time.monotonic()
                 try:
-                    items.append(capture.queue.get(timeout=0.25))
-                    while True:
-                        items.append(capture.queue.get_nowait())
+                    items = [get(timeout=max(wait_s, 0.0) + 0.05)]
                 except queue.Empty:
-                    pass
+                    items = []
+                while not empty():
+                    items.append(get_nowait())
                 now = time.monotonic()
                 stop = False
                 arrived: list[bytes] = []
@@ -444,38 +523,37 @@ class Recorder:
                             error = _lost_message()
                             break
                         continue  # stop() stopped it: _STOP follows
-                    assert isinstance(item, bytes)
-                    arrived.append(item)
+                    assert isinstance(item, list)
+                    arrived += item
                 if arrived:
                     audio = b"".join(arrived) if len(arrived) > 1 else arrived[0]
                     writer.write(audio)
-                    last_block = now
-                    level_db, peak_db = analyser.level(audio)
-                    transitions = analyser.feed(audio)
+                    level_db, peak_db, transitions = analyser.analyse(audio)
+                    status = RecorderStatus(
+                        recording=True,
+                        path=writer.path,
+                        seconds=writer.seconds,
+                        level_db=level_db,
+                        peak_db=peak_db,
+                        overflows=capture.overflows,
+                        speaking=analyser.smoother.speaking,
+                        error=None,
+                    )
                     with self._lock:
-                        self._status = replace(
-                            self._status,
-                            seconds=writer.seconds,
-                            level_db=level_db,
-                            peak_db=peak_db,
-                            speaking=analyser.smoother.speaking,
-                        )
+                        self._status = status
                         self._transitions.extend(transitions)
                 if stop or error is not None:
                     break
-                if now - last_flush >= FLUSH_EVERY_S - BATCH_S / 2:  # at every wake-up
+                if arrived and now - last_flush >= FLUSH_EVERY_S - BATCH_S / 2:
                     writer.flush()
                     last_flush = now
+                last_block = capture.last_block
                 if not capture.stopping and (
                     (last_block is None and now - started > FIRST_BLOCK_WAIT_S)
                     or (last_block is not None and now - last_block > LOST_AFTER_S)
                 ):
                     error = _lost_message()
                     break
-                # Ten blocks per wake-up rather than one: each wake-up of a Python thread
-                # costs more than the work on a block. stop() and a stream that ends wake it.
-                capture.wake.wait(BATCH_S)
-                capture.wake.clear()
         except AudioWriteError as failure:
             error, write_error = _write_failed(failure), True
         except Exception as failure:  # a bug must not leave the file open and the UI blind
@@ -513,20 +591,22 @@ class Recorder:
         self, capture: _Capture, writer: SegmentWriter, analyser: _Analyser
     ) -> None:
         """What PortAudio delivered before the segment failed is audio too."""
+        capture.hand_over_rest()  # the stream is closed: the callback runs no more
         while not writer.closed:
             try:
                 item = capture.queue.get_nowait()
             except queue.Empty:
                 return
-            if not isinstance(item, bytes):
+            if not isinstance(item, list):
                 continue
-            try:
-                writer.write(item)
-            except AudioWriteError:
-                return
-            late = analyser.feed(item)
-            with self._lock:
-                self._transitions.extend(late)
+            for block in item:
+                try:
+                    writer.write(block)
+                except AudioWriteError:
+                    return
+                late = analyser.feed(block)
+                with self._lock:
+                    self._transitions.extend(late)
 
 
 def _write_failed(failure: AudioWriteError) -> str:

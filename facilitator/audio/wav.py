@@ -180,8 +180,9 @@ class SegmentWriter:
         self.close()
 
     def _write_sizes(self, fd: int) -> None:
-        os.pwrite(fd, struct.pack("<I", HEADER_BYTES - 8 + self._data_bytes), 4)
-        os.pwrite(fd, struct.pack("<I", self._data_bytes), HEADER_BYTES - 4)
+        # one write from the RIFF size to the data size (the bytes between stay as they are)
+        header = _header(self.samplerate, self.channels, self.sampwidth, self._data_bytes)
+        os.pwrite(fd, header[4:], 4)
         self._flushed_bytes = self._data_bytes
 
     def _keep_whole_frames(self) -> None:

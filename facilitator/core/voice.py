@@ -88,6 +88,22 @@ class VoiceSmoother:
             return True
         return None
 
+    def push_quiet(self, count: int) -> bool | None:
+        """``count`` frames without speech: the same as ``push(False)`` that many times, in
+        one step. Silence can only end speech (at the frame where the hangover runs out)."""
+        if count <= 0:
+            return None
+        self._index += count
+        last = self._index - 1
+        if self._speaking:
+            if last - self._last_speech >= self.hangover_frames:
+                return self._end()
+            return None
+        oldest = last - self.window_frames + 1
+        while self._window and self._window[0] < oldest:
+            self._window.popleft()
+        return None
+
     def end(self) -> bool | None:
         """The input ends (the recording stopped): end speech that is still going on.
 
