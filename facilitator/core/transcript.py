@@ -58,6 +58,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from math import exp, nextafter
 from typing import Any, NamedTuple
 
 SCHEMA = "facilitator.transcript/1"
@@ -66,15 +67,22 @@ SCHEMA = "facilitator.transcript/1"
 SNAP_BEFORE_S = 2.0
 # ... or this long after it (an early press, as someone draws breath).
 SNAP_AFTER_S = 0.5
-# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely; what a
-# second outside that costs a place's claim (a pause's claim is its length, up to 1 s).
+# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely, or
+# comes before it (one in ten or so). ``lag_cost`` and the claims of the places a change can
+# sit (``change_places``) are log-odds: a claim of 1 more makes a place e times as likely.
 LAG_LOW_S = 0.3
 LAG_HIGH_S = 1.2
 LAG_TYPICAL_S = 0.75
-NEAR_COST = 0.15
-LATE_COST = 0.3
-EARLY_COST = 0.8
-SENTENCE_BONUS = 0.3  # a place after a word that ends a sentence
+NEAR_COST = 0.15  # a second from the most likely lag, within the usual ones
+REACTION_COST = 4.0  # a second quicker than LAG_LOW_S (from a press as the voice begins: 1.2)
+EARLY_COST = 1.0  # a second before the voice, beyond that
+LATE_COST = 6.0  # a second later than LAG_HIGH_S
+SENTENCE_CLAIM = 5.0  # a sentence ends there: a full stop or a silence
+LONG_PAUSE_S = 0.7  # a silence longer than this is longer than one's own between sentences ...
+LONG_PAUSE_CLAIM = 20.0  # ... and claims this much more a second, up to
+SURE_PAUSE_S = 1.2
+GAP_SHARE = 0.3  # a gap between words the audio does not show as silence counts this share
+EDGE_CLAIM = 30.0  # where a recording starts or ends
 # A gap between two words this long is a pause a speaker change can sit in.
 MIN_PAUSE_S = 0.15
 # Words this near an overlap mark are marked as spoken in an overlap.
@@ -463,23 +471,98 @@ def pauses_between(
     return merged
 
 
-def after_sentence_end(pauses: Sequence[tuple[float, float]], words: Sequence[Word]) -> list[bool]:
-    """For each place of ``pauses_between``: does the word before it end a sentence?"""
-    mids = [w.mid_s for w in words]
-    found = []
-    for start, _end in pauses:
-        index = bisect_right(mids, start) - 1
-        found.append(index >= 0 and SENTENCE_END.search(words[index].text) is not None)
-    return found
+class Places(NamedTuple):
+    """Where a speaker change can sit, one place per boundary between two words (and before
+    the first word and after the last), in time order: a change at place ``j`` gives word
+    ``j`` and those after it to the new speaker. An edge put anywhere from ``low[j]`` to
+    ``high[j]`` does that; the next word's voice begins at ``high[j]``. ``claim[j]``: how
+    likely a change is there rather than at a boundary within a sentence, as a log-odds."""
+
+    low: list[float]
+    high: list[float]
+    claim: list[float]
+
+
+def pause_claim(length_s: float) -> float:
+    """The claim of a silence ``length_s`` long (see ``change_places``)."""
+    longer = min(max(length_s - LONG_PAUSE_S, 0.0), SURE_PAUSE_S - LONG_PAUSE_S)
+    return SENTENCE_CLAIM + LONG_PAUSE_CLAIM * longer
+
+
+def change_places(words: Sequence[Word], silences: Sequence[tuple[float, float]]) -> Places:
+    """The places of ``words`` where a change can sit, and the claim of each.
+
+    Most boundaries lie within a sentence, where a speaker seldom changes: their claim is 0.
+    A boundary where a sentence ends (the recogniser's full stop after the word before, or
+    a silence the audio shows) claims ``SENTENCE_CLAIM``; both together say no more than
+    either. A silence longer than one takes between one's own sentences (``LONG_PAUSE_S``)
+    claims more, up to ``SURE_PAUSE_S``. A gap between the recogniser's words that the audio
+    does not show as silence counts ``GAP_SHARE`` of a silence as long: word times are off
+    by a tenth of a second or more, the audio's silences by a few hundredths. Where a
+    recording starts or ends a change is sure.
+
+    A silence belongs to the boundary between the voiced middles (``voiced_mid``) it lies
+    between: a recogniser often stretches a word over the silence after it."""
+    merged = pauses_between((), silences)
+    ends = [b for _a, b in merged]
+    mids = [voiced_mid(w, merged, ends) if merged else w.mid_s for w in words]
+    count = len(words)
+    lows: list[float] = []
+    highs: list[float] = []
+    claims: list[float] = []
+    at = 0  # the first silence not yet given to a boundary
+    inf = float("inf")
+    for j in range(count + 1):
+        left = mids[j - 1] if j else -inf
+        right = mids[j] if j < count else inf
+        while at < len(merged) and merged[at][0] + merged[at][1] <= 2 * left:
+            at += 1
+        silence = 0.0
+        first = last = 0.0
+        while at < len(merged) and merged[at][0] + merged[at][1] < 2 * right:
+            start, end = merged[at]
+            if not silence:
+                first = start
+            silence = max(silence, end - start)
+            last = end
+            at += 1
+        before_end = words[j - 1].end_s if j else -inf
+        after_start = words[j].start_s if j < count else inf
+        if silence:
+            low, high = first, last
+        elif after_start > before_end:
+            low, high = before_end, after_start
+        else:  # the words touch: the edge between them
+            low = high = (before_end + after_start) / 2
+        # strictly after the word before's middle, at most the next one's
+        low = min(max(low, nextafter(left, inf)), right)
+        high = min(max(high, low), right)
+        if j == 0 or j == count or _part_of(words[j - 1]) != _part_of(words[j]):
+            claim = EDGE_CLAIM
+        else:
+            claim = SENTENCE_CLAIM if SENTENCE_END.search(words[j - 1].text) else 0.0
+            if silence >= MIN_PAUSE_S:
+                claim = max(claim, pause_claim(silence))
+            elif after_start - before_end >= MIN_PAUSE_S:
+                claim = max(claim, GAP_SHARE * pause_claim(after_start - before_end))
+        lows.append(low)
+        highs.append(high)
+        claims.append(claim)
+    return Places(lows, highs, claims)
 
 
 def lag_cost(lag_s: float) -> float:
     """How unlikely it is that the voice changed ``lag_s`` before the key was pressed (a
-    negative lag: after it): nothing to speak of within a human key press's usual lag, more
-    the further outside it, far more for a press before the voice."""
+    negative lag: after it), as a negative log-odds: next to nothing within a human key
+    press's usual lag (a little more the further from the most likely one), more quickly
+    below it, as a reaction takes time, and past it; a press before the voice (the
+    moderator saw who was about to speak) costs about the same anywhere in the half second
+    before."""
     near = NEAR_COST * abs(min(max(lag_s, LAG_LOW_S), LAG_HIGH_S) - LAG_TYPICAL_S)
+    if lag_s < 0.0:
+        return near + LAG_LOW_S * REACTION_COST - lag_s * EARLY_COST
     if lag_s < LAG_LOW_S:
-        return near + (LAG_LOW_S - lag_s) * EARLY_COST
+        return near + (LAG_LOW_S - lag_s) * REACTION_COST
     if lag_s > LAG_HIGH_S:
         return near + (lag_s - LAG_HIGH_S) * LATE_COST
     return near
@@ -487,50 +570,52 @@ def lag_cost(lag_s: float) -> float:
 
 def snap_edge(
     press_s: float,
-    pauses: Sequence[tuple[float, float]],
-    ends: Sequence[float],
+    places: Places,
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
-    min_pause_s: float = MIN_PAUSE_S,
-    sentence_ends: Sequence[bool] = (),
+    ending: bool = False,
 ) -> float:
-    """The moment the speaker really changed, for a key pressed at ``press_s``: of the places
-    in the window where a change can sit (``pauses_between``), the one where a long pause
-    and a likely lag weigh most; a pause of a second or more is as sure as pauses get, and
-    the end of a sentence (the recogniser's punctuation) adds to a place's claim.
+    """The moment the speaker really changed, for a key pressed at ``press_s``.
 
-    ``ends``: the ends of ``pauses`` (for bisection)."""
-    best = press_s
-    best_score = float("-inf")
-    low, high = press_s - before_s, press_s + after_s
-    for index in range(bisect_left(ends, low), len(pauses)):
-        start, end = pauses[index]
-        if start > high:
+    Each place whose voice begins in the window (``before_s`` before the press to
+    ``after_s`` after) is as likely as its claim and the lag of the press after it say
+    (``change_places``, ``lag_cost``); of these the middle one by likelihood (the median,
+    not the likeliest: it gives the fewest words to the wrong speaker, when a place one
+    sentence back is about as likely as the one nearest the press). The edge is put where
+    that place lies, as near the press as it can.
+
+    ``ending``: the key ends a turn with nobody after it (space, or the turn's end): its lag
+    is counted from where the voice stopped, not from where the next one began."""
+    times = places.low if ending else places.high
+    first = bisect_left(times, press_s - before_s)
+    stop = bisect_right(times, press_s + after_s)
+    if first >= stop:
+        return press_s
+    claims = places.claim
+    scores = [claims[j] - lag_cost(press_s - times[j]) for j in range(first, stop)]
+    top = max(scores)
+    weights = [exp(score - top) for score in scores]
+    half = sum(weights) / 2
+    chosen = first
+    for weight in weights:
+        half -= weight
+        if half <= 0:
             break
-        at = min(max(press_s - LAG_TYPICAL_S, start, low), end, high)
-        length = end - start
-        strength = min(length, 1.0) if length >= min_pause_s else 0.0
-        score = strength - lag_cost(press_s - at)
-        if index < len(sentence_ends) and sentence_ends[index]:
-            score += SENTENCE_BONUS
-        if score > best_score:
-            best, best_score = at, score
-    return best
+        chosen += 1
+    return min(max(press_s, places.low[chosen]), places.high[chosen])
 
 
 def snapped_turns(
     turns: Sequence[KeyedTurn],
-    pauses: Sequence[tuple[float, float]],
+    places: Places,
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
-    sentence_ends: Sequence[bool] = (),
 ) -> list[KeyedTurn]:
-    """The turns with every edge moved to its pause; an edge never passes its neighbours."""
-    ends = [p[1] for p in pauses]
-    flags = sentence_ends
+    """The turns with every edge moved to its place; an edge never passes its neighbours."""
     snapped: list[KeyedTurn] = []
     for index, turn in enumerate(turns):
-        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s, sentence_ends=flags)
+        # a key for nobody (space) marks where a voice stopped, not where one began
+        start = snap_edge(turn.start_s, places, before_s, after_s, ending=turn.who is None)
         if snapped:
             previous = snapped[-1]
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
@@ -541,7 +626,7 @@ def snapped_turns(
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
-            end = snap_edge(end, pauses, ends, before_s, after_s, sentence_ends=flags)
+            end = snap_edge(end, places, before_s, after_s, ending=True)
         snapped.append(turn.moved(start, max(start, end)))
     return snapped
 
@@ -549,9 +634,7 @@ def snapped_turns(
 def attribution_turns(machine: MachineTranscript, turns: Sequence[KeyedTurn]) -> list[KeyedTurn]:
     """The keyed turns as ``attribute`` uses them: every edge snapped to its place among
     the machine transcript's words and silences (independent of any correction)."""
-    words = machine.words
-    places = pauses_between(words, machine.pauses)
-    return snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    return snapped_turns(turns, change_places(machine.words, machine.pauses))
 
 
 def attribute(
@@ -623,18 +706,22 @@ def attribute(
 
 
 def voiced_mid(word: Word, silences: Sequence[tuple[float, float]], ends: Sequence[float]) -> float:
-    """The middle of the part of ``word`` the audio shows as speech: a recogniser's word
-    often begins in the silence before it (the first word of a stretch at its very start)."""
+    """The middle of the part of ``word`` the audio shows as speech: of the pieces the
+    silences leave of it, the longest. A recogniser's word often begins in the silence
+    before it (the first word of a stretch at its very start), and often lasts over the
+    silence after it until the next word begins (the silence then lies within the word)."""
     start, end = word.start_s, word.end_s
+    best_start = best_end = start
     for index in range(bisect_left(ends, start), len(silences)):
         s_start, s_end = silences[index]
         if s_start >= end:
             break
-        if s_start <= start:
-            start = max(start, s_end)
-        elif s_end >= end:
-            end = min(end, s_start)
-    return (start + end) / 2 if end > start else word.mid_s
+        if s_start > start and s_start - start > best_end - best_start:
+            best_start, best_end = start, s_start
+        start = max(start, s_end)
+    if end - start > best_end - best_start:
+        best_start, best_end = start, end
+    return (best_start + best_end) / 2 if best_end > best_start else word.mid_s
 
 
 def _part_of(word: Word) -> str:
