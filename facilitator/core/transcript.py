@@ -38,14 +38,17 @@ Three layers, each made from the ones below it, none ever written over:
 How a word finds its speaker: each edge of a keyed turn (a key press) is moved to the place
 where the voice really changed, within a window that fits a human key press
 (``SNAP_BEFORE_S`` before the press to ``SNAP_AFTER_S`` after). A press lags the voice by a
-few tenths of a second to more than a second, and is sometimes early. The places a change
-can sit are the boundaries between words, the pauses between them and the silences the
-audio showed (``pauses_between``); each is weighed by how long its pause is (a second or
-more is as sure as pauses get), how likely its lag is (``lag_cost``: nothing to speak of
-from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more outside, far more for a press before the voice)
-and whether a sentence ends there (``SENTENCE_BONUS``); the best one wins
-(``snap_edge``). A word then belongs to the turn that holds the middle of its voiced part.
-Words while nobody was marked (before the first key, after space, in no turn) are
+few tenths of a second to more than a second, and is sometimes early. A change can sit at
+any boundary between two words (``change_places``); most lie within a sentence, where a
+speaker seldom changes. A boundary where a sentence ends (the recogniser's full stop, or a
+silence the audio showed) is far likelier (``SENTENCE_CLAIM``), one with a silence longer
+than one's own between sentences likelier still; a gap between the recogniser's words that
+the audio does not show as silence counts for little (word times are off by a tenth of a
+second). How likely the press's lag after the next voice's start is (``lag_cost``: next to
+nothing from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more below, as a reaction takes time, and
+more past it) weighs in, in the same unit (log-odds), and of the places in the window the
+middle one by likelihood wins (``snap_edge``). A word then belongs to the turn that holds
+the middle of its voiced part. Words while nobody was marked (before the first key, after space, in no turn) are
 *unattributed*: kept, counted, shown. An overlap mark (``o`` then a key) marks the words
 around it. ``bench/transcript_attribution.py`` measures all this against a known truth.
 
@@ -481,6 +484,7 @@ class Places(NamedTuple):
     low: list[float]
     high: list[float]
     claim: list[float]
+    mid: list[float]  # per word: its voiced middle (``voiced_mid``)
 
 
 def pause_claim(length_s: float) -> float:
@@ -506,28 +510,33 @@ def change_places(words: Sequence[Word], silences: Sequence[tuple[float, float]]
     merged = pauses_between((), silences)
     ends = [b for _a, b in merged]
     mids = [voiced_mid(w, merged, ends) if merged else w.mid_s for w in words]
-    count = len(words)
+    twice_mids = [a + b for a, b in merged]  # a silence's middle, doubled
+    parts = [w.id.partition(":")[0] for w in words]  # as _part_of
+    count, silences_count = len(words), len(merged)
     lows: list[float] = []
     highs: list[float] = []
     claims: list[float] = []
     at = 0  # the first silence not yet given to a boundary
     inf = float("inf")
+    search = SENTENCE_END.search
+    left, before_end, before = -inf, -inf, None
     for j in range(count + 1):
-        left = mids[j - 1] if j else -inf
-        right = mids[j] if j < count else inf
-        while at < len(merged) and merged[at][0] + merged[at][1] <= 2 * left:
+        if j < count:
+            word = words[j]
+            right, after_start = mids[j], word.start_s
+        else:
+            word, right, after_start = None, inf, inf
+        while at < silences_count and twice_mids[at] <= 2 * left:
             at += 1
-        silence = 0.0
-        first = last = 0.0
-        while at < len(merged) and merged[at][0] + merged[at][1] < 2 * right:
+        silence = first = last = 0.0
+        while at < silences_count and twice_mids[at] < 2 * right:
             start, end = merged[at]
             if not silence:
                 first = start
-            silence = max(silence, end - start)
+            if end - start > silence:
+                silence = end - start
             last = end
             at += 1
-        before_end = words[j - 1].end_s if j else -inf
-        after_start = words[j].start_s if j < count else inf
         if silence:
             low, high = first, last
         elif after_start > before_end:
@@ -535,12 +544,14 @@ def change_places(words: Sequence[Word], silences: Sequence[tuple[float, float]]
         else:  # the words touch: the edge between them
             low = high = (before_end + after_start) / 2
         # strictly after the word before's middle, at most the next one's
-        low = min(max(low, nextafter(left, inf)), right)
+        if low <= left:
+            low = nextafter(left, inf)
+        low = min(low, right)
         high = min(max(high, low), right)
-        if j == 0 or j == count or _part_of(words[j - 1]) != _part_of(words[j]):
+        if before is None or word is None or parts[j - 1] != parts[j]:
             claim = EDGE_CLAIM
         else:
-            claim = SENTENCE_CLAIM if SENTENCE_END.search(words[j - 1].text) else 0.0
+            claim = SENTENCE_CLAIM if search(before.text) else 0.0
             if silence >= MIN_PAUSE_S:
                 claim = max(claim, pause_claim(silence))
             elif after_start - before_end >= MIN_PAUSE_S:
@@ -548,7 +559,9 @@ def change_places(words: Sequence[Word], silences: Sequence[tuple[float, float]]
         lows.append(low)
         highs.append(high)
         claims.append(claim)
-    return Places(lows, highs, claims)
+        if word is not None:
+            left, before_end, before = right, word.end_s, word
+    return Places(lows, highs, claims, mids)
 
 
 def lag_cost(lag_s: float) -> float:
@@ -652,25 +665,29 @@ def attribute(
     words around a correction again with them, and gets what attributing all would give."""
     corrections = corrections or Corrections()
     words = machine.words
-    silences = pauses_between((), machine.pauses)  # merged, sorted
-    silence_ends = [b for _a, b in silences]
+    mids: list[float] | None = None  # the words' voiced middles, when known already
     if snapped is not None:
         used = list(snapped)
         snap = True
     elif snap:
-        used = attribution_turns(machine, turns)
+        places = change_places(words, machine.pauses)
+        used, mids = snapped_turns(turns, places), places.mid
     else:
         used = list(turns)
+    if snap and mids is None:
+        silences = pauses_between((), machine.pauses)  # merged, sorted
+        silence_ends = [b for _a, b in silences]
+        mids = [voiced_mid(w, silences, silence_ends) if silences else w.mid_s for w in words]
     starts = [t.start_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
     spoken: list[tuple[SpokenWord, int]] = []  # with the index of its turn (-1: none)
     new_texts, new_speakers = corrections.text, corrections.speaker
-    for word in words:
+    for position, word in enumerate(words):
         text = new_texts.get(word.id, word.text) if new_texts else word.text
         if not text:
             continue
-        mid = voiced_mid(word, silences, silence_ends) if snap and silences else word.mid_s
+        mid = mids[position] if mids is not None else word.mid_s
         index = bisect_right(starts, mid) - 1
         turn = used[index] if index >= 0 and mid < used[index].end_s else None
         who = turn.who if turn is not None else None
