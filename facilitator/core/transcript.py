@@ -48,9 +48,10 @@ second). How likely the press's lag after the next voice's start is (``lag_cost`
 nothing from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more below, as a reaction takes time, and
 more past it) weighs in, in the same unit (log-odds), and of the places in the window the
 middle one by likelihood wins (``snap_edge``). A word then belongs to the turn that holds
-the middle of its voiced part. Words while nobody was marked (before the first key, after space, in no turn) are
-*unattributed*: kept, counted, shown. An overlap mark (``o`` then a key) marks the words
-around it. ``bench/transcript_attribution.py`` measures all this against a known truth.
+the middle of its voiced part. Words while nobody was marked (before the first key, after
+space, in no turn) are *unattributed*: kept, counted, shown. An overlap mark (``o`` then a
+key) marks the words around it. ``bench/transcript_attribution.py`` measures all this
+against a known truth (``bench/transcript_attribution_errors.py``: the wrong words by cause).
 
 Plain Python, like the rest of the core.
 """
