@@ -360,7 +360,11 @@ def test_the_lag_cost_is_continuous_and_grows_away_from_the_usual_lag():
     above = [lag for lag in lags if lag >= LAG_TYPICAL_S]
     assert [lag_cost(x) for x in below] == sorted((lag_cost(x) for x in below), reverse=True)
     assert [lag_cost(x) for x in above] == sorted(lag_cost(x) for x in above)
-    assert lag_cost(-0.5) > lag_cost(2.0)  # a press before the voice is the rarer mistake
+    # a reaction takes time: a press as the voice begins is unlikely, and one a little
+    # before it (the moderator saw who was about to speak) hardly less so; a press long
+    # after the usual lag is the less likely still
+    assert lag_cost(LAG_LOW_S) < lag_cost(0.0) < lag_cost(-0.4) < lag_cost(2.0)
+    assert lag_cost(-0.4) - lag_cost(0.0) < lag_cost(0.0) - lag_cost(LAG_LOW_S)
 
 
 def test_the_guide_names_the_transcript_s_model_and_language():

@@ -9,11 +9,10 @@ Three layers, each made from the ones below it, none ever written over:
    ``transcript/`` in the session folder, each stretch fsynced before it is reported, and
    never changes a stretch once written: a run with another model or language starts a new
    transcript and keeps the old one aside.
-2. **The corrections** (``Corrections``, in ``core.corrections``): a researcher's changes,
-   each one a journal event like every other change of a session (the ``TRANSCRIPT_*``
-   kinds in ``core.events``), folded by ``SessionState`` into ``state.transcript_edits``.
-   They name words by ``Word.id``, which is stable because the machine transcript never
-   changes:
+2. **The corrections** (``Corrections``): a researcher's changes, each one a journal event
+   like every other change of a session (the ``TRANSCRIPT_*`` kinds in ``core.events``),
+   folded by ``SessionState`` into ``state.transcript_edits``. They name words by
+   ``Word.id``, which is stable because the machine transcript never changes:
 
    ========================  ==================================================================
    ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
@@ -39,16 +38,20 @@ Three layers, each made from the ones below it, none ever written over:
 How a word finds its speaker: each edge of a keyed turn (a key press) is moved to the place
 where the voice really changed, within a window that fits a human key press
 (``SNAP_BEFORE_S`` before the press to ``SNAP_AFTER_S`` after). A press lags the voice by a
-few tenths of a second to more than a second, and is sometimes early. The places a change
-can sit are the boundaries between words, the pauses between them and the silences the
-audio showed (``pauses_between``); each is weighed by how long its pause is (a second or
-more is as sure as pauses get), how likely its lag is (``lag_cost``: nothing to speak of
-from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more outside, far more for a press before the voice)
-and whether a sentence ends there (``SENTENCE_BONUS``); the best one wins
-(``snap_edge``). A word then belongs to the turn that holds the middle of its voiced part.
-Words while nobody was marked (before the first key, after space, in no turn) are
-*unattributed*: kept, counted, shown. An overlap mark (``o`` then a key) marks the words
-around it. ``bench/transcript_attribution.py`` measures all this against a known truth.
+few tenths of a second to more than a second, and is sometimes early. A change can sit at
+any boundary between two words (``change_places``); most lie within a sentence, where a
+speaker seldom changes. A boundary where a sentence ends (the recogniser's full stop, or a
+silence the audio showed) is far likelier (``SENTENCE_CLAIM``), one with a silence longer
+than one's own between sentences likelier still; a gap between the recogniser's words that
+the audio does not show as silence counts for little (word times are off by a tenth of a
+second). How likely the press's lag after the next voice's start is (``lag_cost``: next to
+nothing from ``LAG_LOW_S`` to ``LAG_HIGH_S``, more below, as a reaction takes time, and
+more past it) weighs in, in the same unit (log-odds), and of the places in the window the
+middle one by likelihood wins (``snap_edge``). A word then belongs to the turn that holds
+the middle of its voiced part. Words while nobody was marked (before the first key, after
+space, in no turn) are *unattributed*: kept, counted, shown. An overlap mark (``o`` then a
+key) marks the words around it. ``bench/transcript_attribution.py`` measures all this
+against a known truth (``bench/transcript_attribution_errors.py``: the wrong words by cause).
 
 Plain Python, like the rest of the core.
 """
@@ -59,9 +62,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from math import exp, nextafter
 from typing import Any, NamedTuple
-
-from facilitator.core.corrections import Corrections
 
 SCHEMA = "facilitator.transcript/1"
 
@@ -69,15 +71,22 @@ SCHEMA = "facilitator.transcript/1"
 SNAP_BEFORE_S = 2.0
 # ... or this long after it (an early press, as someone draws breath).
 SNAP_AFTER_S = 0.5
-# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely; what a
-# second outside that costs a place's claim (a pause's claim is its length, up to 1 s).
+# A key press lags the voice by LAG_LOW_S to LAG_HIGH_S, LAG_TYPICAL_S the most likely, or
+# comes before it (one in ten or so). ``lag_cost`` and the claims of the places a change can
+# sit (``change_places``) are log-odds: a claim of 1 more makes a place e times as likely.
 LAG_LOW_S = 0.3
 LAG_HIGH_S = 1.2
 LAG_TYPICAL_S = 0.75
-NEAR_COST = 0.15
-LATE_COST = 0.3
-EARLY_COST = 0.8
-SENTENCE_BONUS = 0.3  # a place after a word that ends a sentence
+NEAR_COST = 0.15  # a second from the most likely lag, within the usual ones
+REACTION_COST = 4.0  # a second quicker than LAG_LOW_S (from a press as the voice begins: 1.2)
+EARLY_COST = 1.0  # a second before the voice, beyond that
+LATE_COST = 6.0  # a second later than LAG_HIGH_S
+SENTENCE_CLAIM = 5.0  # a sentence ends there: a full stop or a silence
+LONG_PAUSE_S = 0.7  # a silence longer than this is longer than one's own between sentences ...
+LONG_PAUSE_CLAIM = 20.0  # ... and claims this much more a second, up to
+SURE_PAUSE_S = 1.2
+GAP_SHARE = 0.3  # a gap between words the audio does not show as silence counts this share
+EDGE_CLAIM = 30.0  # where a recording starts or ends
 # A gap between two words this long is a pause a speaker change can sit in.
 MIN_PAUSE_S = 0.15
 # Words this near an overlap mark are marked as spoken in an overlap.
@@ -277,8 +286,48 @@ class MachineTranscript:
 
 
 # --- layer 2: corrections, folded from journal events -------------------------------------------
-# ``Corrections``, in its own module (imported above): every session's state holds one, and the
-# fold needs nothing else of this module.
+
+
+@dataclass
+class Corrections:
+    """The researcher's changes to the transcript, by word id; the last event wins."""
+
+    speaker: dict[str, str | None] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)
+    split: dict[str, bool] = field(default_factory=dict)
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.speaker or self.text or self.split or self.tags)
+
+    def set_speaker(self, data: dict[str, Any]) -> None:
+        who = data.get("who")
+        if who is not None and not isinstance(who, str):
+            return
+        keyed = data.get("keyed") is True  # back to the speaker the keyed turns give (undo)
+        for wid in data.get("words") or []:
+            if isinstance(wid, str) and wid:
+                if keyed:
+                    self.speaker.pop(wid, None)
+                else:
+                    self.speaker[wid] = who or None
+
+    def set_text(self, data: dict[str, Any]) -> None:
+        wid, text = data.get("word"), data.get("text")
+        if isinstance(wid, str) and wid and isinstance(text, str):
+            self.text[wid] = text
+
+    def set_split(self, data: dict[str, Any]) -> None:
+        wid, split = data.get("word"), data.get("split", True)
+        if isinstance(wid, str) and wid and split is None:  # as attribution decides (undo)
+            self.split.pop(wid, None)
+        elif isinstance(wid, str) and wid and isinstance(split, bool):
+            self.split[wid] = split
+
+    def set_tags(self, data: dict[str, Any]) -> None:
+        wid, tags = data.get("word"), data.get("tags")
+        if isinstance(wid, str) and wid and isinstance(tags, list):
+            self.tags[wid] = tuple(t for t in tags if isinstance(t, str) and t)
 
 
 # --- layer 3: the attributed transcript ---------------------------------------------------------
@@ -380,18 +429,15 @@ def keyed_turns(talk: Any) -> list[KeyedTurn]:
     """
     found = []
     for turn in talk.turns:
-        pieces = turn.pieces
-        first = pieces[0]
         end = turn.end_s
         if end is None:
             end = float("inf")
-        moves: tuple[tuple[float, str, str | None], ...] = ()
-        if len(pieces) > 1:
-            moves = tuple(
-                (piece.start_s, piece.phase, piece.question)
-                for before, piece in zip(pieces, pieces[1:], strict=False)
-                if (piece.phase, piece.question) != (before.phase, before.question)
-            )
+        first = turn.pieces[0]
+        moves = tuple(
+            (piece.start_s, piece.phase, piece.question)
+            for before, piece in zip(turn.pieces, turn.pieces[1:], strict=False)
+            if (piece.phase, piece.question) != (before.phase, before.question)
+        )
         found.append(KeyedTurn(turn.who, turn.start_s, end, first.phase, first.question, moves))
     return found
 
@@ -412,23 +458,12 @@ def pauses_between(
     if words:
         found.append((float("-inf"), words[0].start_s))
         found.append((words[-1].end_s, float("inf")))
-        # each pair of neighbours, with the words' times read once (30,000 words)
-        before_start, before_end = words[0].start_s, words[0].end_s
-        for word in words[1:]:
-            start, end = word.start_s, word.end_s
-            if start - before_end >= min_pause_s:
-                found.append((before_end, start))
-            else:  # a boundary without a pause: a change can sit there, with less evidence
-                # min(max(between, the middle of the word before), the middle of this one)
-                at = (before_end + start) / 2
-                middle = (before_start + before_end) / 2
-                if middle > at:
-                    at = middle
-                middle = (start + end) / 2
-                if middle < at:
-                    at = middle
-                found.append((at, at))
-            before_start, before_end = start, end
+    for before, after in zip(words, words[1:], strict=False):
+        if after.start_s - before.end_s >= min_pause_s:
+            found.append((before.end_s, after.start_s))
+        else:  # a boundary without a pause: a change can sit there, with less evidence
+            at = min(max((before.end_s + after.start_s) / 2, before.mid_s), after.mid_s)
+            found.append((at, at))
     found.extend((a, b) for a, b in silences if b - a >= min_pause_s)
     found.sort()
     merged: list[tuple[float, float]] = []
@@ -440,131 +475,180 @@ def pauses_between(
     return merged
 
 
-def after_sentence_end(pauses: Sequence[tuple[float, float]], words: Sequence[Word]) -> list[bool]:
-    """For each place of ``pauses_between``: does the word before it end a sentence?"""
-    mids = [(w.start_s + w.end_s) / 2 for w in words]  # Word.mid_s
-    found = []
-    for start, _end in pauses:
-        index = bisect_right(mids, start) - 1
-        found.append(index >= 0 and ends_sentence(words[index].text))
-    return found
+class Places(NamedTuple):
+    """Where a speaker change can sit, one place per boundary between two words (and before
+    the first word and after the last), in time order: a change at place ``j`` gives word
+    ``j`` and those after it to the new speaker. An edge put anywhere from ``low[j]`` to
+    ``high[j]`` does that; the next word's voice begins at ``high[j]``. ``claim[j]``: how
+    likely a change is there rather than at a boundary within a sentence, as a log-odds."""
+
+    low: list[float]
+    high: list[float]
+    claim: list[float]
+    mid: list[float]  # per word: its voiced middle (``voiced_mid``)
 
 
-# the last character of any text SENTENCE_END finds (it ends the text, or a newline follows)
-_SENTENCE_LAST = frozenset(".!?…'\")]»”’\n")
+def pause_claim(length_s: float) -> float:
+    """The claim of a silence ``length_s`` long (see ``change_places``)."""
+    longer = min(max(length_s - LONG_PAUSE_S, 0.0), SURE_PAUSE_S - LONG_PAUSE_S)
+    return SENTENCE_CLAIM + LONG_PAUSE_CLAIM * longer
 
 
-def ends_sentence(text: str) -> bool:
-    """``SENTENCE_END.search(text) is not None``, without the search for the many words
-    whose last character cannot end a sentence."""
-    return text[-1:] in _SENTENCE_LAST and SENTENCE_END.search(text) is not None
+def change_places(words: Sequence[Word], silences: Sequence[tuple[float, float]]) -> Places:
+    """The places of ``words`` where a change can sit, and the claim of each.
+
+    Most boundaries lie within a sentence, where a speaker seldom changes: their claim is 0.
+    A boundary where a sentence ends (the recogniser's full stop after the word before, or
+    a silence the audio shows) claims ``SENTENCE_CLAIM``; both together say no more than
+    either. A silence longer than one takes between one's own sentences (``LONG_PAUSE_S``)
+    claims more, up to ``SURE_PAUSE_S``. A gap between the recogniser's words that the audio
+    does not show as silence counts ``GAP_SHARE`` of a silence as long: word times are off
+    by a tenth of a second or more, the audio's silences by a few hundredths. Where a
+    recording starts or ends a change is sure.
+
+    A silence belongs to the boundary between the voiced middles (``voiced_mid``) it lies
+    between: a recogniser often stretches a word over the silence after it."""
+    merged = pauses_between((), silences)
+    ends = [b for _a, b in merged]
+    mids = [voiced_mid(w, merged, ends) if merged else w.mid_s for w in words]
+    twice_mids = [a + b for a, b in merged]  # a silence's middle, doubled
+    parts = [w.id.partition(":")[0] for w in words]  # as _part_of
+    count, silences_count = len(words), len(merged)
+    lows: list[float] = []
+    highs: list[float] = []
+    claims: list[float] = []
+    at = 0  # the first silence not yet given to a boundary
+    inf = float("inf")
+    search = SENTENCE_END.search
+    left, before_end, before = -inf, -inf, None
+    for j in range(count + 1):
+        if j < count:
+            word = words[j]
+            right, after_start = mids[j], word.start_s
+        else:
+            word, right, after_start = None, inf, inf
+        while at < silences_count and twice_mids[at] <= 2 * left:
+            at += 1
+        silence = first = last = 0.0
+        while at < silences_count and twice_mids[at] < 2 * right:
+            start, end = merged[at]
+            if not silence:
+                first = start
+            if end - start > silence:
+                silence = end - start
+            last = end
+            at += 1
+        if silence:
+            low, high = first, last
+        elif after_start > before_end:
+            low, high = before_end, after_start
+        else:  # the words touch: the edge between them
+            low = high = (before_end + after_start) / 2
+        # strictly after the word before's middle, at most the next one's
+        if low <= left:
+            low = nextafter(left, inf)
+        low = min(low, right)
+        high = min(max(high, low), right)
+        if before is None or word is None or parts[j - 1] != parts[j]:
+            claim = EDGE_CLAIM
+        else:
+            claim = SENTENCE_CLAIM if search(before.text) else 0.0
+            if silence >= MIN_PAUSE_S:
+                claim = max(claim, pause_claim(silence))
+            elif after_start - before_end >= MIN_PAUSE_S:
+                claim = max(claim, GAP_SHARE * pause_claim(after_start - before_end))
+        lows.append(low)
+        highs.append(high)
+        claims.append(claim)
+        if word is not None:
+            left, before_end, before = right, word.end_s, word
+    return Places(lows, highs, claims, mids)
 
 
 def lag_cost(lag_s: float) -> float:
     """How unlikely it is that the voice changed ``lag_s`` before the key was pressed (a
-    negative lag: after it): nothing to speak of within a human key press's usual lag, more
-    the further outside it, far more for a press before the voice."""
+    negative lag: after it), as a negative log-odds: next to nothing within a human key
+    press's usual lag (a little more the further from the most likely one), more quickly
+    below it, as a reaction takes time, and past it; a press before the voice (the
+    moderator saw who was about to speak) costs about the same anywhere in the half second
+    before."""
     near = NEAR_COST * abs(min(max(lag_s, LAG_LOW_S), LAG_HIGH_S) - LAG_TYPICAL_S)
+    if lag_s < 0.0:
+        return near + LAG_LOW_S * REACTION_COST - lag_s * EARLY_COST
     if lag_s < LAG_LOW_S:
-        return near + (LAG_LOW_S - lag_s) * EARLY_COST
+        return near + (LAG_LOW_S - lag_s) * REACTION_COST
     if lag_s > LAG_HIGH_S:
         return near + (lag_s - LAG_HIGH_S) * LATE_COST
     return near
 
 
-# lag_cost's ``near`` for a lag below LAG_LOW_S or above LAG_HIGH_S (the lag clamped to them)
-_NEAR_LOW = NEAR_COST * abs(LAG_LOW_S - LAG_TYPICAL_S)
-_NEAR_HIGH = NEAR_COST * abs(LAG_HIGH_S - LAG_TYPICAL_S)
-
-
 def snap_edge(
     press_s: float,
-    pauses: Sequence[tuple[float, float]],
-    ends: Sequence[float],
+    places: Places,
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
-    min_pause_s: float = MIN_PAUSE_S,
-    sentence_ends: Sequence[bool] = (),
+    ending: bool = False,
 ) -> float:
-    """The moment the speaker really changed, for a key pressed at ``press_s``: of the places
-    in the window where a change can sit (``pauses_between``), the one where a long pause
-    and a likely lag weigh most; a pause of a second or more is as sure as pauses get, and
-    the end of a sentence (the recogniser's punctuation) adds to a place's claim.
+    """The moment the speaker really changed, for a key pressed at ``press_s``.
 
-    ``ends``: the ends of ``pauses`` (for bisection)."""
-    best = press_s
-    best_score = float("-inf")
-    low, high = press_s - before_s, press_s + after_s
-    lagged = press_s - LAG_TYPICAL_S
-    flags = len(sentence_ends)
-    # a key press has a few places to weigh, a long session tens of thousands of presses:
-    # min(), max() and lag_cost() written out here, with the same arithmetic in the same order
-    for index in range(bisect_left(ends, low), len(pauses)):
-        start, end = pauses[index]
-        if start > high:
+    Each place whose voice begins in the window (``before_s`` before the press to
+    ``after_s`` after) is as likely as its claim and the lag of the press after it say
+    (``change_places``, ``lag_cost``); of these the middle one by likelihood (the median,
+    not the likeliest: it gives the fewest words to the wrong speaker, when a place one
+    sentence back is about as likely as the one nearest the press). The edge is put where
+    that place lies, as near the press as it can.
+
+    ``ending``: the key ends a turn with nobody after it (space, or the turn's end): its lag
+    is counted from where the voice stopped, not from where the next one began."""
+    times = places.low if ending else places.high
+    first = bisect_left(times, press_s - before_s)
+    stop = bisect_right(times, press_s + after_s)
+    if first >= stop:
+        return press_s
+    claims = places.claim
+    scores = [claims[j] - lag_cost(press_s - times[j]) for j in range(first, stop)]
+    top = max(scores)
+    weights = [exp(score - top) for score in scores]
+    half = sum(weights) / 2
+    chosen = first
+    for weight in weights:
+        half -= weight
+        if half <= 0:
             break
-        at = lagged  # min(max(lagged, start, low), end, high)
-        if start > at:
-            at = start
-        if low > at:
-            at = low
-        if end < at:
-            at = end
-        if high < at:
-            at = high
-        length = end - start
-        strength = (1.0 if length > 1.0 else length) if length >= min_pause_s else 0.0
-        lag_s = press_s - at  # lag_cost(lag_s)
-        if lag_s < LAG_LOW_S:
-            cost = _NEAR_LOW + (LAG_LOW_S - lag_s) * EARLY_COST
-        elif lag_s > LAG_HIGH_S:
-            cost = _NEAR_HIGH + (lag_s - LAG_HIGH_S) * LATE_COST
-        else:
-            cost = NEAR_COST * abs(lag_s - LAG_TYPICAL_S)
-        score = strength - cost
-        if index < flags and sentence_ends[index]:
-            score += SENTENCE_BONUS
-        if score > best_score:
-            best, best_score = at, score
-    return best
+        chosen += 1
+    return min(max(press_s, places.low[chosen]), places.high[chosen])
 
 
 def snapped_turns(
     turns: Sequence[KeyedTurn],
-    pauses: Sequence[tuple[float, float]],
+    places: Places,
     before_s: float = SNAP_BEFORE_S,
     after_s: float = SNAP_AFTER_S,
-    sentence_ends: Sequence[bool] = (),
 ) -> list[KeyedTurn]:
-    """The turns with every edge moved to its pause; an edge never passes its neighbours."""
-    ends = [p[1] for p in pauses]
-    flags = sentence_ends
-    # the edges first, each turn made once at the end (a shared edge moves the turn before)
-    starts: list[float] = []
-    stops: list[float] = []
+    """The turns with every edge moved to its place; an edge never passes its neighbours."""
+    snapped: list[KeyedTurn] = []
     for index, turn in enumerate(turns):
-        start = snap_edge(turn.start_s, pauses, ends, before_s, after_s, sentence_ends=flags)
-        if starts:
+        # a key for nobody (space) marks where a voice stopped, not where one began
+        start = snap_edge(turn.start_s, places, before_s, after_s, ending=turn.who is None)
+        if snapped:
+            previous = snapped[-1]
             if turns[index - 1].end_s == turn.start_s:  # a shared edge moves as one
-                start = max(start, starts[-1])
-                stops[-1] = start
+                start = max(start, previous.start_s)
+                snapped[-1] = previous.moved(previous.start_s, start)
             else:
-                start = max(start, stops[-1])
+                start = max(start, previous.end_s)
         end = turn.end_s
         alone = index + 1 == len(turns) or turns[index + 1].start_s != end
         if alone and end != float("inf"):
-            end = snap_edge(end, pauses, ends, before_s, after_s, sentence_ends=flags)
-        starts.append(start)
-        stops.append(max(start, end))
-    return [turn.moved(start, stop) for turn, start, stop in zip(turns, starts, stops, strict=True)]
+            end = snap_edge(end, places, before_s, after_s, ending=True)
+        snapped.append(turn.moved(start, max(start, end)))
+    return snapped
 
 
 def attribution_turns(machine: MachineTranscript, turns: Sequence[KeyedTurn]) -> list[KeyedTurn]:
     """The keyed turns as ``attribute`` uses them: every edge snapped to its place among
     the machine transcript's words and silences (independent of any correction)."""
-    words = machine.words
-    places = pauses_between(words, machine.pauses)
-    return snapped_turns(turns, places, sentence_ends=after_sentence_end(places, words))
+    return snapped_turns(turns, change_places(machine.words, machine.pauses))
 
 
 def attribute(
@@ -582,36 +666,32 @@ def attribute(
     words around a correction again with them, and gets what attributing all would give."""
     corrections = corrections or Corrections()
     words = machine.words
-    silences = pauses_between((), machine.pauses)  # merged, sorted
-    silence_ends = [b for _a, b in silences]
+    mids: list[float] | None = None  # the words' voiced middles, when known already
     if snapped is not None:
         used = list(snapped)
         snap = True
     elif snap:
-        used = attribution_turns(machine, turns)
+        places = change_places(words, machine.pauses)
+        used, mids = snapped_turns(turns, places), places.mid
     else:
         used = list(turns)
+    if snap and mids is None:
+        silences = pauses_between((), machine.pauses)  # merged, sorted
+        silence_ends = [b for _a, b in silences]
+        mids = [voiced_mid(w, silences, silence_ends) if silences else w.mid_s for w in words]
     starts = [t.start_s for t in used]
-    turn_ends = [t.end_s for t in used]
     mark_times = sorted((m.at_s, m.who) for m in marks)
     mark_at = [m[0] for m in mark_times]
     spoken: list[tuple[SpokenWord, int]] = []  # with the index of its turn (-1: none)
     new_texts, new_speakers = corrections.text, corrections.speaker
-    voiced = snap and bool(silences)
-    last_silence = len(silences)
-    for word in words:
+    for position, word in enumerate(words):
         text = new_texts.get(word.id, word.text) if new_texts else word.text
         if not text:
             continue
-        start, end = word.start_s, word.end_s
-        mid = (start + end) / 2  # word.mid_s
-        if voiced:
-            place = bisect_left(silence_ends, start)
-            if place < last_silence and silences[place][0] < end:  # a silence within it
-                mid = voiced_mid(word, silences, silence_ends)
+        mid = mids[position] if mids is not None else word.mid_s
         index = bisect_right(starts, mid) - 1
-        held = index >= 0 and mid < turn_ends[index]
-        who = used[index].who if held else None
+        turn = used[index] if index >= 0 and mid < used[index].end_s else None
+        who = turn.who if turn is not None else None
         corrected = bool(new_speakers) and word.id in new_speakers
         if corrected:
             who = new_speakers[word.id]
@@ -623,7 +703,9 @@ def attribute(
                     break
                 if marker != who:
                     overlap = marker
-        spoken.append((SpokenWord(word, who, text, overlap, corrected), index if held else -1))
+        spoken.append(
+            (SpokenWord(word, who, text, overlap, corrected), index if turn is not None else -1)
+        )
     statements = _statements(spoken, used, corrections)
     unattributed = sum(1 for w, _turn in spoken if w.who is None)
     return Transcript(
@@ -642,18 +724,22 @@ def attribute(
 
 
 def voiced_mid(word: Word, silences: Sequence[tuple[float, float]], ends: Sequence[float]) -> float:
-    """The middle of the part of ``word`` the audio shows as speech: a recogniser's word
-    often begins in the silence before it (the first word of a stretch at its very start)."""
+    """The middle of the part of ``word`` the audio shows as speech: of the pieces the
+    silences leave of it, the longest. A recogniser's word often begins in the silence
+    before it (the first word of a stretch at its very start), and often lasts over the
+    silence after it until the next word begins (the silence then lies within the word)."""
     start, end = word.start_s, word.end_s
+    best_start = best_end = start
     for index in range(bisect_left(ends, start), len(silences)):
         s_start, s_end = silences[index]
         if s_start >= end:
             break
-        if s_start <= start:
-            start = max(start, s_end)
-        elif s_end >= end:
-            end = min(end, s_start)
-    return (start + end) / 2 if end > start else word.mid_s
+        if s_start > start and s_start - start > best_end - best_start:
+            best_start, best_end = start, s_start
+        start = max(start, s_end)
+    if end - start > best_end - best_start:
+        best_start, best_end = start, end
+    return (best_start + best_end) / 2 if best_end > best_start else word.mid_s
 
 
 def _part_of(word: Word) -> str:
@@ -666,16 +752,13 @@ def _statements(
     statements: list[Statement] = []
     current: list[SpokenWord] = []
     current_turn = -1
-    split = corrections.split
-    last_part = ""
     for word, turn_index in spoken:
-        part = word.word.id.partition(":")[0]  # _part_of(word.word), once per word
         if current:
             last = current[-1]
-            forced = split.get(word.word.id) if split else None
+            forced = corrections.split.get(word.word.id) if corrections.split else None
             starts_new = (
                 word.who != last.who
-                or part != last_part
+                or _part_of(word.word) != _part_of(last.word)
                 or (turn_index != current_turn and not word.corrected and not last.corrected)
                 or len(current) >= 2 * STATEMENT_MAX_WORDS  # no sentence end in sight
                 or (
@@ -683,7 +766,7 @@ def _statements(
                         len(current) >= STATEMENT_MAX_WORDS
                         or last.word.end_s - current[0].word.start_s >= STATEMENT_MAX_S
                     )
-                    and ends_sentence(last.text)
+                    and SENTENCE_END.search(last.text) is not None
                 )
             )
             if forced is not None:
@@ -694,7 +777,6 @@ def _statements(
         if not current:
             current_turn = turn_index
         current.append(word)
-        last_part = part
     if current:
         statements.append(_statement(current, turns, current_turn, corrections))
     return statements
@@ -847,40 +929,6 @@ QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far b
 QUOTE_AFTER_S = 5.0  # ... and this far ahead
 
 
-class StatementsNear:
-    """``statements_near`` for many notes of one summary: the statements' start times and
-    the running maximum of their ends are worked out once, so each note costs a bisection
-    and the few statements around it instead of a pass over the whole transcript (a long
-    session has thousands of statements and hundreds of quotes)."""
-
-    def __init__(self, section: dict[str, Any] | None) -> None:
-        self.statements: list[dict[str, Any]] = (section or {}).get("statements") or []
-        self.starts = [s["start_s"] for s in self.statements]
-        # reach[i]: the latest end among statements[: i + 1] (a statement can outlast the next)
-        self.reach: list[float] = []
-        latest = float("-inf")
-        for s in self.statements:
-            latest = max(latest, s["end_s"])
-            self.reach.append(latest)
-
-    def __call__(
-        self,
-        t_s: float,
-        speaker: str | None = None,
-        before_s: float = QUOTE_BEFORE_S,
-        after_s: float = QUOTE_AFTER_S,
-    ) -> list[dict[str, Any]]:
-        """The statements around a note at ``t_s``: see ``statements_near``."""
-        high = bisect_right(self.starts, t_s + after_s)
-        # every statement before ``low`` ended before the window: none of them is in it
-        low = bisect_left(self.reach, t_s - before_s, 0, high)
-        window = [s for s in self.statements[low:high] if s["end_s"] >= t_s - before_s]
-        if speaker is not None:
-            theirs = [s for s in window if s["who"] == speaker]
-            window = theirs or window
-        return window[-2:]
-
-
 def statements_near(
     section: dict[str, Any] | None,
     t_s: float,
@@ -890,10 +938,17 @@ def statements_near(
 ) -> list[dict[str, Any]]:
     """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
     to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
-    last two, in time order. For many notes, make one ``StatementsNear`` and call it."""
+    last two, in time order."""
     if not section:
         return []
-    return StatementsNear(section)(t_s, speaker, before_s, after_s)
+    statements = section.get("statements") or []
+    starts = [s["start_s"] for s in statements]
+    high = bisect_right(starts, t_s + after_s)
+    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
+    if speaker is not None:
+        theirs = [s for s in window if s["who"] == speaker]
+        window = theirs or window
+    return window[-2:]
 
 
 def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:
