@@ -9,10 +9,11 @@ Three layers, each made from the ones below it, none ever written over:
    ``transcript/`` in the session folder, each stretch fsynced before it is reported, and
    never changes a stretch once written: a run with another model or language starts a new
    transcript and keeps the old one aside.
-2. **The corrections** (``Corrections``): a researcher's changes, each one a journal event
-   like every other change of a session (the ``TRANSCRIPT_*`` kinds in ``core.events``),
-   folded by ``SessionState`` into ``state.transcript_edits``. They name words by
-   ``Word.id``, which is stable because the machine transcript never changes:
+2. **The corrections** (``Corrections``, in ``core.corrections``): a researcher's changes,
+   each one a journal event like every other change of a session (the ``TRANSCRIPT_*``
+   kinds in ``core.events``), folded by ``SessionState`` into ``state.transcript_edits``.
+   They name words by ``Word.id``, which is stable because the machine transcript never
+   changes:
 
    ========================  ==================================================================
    ``transcript_speaker``    ``{words: [id, ...], who}``: these words were said by ``who`` (a
@@ -64,6 +65,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import exp, nextafter
 from typing import Any, NamedTuple
+
+from facilitator.core.corrections import Corrections
 
 SCHEMA = "facilitator.transcript/1"
 
@@ -286,48 +289,8 @@ class MachineTranscript:
 
 
 # --- layer 2: corrections, folded from journal events -------------------------------------------
-
-
-@dataclass
-class Corrections:
-    """The researcher's changes to the transcript, by word id; the last event wins."""
-
-    speaker: dict[str, str | None] = field(default_factory=dict)
-    text: dict[str, str] = field(default_factory=dict)
-    split: dict[str, bool] = field(default_factory=dict)
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.speaker or self.text or self.split or self.tags)
-
-    def set_speaker(self, data: dict[str, Any]) -> None:
-        who = data.get("who")
-        if who is not None and not isinstance(who, str):
-            return
-        keyed = data.get("keyed") is True  # back to the speaker the keyed turns give (undo)
-        for wid in data.get("words") or []:
-            if isinstance(wid, str) and wid:
-                if keyed:
-                    self.speaker.pop(wid, None)
-                else:
-                    self.speaker[wid] = who or None
-
-    def set_text(self, data: dict[str, Any]) -> None:
-        wid, text = data.get("word"), data.get("text")
-        if isinstance(wid, str) and wid and isinstance(text, str):
-            self.text[wid] = text
-
-    def set_split(self, data: dict[str, Any]) -> None:
-        wid, split = data.get("word"), data.get("split", True)
-        if isinstance(wid, str) and wid and split is None:  # as attribution decides (undo)
-            self.split.pop(wid, None)
-        elif isinstance(wid, str) and wid and isinstance(split, bool):
-            self.split[wid] = split
-
-    def set_tags(self, data: dict[str, Any]) -> None:
-        wid, tags = data.get("word"), data.get("tags")
-        if isinstance(wid, str) and wid and isinstance(tags, list):
-            self.tags[wid] = tuple(t for t in tags if isinstance(t, str) and t)
+# ``Corrections``, in its own module (imported above): every session's state holds one, and the
+# fold needs nothing else of this module.
 
 
 # --- layer 3: the attributed transcript ---------------------------------------------------------
@@ -929,6 +892,40 @@ QUOTE_BEFORE_S = 30.0  # a #quote note is typed after the words: look this far b
 QUOTE_AFTER_S = 5.0  # ... and this far ahead
 
 
+class StatementsNear:
+    """``statements_near`` for many notes of one summary: the statements' start times and
+    the running maximum of their ends are worked out once, so each note costs a bisection
+    and the few statements around it instead of a pass over the whole transcript (a long
+    session has thousands of statements and hundreds of quotes)."""
+
+    def __init__(self, section: dict[str, Any] | None) -> None:
+        self.statements: list[dict[str, Any]] = (section or {}).get("statements") or []
+        self.starts = [s["start_s"] for s in self.statements]
+        # reach[i]: the latest end among statements[: i + 1] (a statement can outlast the next)
+        self.reach: list[float] = []
+        latest = float("-inf")
+        for s in self.statements:
+            latest = max(latest, s["end_s"])
+            self.reach.append(latest)
+
+    def __call__(
+        self,
+        t_s: float,
+        speaker: str | None = None,
+        before_s: float = QUOTE_BEFORE_S,
+        after_s: float = QUOTE_AFTER_S,
+    ) -> list[dict[str, Any]]:
+        """The statements around a note at ``t_s``: see ``statements_near``."""
+        high = bisect_right(self.starts, t_s + after_s)
+        # every statement before ``low`` ended before the window: none of them is in it
+        low = bisect_left(self.reach, t_s - before_s, 0, high)
+        window = [s for s in self.statements[low:high] if s["end_s"] >= t_s - before_s]
+        if speaker is not None:
+            theirs = [s for s in window if s["who"] == speaker]
+            window = theirs or window
+        return window[-2:]
+
+
 def statements_near(
     section: dict[str, Any] | None,
     t_s: float,
@@ -938,17 +935,10 @@ def statements_near(
 ) -> list[dict[str, Any]]:
     """The summary's statements spoken around a note at ``t_s`` (from ``before_s`` before it
     to ``after_s`` after): the note's speaker's if they spoke then, else everyone's; the
-    last two, in time order."""
+    last two, in time order. For many notes, make one ``StatementsNear`` and call it."""
     if not section:
         return []
-    statements = section.get("statements") or []
-    starts = [s["start_s"] for s in statements]
-    high = bisect_right(starts, t_s + after_s)
-    window = [s for s in statements[:high] if s["end_s"] >= t_s - before_s]
-    if speaker is not None:
-        theirs = [s for s in window if s["who"] == speaker]
-        window = theirs or window
-    return window[-2:]
+    return StatementsNear(section)(t_s, speaker, before_s, after_s)
 
 
 def transcript_figures(section: dict[str, Any]) -> dict[str, Any]:
