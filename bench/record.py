@@ -11,13 +11,8 @@ Two processes record its monitor for the same ``--seconds`` (default 600) in the
   view reads them;
 - the floor: ``parecord --device=vsink.monitor --rate=48000 --channels=1 --format=s16le``;
 - for context, PortAudio alone: the same ``RawInputStream`` settings as the Recorder, its
-  callback putting the blocks into a queue that a loop empties five times a second (the
-  same 0.2 s sleep as the app's reader of the status), nothing else. What the app uses
-  beyond it is the Recorder's own work (writing, flushing, level, voice activity) and its
-  ``status()`` calls. (Until 2026-12 this loop woke on every block instead: ten wake-ups a
-  second by the queue, while the app's reader wakes five times a second by a timer, which
-  costs 2-3x a queue's wake-up on this machine (60-100 µs against 25-30 µs), so the ratio
-  counted the stand-in UI's timer as the Recorder's cost.)
+  callback putting the blocks into a queue that a loop empties, nothing else. What the app
+  uses beyond it is the Recorder's own work (writing, flushing, level, voice activity).
 
 Measured for each, from ``/proc/<pid>``: CPU time (user + system) from the moment it
 records to the end (start-up, imports and PortAudio's set-up not counted; shown apart),
@@ -56,7 +51,7 @@ from tests.helpers.pulse import SOURCE, PulseServer  # noqa: E402
 
 RECORD_PROC = ROOT / "tests" / "helpers" / "record_proc.py"
 PORTAUDIO_ALONE = """
-import queue, signal, sys, time, sounddevice as sd
+import queue, signal, sys, sounddevice as sd
 blocks = queue.SimpleQueue()
 stream = sd.RawInputStream(device=None, channels=1, dtype="int16", samplerate=48000,
     blocksize=4800, latency="high", callback=lambda data, n, t, s: blocks.put(bytes(data)))
@@ -66,9 +61,10 @@ stream.start()
 print("recording", flush=True)
 received = 0
 while running[0]:
-    time.sleep(0.2)  # five times a second, as record_proc.py reads the Recorder's status
-    while not blocks.empty():
-        received += len(blocks.get_nowait())
+    try:
+        received += len(blocks.get(timeout=0.25))
+    except queue.Empty:
+        pass
 print(received / 96000, flush=True)
 """
 SAMPLE_EVERY_S = 10.0
