@@ -402,23 +402,24 @@ def _element(parent: ET.Element, tag: str, attributes: dict[str, str]) -> ET.Ele
     return ET.SubElement(parent, f"{{{NAMESPACE}}}{tag}", attributes)
 
 
+# what ElementTree escapes in an attribute's value, in its order ("&" first)
+_ATTRIBUTE_ESCAPES = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("\r", "&#13;"),
+    ("\n", "&#10;"),
+    ("\t", "&#09;"),
+)
+
+
 def _attribute(value: str) -> str:
     """An attribute's value escaped as ElementTree escapes it (``&<>"``, CR, LF and tab as
     references); most values need nothing, and are looked at without being copied."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#09;")
+    for char, reference in _ATTRIBUTE_ESCAPES:
+        if char in value:
+            value = value.replace(char, reference)
     return value
 
 
